@@ -1,0 +1,195 @@
+/* Control message validation and dispatch. See ctlmsg.h and include/rtpanchor/dp_proto.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+
+#include <rtpanchor/dp_proto.h>
+
+#include "ctlmsg.h"
+#include "neigh.h"
+#include "session.h"
+#include "stats.h"
+#include "worker.h"
+
+uint64_t ctlmsg_boot_id;
+
+static const char *const type_names[RPA_DP_TYPE_MAX] = {
+	[RPA_DP_HELLO] = "HELLO",           [RPA_DP_STREAM_ADD] = "STREAM_ADD",
+	[RPA_DP_STREAM_DEL] = "STREAM_DEL", [RPA_DP_STREAM_GET] = "STREAM_GET",
+	[RPA_DP_STREAM_LIST] = "STREAM_LIST", [RPA_DP_STATS] = "STATS",
+	[RPA_DP_NEIGH_LIST] = "NEIGH_LIST", [RPA_DP_FLUSH] = "FLUSH",
+};
+
+/* Request body sizes; every request type has a fixed size. */
+static const size_t body_size[RPA_DP_TYPE_MAX] = {
+	[RPA_DP_HELLO] = sizeof(struct rpa_dp_hello),
+	[RPA_DP_STREAM_ADD] = sizeof(struct rpa_dp_stream),
+	[RPA_DP_STREAM_DEL] = sizeof(struct rpa_endpoint),
+	[RPA_DP_STREAM_GET] = sizeof(struct rpa_endpoint),
+	[RPA_DP_STREAM_LIST] = sizeof(struct rpa_dp_page),
+	[RPA_DP_STATS] = 0,
+	[RPA_DP_NEIGH_LIST] = sizeof(struct rpa_dp_page),
+	[RPA_DP_FLUSH] = sizeof(struct rpa_dp_flush),
+};
+
+static size_t reply_set(struct rpa_dp_reply *r, int status, size_t body, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	r->hdr.len = (uint32_t)(sizeof(*r) + (status == 0 ? body : 0));
+	return r->hdr.len;
+}
+
+static size_t do_hello(const struct rpa_dp_hello *h, struct rpa_dp_reply *r)
+{
+	struct rpa_dp_hello_reply *o = (void *)(r + 1);
+
+	if (h->client_version != RPA_DP_VERSION)
+		return reply_set(r, -EPROTO, 0, "client speaks version %u, dataplane speaks %u",
+				 h->client_version, RPA_DP_VERSION);
+	memset(o, 0, sizeof(*o));
+	o->version = RPA_DP_VERSION;
+	o->pid = (uint32_t)getpid();
+	o->boot_id = ctlmsg_boot_id;
+	o->uptime_ms = (rte_get_tsc_cycles() - stats_start_tsc) * 1000 / rte_get_tsc_hz();
+	snprintf(o->build, sizeof(o->build), "rtpanchor %s", RPA_VERSION);
+	return reply_set(r, 0, sizeof(*o), "hello");
+}
+
+static size_t do_get(const struct rpa_endpoint *ep, struct rpa_dp_reply *r)
+{
+	char b[RPA_ENDPOINT_STRLEN];
+	int rc = session_get(ep, (struct rpa_dp_stream_info *)(r + 1));
+
+	rpa_endpoint_format(ep, b, sizeof(b));
+	if (rc == -EADDRNOTAVAIL)
+		return reply_set(r, rc, 0, "%s is not a media address of this dataplane", b);
+	if (rc < 0)
+		return reply_set(r, rc, 0, "no stream on %s", b);
+	return reply_set(r, 0, sizeof(struct rpa_dp_stream_info), "ok");
+}
+
+static size_t do_del(const struct rpa_endpoint *ep, struct rpa_dp_reply *r)
+{
+	char b[RPA_ENDPOINT_STRLEN];
+	int rc = session_del(ep);
+
+	rpa_endpoint_format(ep, b, sizeof(b));
+	if (rc == -EADDRNOTAVAIL)
+		return reply_set(r, rc, 0, "%s is not a media address of this dataplane", b);
+	if (rc < 0)
+		return reply_set(r, rc, 0, "no stream on %s", b);
+	return reply_set(r, 0, 0, "deleted %s", b);
+}
+
+static size_t do_add(const struct rpa_dp_stream *s, struct rpa_dp_reply *r)
+{
+	char err[RPA_DP_ERRMSG_LEN] = "";
+	int rc = session_add(s, err, sizeof(err));
+
+	if (rc < 0)
+		return reply_set(r, rc, 0, "%s", err);
+	return reply_set(r, 0, 0, "ok");
+}
+
+#define PAGE_ROOM (RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply))
+
+static size_t do_list(const struct rpa_dp_page *pg, struct rpa_dp_reply *r, bool neigh)
+{
+	struct rpa_dp_page_reply *o = (void *)(r + 1);
+	size_t esz = neigh ? sizeof(struct rpa_dp_neigh) : sizeof(struct rpa_dp_stream_info);
+	unsigned max = pg->max == 0 || pg->max > PAGE_ROOM / esz ? PAGE_ROOM / esz : pg->max;
+	uint32_t cursor = pg->cursor;
+
+	if (neigh)
+		o->count = neigh_list(&cursor, (struct rpa_dp_neigh *)(o + 1), max);
+	else
+		o->count = session_list(&cursor, (struct rpa_dp_stream_info *)(o + 1), max);
+	o->next_cursor = cursor;
+	return reply_set(r, 0, sizeof(*o) + o->count * esz, "%u entries", o->count);
+}
+
+static size_t do_stats(struct rpa_dp_reply *r)
+{
+	struct rpa_dp_stats *s = (void *)(r + 1);
+	uint8_t *p = (uint8_t *)(s + 1);
+
+	stats_summary(s);
+	for (uint16_t i = 0; i < s->nports; i++, p += sizeof(struct rpa_dp_port_stats))
+		stats_port(i, (struct rpa_dp_port_stats *)p);
+	for (unsigned i = 0; i < s->nworkers; i++, p += sizeof(struct rpa_dp_worker_stats))
+		stats_worker(i, (struct rpa_dp_worker_stats *)p);
+	for (unsigned i = 0; i < s->ndrops; i++, p += sizeof(struct rpa_dp_drop_stats))
+		stats_drop((enum dp_drop)i, (struct rpa_dp_drop_stats *)p);
+	return reply_set(r, 0, (size_t)(p - (uint8_t *)s), "ok");
+}
+
+static size_t do_flush(const struct rpa_dp_flush *f, struct rpa_dp_reply *r)
+{
+	struct rpa_dp_flush_reply *o = (void *)(r + 1);
+
+	if (f->flags & ~RPA_DP_FLUSH_TAG)
+		return reply_set(r, -EINVAL, 0, "unknown flush flags 0x%x", f->flags);
+	o->deleted = session_flush(f->flags & RPA_DP_FLUSH_TAG, f->tag);
+	return reply_set(r, 0, sizeof(*o), "deleted %llu streams",
+			 (unsigned long long)o->deleted);
+}
+
+size_t ctlmsg_handle(const void *req, size_t len, int truncated, void *reply)
+{
+	const struct rpa_dp_hdr *h = req;
+	struct rpa_dp_reply *r = reply;
+	const void *body = h + 1;
+
+	memset(r, 0, sizeof(*r));
+	r->hdr.magic = RPA_DP_MAGIC;
+	r->hdr.version = RPA_DP_VERSION;
+	if (truncated)
+		return reply_set(r, -EMSGSIZE, 0, "message longer than %d bytes", RPA_DP_MSG_MAX);
+	if (len < sizeof(*h))
+		return reply_set(r, -EBADMSG, 0, "message of %zu bytes is shorter than the header",
+				 len);
+	r->hdr.type = h->type;
+	r->hdr.seq = h->seq;
+	if (h->magic != RPA_DP_MAGIC)
+		return reply_set(r, -EBADMSG, 0, "bad magic 0x%08x", h->magic);
+	if (h->version != RPA_DP_VERSION)
+		return reply_set(r, -EPROTO, 0, "message version %u, dataplane speaks %u",
+				 h->version, RPA_DP_VERSION);
+	if (h->len != len)
+		return reply_set(r, -EBADMSG, 0, "header says %u bytes, datagram has %zu",
+				 h->len, len);
+	if (h->type == 0 || h->type >= RPA_DP_TYPE_MAX)
+		return reply_set(r, -EOPNOTSUPP, 0, "unknown message type %u", h->type);
+	if (len - sizeof(*h) != body_size[h->type])
+		return reply_set(r, -EBADMSG, 0, "%s body is %zu bytes, expected %zu",
+				 type_names[h->type], len - sizeof(*h), body_size[h->type]);
+
+	switch (h->type) {
+	case RPA_DP_HELLO:
+		return do_hello(body, r);
+	case RPA_DP_STREAM_ADD:
+		return do_add(body, r);
+	case RPA_DP_STREAM_DEL:
+		return do_del(body, r);
+	case RPA_DP_STREAM_GET:
+		return do_get(body, r);
+	case RPA_DP_STREAM_LIST:
+		return do_list(body, r, false);
+	case RPA_DP_STATS:
+		return do_stats(r);
+	case RPA_DP_NEIGH_LIST:
+		return do_list(body, r, true);
+	case RPA_DP_FLUSH:
+		return do_flush(body, r);
+	}
+	return reply_set(r, -EOPNOTSUPP, 0, "unknown message type %u", h->type);
+}

@@ -1,0 +1,509 @@
+/* The session table's writer side: install, replace, latch, delete, list. Main lcore only.
+ * Workers read the table concurrently (lock-free rte_hash); retired rules, key positions and
+ * slots are freed through an RCU defer queue once every worker has passed a quiescent
+ * state. See session.h for the contracts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_hash_crc.h>
+#include <rte_log.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+
+#include "ifaddr.h"
+#include "neigh.h"
+#include "session.h"
+#include "worker.h"
+
+struct rte_hash *session_table;
+struct stream_state *session_state;
+
+/* What waits in the defer queue: a retired rule, and for deletes also its key position and
+ * its slot. Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
+struct retired {
+	struct fwd_rule *rule;
+	int32_t key_pos; /* -1: rule replaced, key stays */
+	uint32_t free_slot;
+};
+
+static struct {
+	struct session_config cfg;
+	struct rte_mempool *rules;
+	struct rte_rcu_qsbr_dq *dq;
+	uint32_t *free_slots; /* stack of free slot indices */
+	uint32_t nfree;
+	uint64_t count;
+} S;
+
+static void retire_free(void *p, void *e, unsigned int n)
+{
+	struct retired *r = e;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (r[i].key_pos >= 0) {
+			rte_hash_free_key_with_position(session_table, r[i].key_pos);
+			S.free_slots[S.nfree++] = r[i].rule->slot;
+		}
+		if (r[i].rule->neigh != SESSION_NEIGH_NONE)
+			neigh_unref(r[i].rule->neigh);
+		rte_mempool_put(S.rules, r[i].rule);
+	}
+}
+
+int session_init(const struct session_config *cfg)
+{
+	struct rte_hash_parameters hp = {0};
+	struct rte_rcu_qsbr_dq_parameters dp = {0};
+	uint32_t nrules;
+
+	if (cfg->max_streams == 0 || cfg->nworkers == 0 || cfg->qsbr == NULL)
+		return -EINVAL;
+	S.cfg = *cfg;
+	/* 16-byte keys stopped inserting at 78% of 1M in a plain cuckoo table (MEASURED.md):
+	 * the extendable bucket table takes the overflow, so the configured capacity is real. */
+	hp.name = "rpa_sessions";
+	hp.entries = cfg->max_streams;
+	hp.key_len = sizeof(struct session_key);
+	hp.hash_func = rte_hash_crc;
+	hp.socket_id = cfg->socket_id;
+	hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+	session_table = rte_hash_create(&hp);
+	if (session_table == NULL) {
+		RTE_LOG(ERR, USER1, "cannot create session table for %u streams: %s\n",
+			cfg->max_streams, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	session_state = rte_zmalloc_socket("rpa_stream_state",
+					   (size_t)cfg->max_streams * sizeof(*session_state),
+					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	S.free_slots = malloc((size_t)cfg->max_streams * sizeof(uint32_t));
+	/* Replacements (latching, updates) need a second rule until the grace period ends. */
+	nrules = cfg->max_streams + cfg->max_streams / 4 + 1024;
+	S.rules = rte_mempool_create("rpa_rules", nrules, sizeof(struct fwd_rule), 0, 0, NULL,
+				     NULL, NULL, NULL, cfg->socket_id,
+				     RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	if (session_state == NULL || S.free_slots == NULL || S.rules == NULL) {
+		RTE_LOG(ERR, USER1, "cannot allocate state for %u streams (raise -m)\n",
+			cfg->max_streams);
+		session_fini();
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < cfg->max_streams; i++)
+		S.free_slots[i] = cfg->max_streams - 1 - i;
+	S.nfree = cfg->max_streams;
+
+	dp.name = "rpa_retired";
+	dp.size = nrules;
+	dp.esize = sizeof(struct retired);
+	dp.trigger_reclaim_limit = 256;
+	dp.max_reclaim_size = 1024;
+	dp.free_fn = retire_free;
+	dp.v = cfg->qsbr;
+	S.dq = rte_rcu_qsbr_dq_create(&dp);
+	if (S.dq == NULL) {
+		RTE_LOG(ERR, USER1, "cannot create RCU defer queue: %s\n", rte_strerror(rte_errno));
+		session_fini();
+		return -ENOMEM;
+	}
+	S.count = 0;
+	return 0;
+}
+
+void session_fini(void)
+{
+	if (S.dq != NULL) {
+		/* Workers are stopped (offline) by now: everything can be reclaimed. */
+		rte_rcu_qsbr_dq_delete(S.dq);
+		S.dq = NULL;
+	}
+	rte_hash_free(session_table);
+	session_table = NULL;
+	rte_free(session_state);
+	session_state = NULL;
+	rte_mempool_free(S.rules);
+	S.rules = NULL;
+	free(S.free_slots);
+	S.free_slots = NULL;
+	S.count = 0;
+}
+
+uint64_t session_count(void)
+{
+	return S.count;
+}
+
+uint32_t session_capacity(void)
+{
+	return S.cfg.max_streams;
+}
+
+void session_reclaim(void)
+{
+	if (S.dq != NULL)
+		rte_rcu_qsbr_dq_reclaim(S.dq, UINT32_MAX, NULL, NULL, NULL);
+}
+
+/* Hand a rule (and for deletes its key position and slot) to the defer queue. The queue is
+ * sized for every rule that can exist, but reclaim first if a burst of changes filled it. */
+static void retire(struct fwd_rule *rule, int32_t key_pos)
+{
+	struct retired r = {.rule = rule, .key_pos = key_pos};
+
+	while (rte_rcu_qsbr_dq_enqueue(S.dq, &r) != 0) {
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+	}
+}
+
+static struct fwd_rule *rule_alloc(void)
+{
+	void *r;
+
+	if (rte_mempool_get(S.rules, &r) == 0)
+		return r;
+	/* Retired rules still in their grace period: wait it out once. */
+	rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+	session_reclaim();
+	return rte_mempool_get(S.rules, &r) == 0 ? r : NULL;
+}
+
+int session_key_from(const struct rpa_endpoint *ep, struct session_key *key)
+{
+	int idx = ifaddr_find(&ep->addr);
+
+	if (idx < 0)
+		return -EADDRNOTAVAIL;
+	memset(key, 0, sizeof(*key));
+	key->addr_idx = (uint16_t)idx;
+	key->port = ep->port;
+	return 0;
+}
+
+static bool endpoint_ok(const struct rpa_endpoint *e)
+{
+	return e->addr.family == RPA_AF_INET && e->addr.v4 != 0 && e->port != 0;
+}
+
+/* Point a rule at a peer: next hop on the egress port, neighbour reference. */
+static int rule_set_peer(struct fwd_rule *r, uint32_t daddr, uint16_t dport_be, char *err,
+			 size_t errlen)
+{
+	struct rpa_addr dst, nh;
+	char buf[RPA_ADDR_STRLEN];
+	int rc;
+
+	rpa_addr_set_v4(&dst, daddr);
+	rc = ifaddr_next_hop(r->egress, &dst, &nh);
+	if (rc < 0) {
+		snprintf(err, errlen, "dst %s is off-link on port %u and the port has no gateway",
+			 rpa_addr_format(&dst, buf, sizeof(buf)), r->egress);
+		return rc;
+	}
+	rc = neigh_ref(r->egress, &nh);
+	if (rc < 0) {
+		snprintf(err, errlen, "neighbour table full (next hop %s)",
+			 rpa_addr_format(&nh, buf, sizeof(buf)));
+		return rc;
+	}
+	r->neigh = (uint32_t)rc;
+	r->rw.daddr = daddr;
+	r->rw.dport = dport_be;
+	return 0;
+}
+
+static void publish(const struct session_key *key, struct fwd_rule *r, struct fwd_rule *old)
+{
+	/* With RW_CONCURRENCY_LF an existing key's data pointer is replaced atomically. */
+	int rc = rte_hash_add_key_data(session_table, key, r);
+
+	RTE_VERIFY(rc == 0 || old == NULL);
+	if (old != NULL)
+		retire(old, -1);
+}
+
+static int validate(const struct rpa_dp_stream *s, struct session_key *key, int *src_idx,
+		    char *err, size_t errlen)
+{
+	char b[RPA_ENDPOINT_STRLEN];
+
+	if (!endpoint_ok(&s->local)) {
+		snprintf(err, errlen, "local must be an IPv4 address and a non-zero port");
+		return -EINVAL;
+	}
+	if (session_key_from(&s->local, key) < 0) {
+		snprintf(err, errlen, "local %s is not a media address of this dataplane",
+			 rpa_endpoint_format(&s->local, b, sizeof(b)));
+		return -EADDRNOTAVAIL;
+	}
+	if (!endpoint_ok(&s->src)) {
+		snprintf(err, errlen, "src must be an IPv4 address and a non-zero port");
+		return -EINVAL;
+	}
+	*src_idx = ifaddr_find(&s->src.addr);
+	if (*src_idx < 0) {
+		snprintf(err, errlen, "src %s is not a media address of this dataplane",
+			 rpa_endpoint_format(&s->src, b, sizeof(b)));
+		return -EADDRNOTAVAIL;
+	}
+	if (!rpa_addr_is_unspec(&s->dst.addr) && !endpoint_ok(&s->dst)) {
+		snprintf(err, errlen, "dst must be unspecified or an IPv4 address and port");
+		return -EINVAL;
+	}
+	if (!rpa_addr_is_unspec(&s->expect.addr) && !endpoint_ok(&s->expect)) {
+		snprintf(err, errlen, "expect must be unspecified or an IPv4 address and port");
+		return -EINVAL;
+	}
+	if (s->flags & ~RPA_DP_F_ALL) {
+		snprintf(err, errlen, "unknown flags 0x%x", s->flags & ~RPA_DP_F_ALL);
+		return -EINVAL;
+	}
+	if ((s->flags & RPA_DP_F_STRICT) && !(s->flags & RPA_DP_F_LATCH) &&
+	    rpa_addr_is_unspec(&s->expect.addr)) {
+		snprintf(err, errlen, "strict-source without latching needs an expected source");
+		return -EINVAL;
+	}
+	if (s->latch_window_ms > 86400000u) {
+		snprintf(err, errlen, "latch window %u ms is longer than a day", s->latch_window_ms);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
+{
+	struct fwd_rule *r, *old = NULL;
+	struct session_key key;
+	uint64_t now = rte_get_tsc_cycles();
+	int src_idx, rc;
+
+	rc = validate(s, &key, &src_idx, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (rte_hash_lookup_data(session_table, &key, (void **)&old) < 0)
+		old = NULL;
+	if (old == NULL && (S.count >= S.cfg.max_streams || S.nfree == 0)) {
+		snprintf(err, errlen, "stream table full (%u streams)", S.cfg.max_streams);
+		return -ENOSPC;
+	}
+	r = rule_alloc();
+	if (r == NULL) {
+		snprintf(err, errlen, "out of rule memory");
+		return -ENOMEM;
+	}
+	memset(r, 0, sizeof(*r));
+	r->egress = ifaddr_table[src_idx].port_id;
+	r->owner = worker_owner_of(key.port, S.cfg.nworkers);
+	r->flags = s->flags;
+	r->neigh = SESSION_NEIGH_NONE;
+	r->csum_offload = worker_shared.tx_csum_ok[r->egress];
+	r->rw.src_mac = ifaddr_ports[r->egress].mac;
+	r->rw.saddr = s->src.addr.v4;
+	r->rw.sport = rte_cpu_to_be_16(s->src.port);
+	r->latch_window_ms = s->latch_window_ms ? s->latch_window_ms
+						: (uint32_t)S.cfg.latch_window_ms;
+	r->tag = s->tag;
+	if (!rpa_addr_is_unspec(&s->expect.addr)) {
+		r->expect_v4 = s->expect.addr.v4;
+		r->expect_port = rte_cpu_to_be_16(s->expect.port);
+		/* A given source counts as the first latch: the window runs from now. */
+		r->latched = (s->flags & RPA_DP_F_LATCH) != 0;
+		r->latch_until = now + rte_get_tsc_hz() / 1000 * r->latch_window_ms;
+	} else if (old != NULL && old->latched && (s->flags & RPA_DP_F_LATCH)) {
+		/* An update that does not name the source keeps what was learnt. */
+		r->expect_v4 = old->expect_v4;
+		r->expect_port = old->expect_port;
+		r->latched = 1;
+		r->latch_until = old->latch_until;
+	}
+	if (!rpa_addr_is_unspec(&s->dst.addr))
+		rc = rule_set_peer(r, s->dst.addr.v4, rte_cpu_to_be_16(s->dst.port), err, errlen);
+	else if (old != NULL && old->rw.daddr != 0)
+		rc = rule_set_peer(r, old->rw.daddr, old->rw.dport, err, errlen);
+	if (rc < 0) {
+		rte_mempool_put(S.rules, r);
+		return rc;
+	}
+
+	if (old != NULL) {
+		r->slot = old->slot;
+		publish(&key, r, old);
+		return 0;
+	}
+	r->slot = S.free_slots[--S.nfree];
+	memset(&session_state[r->slot], 0, sizeof(session_state[r->slot]));
+	rc = rte_hash_add_key_data(session_table, &key, r);
+	if (rc < 0) {
+		S.free_slots[S.nfree++] = r->slot;
+		if (r->neigh != SESSION_NEIGH_NONE)
+			neigh_unref(r->neigh);
+		rte_mempool_put(S.rules, r);
+		snprintf(err, errlen, "session table insert failed: %s", strerror(-rc));
+		return rc;
+	}
+	S.count++;
+	return 0;
+}
+
+static int del_key(const struct session_key *key)
+{
+	struct fwd_rule *r;
+	int32_t pos;
+
+	if (rte_hash_lookup_data(session_table, key, (void **)&r) < 0)
+		return -ENOENT;
+	pos = rte_hash_del_key(session_table, key);
+	if (pos < 0)
+		return pos;
+	retire(r, pos);
+	S.count--;
+	return 0;
+}
+
+int session_del(const struct rpa_endpoint *local)
+{
+	struct session_key key;
+
+	if (session_key_from(local, &key) < 0)
+		return -EADDRNOTAVAIL;
+	return del_key(&key);
+}
+
+static void rule_info(const struct session_key *key, const struct fwd_rule *r,
+		      struct rpa_dp_stream_info *o)
+{
+	const struct stream_state *st = &session_state[r->slot];
+	uint64_t last = __atomic_load_n(&st->last_seen, __ATOMIC_RELAXED);
+
+	memset(o, 0, sizeof(*o));
+	o->stream.local.addr = ifaddr_table[key->addr_idx].addr;
+	o->stream.local.port = key->port;
+	rpa_addr_set_v4(&o->stream.src.addr, r->rw.saddr);
+	o->stream.src.port = rte_be_to_cpu_16(r->rw.sport);
+	if (r->rw.daddr != 0) {
+		rpa_addr_set_v4(&o->stream.dst.addr, r->rw.daddr);
+		o->stream.dst.port = rte_be_to_cpu_16(r->rw.dport);
+	}
+	if (r->expect_v4 != 0) {
+		rpa_addr_set_v4(&o->stream.expect.addr, r->expect_v4);
+		o->stream.expect.port = rte_be_to_cpu_16(r->expect_port);
+	}
+	o->stream.flags = r->flags;
+	o->stream.latch_window_ms = r->latch_window_ms;
+	o->stream.tag = r->tag;
+	o->packets = __atomic_load_n(&st->packets, __ATOMIC_RELAXED);
+	o->bytes = __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
+	o->drops = __atomic_load_n(&st->drops, __ATOMIC_RELAXED);
+	o->idle_ms = last == 0 ? UINT64_MAX
+			       : (rte_get_tsc_cycles() - last) * 1000 / rte_get_tsc_hz();
+	o->owner = r->owner;
+	o->latched = r->latched;
+}
+
+int session_get(const struct rpa_endpoint *local, struct rpa_dp_stream_info *out)
+{
+	struct session_key key;
+	struct fwd_rule *r;
+
+	if (session_key_from(local, &key) < 0)
+		return -EADDRNOTAVAIL;
+	if (rte_hash_lookup_data(session_table, &key, (void **)&r) < 0)
+		return -ENOENT;
+	rule_info(&key, r, out);
+	return 0;
+}
+
+unsigned session_list(uint32_t *cursor, struct rpa_dp_stream_info *out, unsigned max)
+{
+	const void *k;
+	void *d;
+	unsigned n = 0;
+	int32_t rc;
+
+	while (n < max) {
+		rc = rte_hash_iterate(session_table, &k, &d, cursor);
+		if (rc < 0) {
+			*cursor = 0;
+			return n;
+		}
+		rule_info(k, d, &out[n++]);
+	}
+	/* Full page: *cursor is past at least one entry, so non-zero: the caller comes back. */
+	return n;
+}
+
+uint64_t session_flush(bool by_tag, uint64_t tag)
+{
+	struct session_key *keys;
+	uint32_t it = 0, n = 0;
+	const void *k;
+	void *d;
+	uint64_t deleted = 0;
+
+	if (S.count == 0)
+		return 0;
+	/* Collect first: deleting while iterating could skip keys that move. */
+	keys = malloc(S.count * sizeof(*keys));
+	if (keys == NULL)
+		return 0;
+	while (n < S.count && rte_hash_iterate(session_table, &k, &d, &it) >= 0)
+		if (!by_tag || ((const struct fwd_rule *)d)->tag == tag)
+			keys[n++] = *(const struct session_key *)k;
+	for (uint32_t i = 0; i < n; i++)
+		if (del_key(&keys[i]) == 0)
+			deleted++;
+	free(keys);
+	return deleted;
+}
+
+int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport, uint64_t now)
+{
+	struct fwd_rule *old, *r, *rev_old, *rev;
+	struct session_key rkey;
+	struct rpa_endpoint src;
+	char err[RPA_DP_ERRMSG_LEN];
+
+	if (rte_hash_lookup_data(session_table, key, (void **)&old) < 0)
+		return -ENOENT;
+	if (!(old->flags & RPA_DP_F_LATCH) || (old->latched && now >= old->latch_until))
+		return 0;
+	if (old->expect_v4 == saddr && old->expect_port == sport)
+		return 1; /* several packets of the new source were queued: first one did it */
+	r = rule_alloc();
+	if (r == NULL)
+		return -ENOMEM;
+	*r = *old;
+	if (r->neigh != SESSION_NEIGH_NONE)
+		neigh_ref_idx(r->neigh);
+	r->expect_v4 = saddr;
+	r->expect_port = sport;
+	if (!old->latched)
+		r->latch_until = now + rte_get_tsc_hz() / 1000 * r->latch_window_ms;
+	r->latched = 1;
+	publish(key, r, old);
+
+	/* The reverse stream sends from our local to this stream's peer: learn its dst. */
+	rpa_addr_set_v4(&src.addr, old->rw.saddr);
+	src.port = rte_be_to_cpu_16(old->rw.sport);
+	if (session_key_from(&src, &rkey) < 0 ||
+	    rte_hash_lookup_data(session_table, &rkey, (void **)&rev_old) < 0)
+		return 1;
+	if (rev_old->rw.saddr != ifaddr_table[key->addr_idx].addr.v4 ||
+	    rev_old->rw.sport != rte_cpu_to_be_16(key->port))
+		return 1; /* not paired with us */
+	if (rev_old->rw.daddr == saddr && rev_old->rw.dport == sport)
+		return 1;
+	rev = rule_alloc();
+	if (rev == NULL)
+		return 1;
+	*rev = *rev_old;
+	if (rule_set_peer(rev, saddr, sport, err, sizeof(err)) < 0) {
+		rte_mempool_put(S.rules, rev);
+		return 1;
+	}
+	publish(&rkey, rev, rev_old);
+	return 1;
+}

@@ -1,0 +1,88 @@
+/* Worker lcores: the packet loop. One struct worker per worker lcore, cache-aligned, written
+ * only by that lcore (its stats, tx buffers, idle state); the main lcore reads stats.
+ * The loop: poll rx queues, the hand-off ring (packets another worker received for a stream
+ * this worker owns), the return ring (packets the slow path resolved) and the raw tx ring
+ * (ARP frames the main lcore built), classify, look up
+ * in bulk, apply each stream's rule, rewrite, buffer and flush tx; report an RCU quiescent
+ * state once per iteration. */
+#ifndef DP_WORKER_H
+#define DP_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <rtpanchor/dp_proto.h>
+
+#include "counters.h"
+
+#define WORKER_BURST   32
+#define WORKER_MAX_RXQ 16
+
+struct worker_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+struct worker_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[WORKER_BURST];
+};
+
+struct worker {
+	/* Set by the main lcore before the worker starts; read-only afterwards. */
+	unsigned index; /* 0..nworkers-1; also the RCU thread id */
+	unsigned lcore;
+	unsigned nrxq;
+	struct worker_rxq rxq[WORKER_MAX_RXQ];
+	uint16_t txq[RPA_DP_MAX_PORTS]; /* this worker's tx queue on each port */
+	struct rte_ring *handoff;       /* MP/SC: other workers -> this worker */
+	struct rte_ring *ret;           /* SP/SC: main lcore -> this worker, to forward */
+	struct rte_ring *txr;           /* SP/SC: main lcore -> this worker, frames to send as
+					 * they are (ARP): workers own every tx queue */
+	/* Written only by this worker. */
+	struct worker_txbuf txb[RPA_DP_MAX_PORTS];
+	struct worker_txbuf hob[RPA_DP_MAX_WORKERS]; /* pending hand-offs per owner */
+	uint32_t empty_polls;
+	struct worker_stats stats;
+} __rte_cache_aligned;
+
+/* Shared by all workers; set up by the main lcore before workers start. */
+struct worker_shared {
+	struct worker *w[RPA_DP_MAX_WORKERS];
+	unsigned nworkers;
+	struct rte_ring *slow; /* MP/SC: workers -> main lcore */
+	struct rte_rcu_qsbr *qsbr;
+	uint8_t rx_csum_ok[RPA_DP_MAX_PORTS];  /* port reports RX IP checksum status */
+	uint8_t tx_csum_ok[RPA_DP_MAX_PORTS];  /* port computes IPv4+UDP checksums on tx */
+	uint8_t port_used[RPA_DP_MAX_PORTS];
+	/* Idle back-off (off by default): after idle_polls empty iterations sleep idle_us. */
+	bool idle_backoff;
+	uint32_t idle_polls;
+	uint32_t idle_us;
+	volatile int stop; /* written by the main lcore on shutdown */
+};
+
+extern struct worker_shared worker_shared;
+
+/* Which worker owns the stream on this local UDP port: RTP and its RTCP (port + 1) share
+ * an owner. */
+static inline uint16_t worker_owner_of(uint16_t local_port, unsigned nworkers)
+{
+	return (uint16_t)((local_port >> 1) % nworkers);
+}
+
+/* Allocate a worker's rings. index < RPA_DP_MAX_WORKERS. 0 or -errno. */
+int worker_init(struct worker *w, unsigned index, unsigned lcore, int socket_id);
+void worker_fini(struct worker *w);
+
+/* One loop iteration: returns the number of packets handled (0 = idle). HOT. */
+unsigned worker_poll(struct worker *w);
+
+/* lcore entry point: registers with RCU, loops until worker_shared.stop, flushes. */
+int worker_main(void *arg);
+
+#endif

@@ -1,0 +1,207 @@
+/* The control <-> dataplane ABI: binary messages on a local Unix SOCK_SEQPACKET socket.
+ * One datagram = one message. Fixed-size structs, host byte order for integers (the socket
+ * is local), network byte order inside struct rpa_addr. Every request gets exactly one
+ * reply carrying a status and a human-readable message. Bump RPA_DP_VERSION on any change
+ * to a struct below; the dataplane refuses other versions with -EPROTO.
+ *
+ * Writers: rtpanchor-control and the rtpanchor CLI send requests; rtpanchor-dataplane
+ * (main lcore) answers. */
+#ifndef RTPANCHOR_DP_PROTO_H
+#define RTPANCHOR_DP_PROTO_H
+
+#include <stdint.h>
+
+#include <rtpanchor/addr.h>
+
+#define RPA_DP_MAGIC          0x52504144u /* "RPAD" */
+#define RPA_DP_VERSION        1
+#define RPA_DP_MSG_MAX        65536 /* largest datagram either side sends */
+#define RPA_DP_DEFAULT_SOCKET "/run/rtpanchor/dataplane.sock"
+#define RPA_DP_MAX_PORTS      8
+#define RPA_DP_MAX_WORKERS    16
+#define RPA_DP_NAME_LEN       32
+#define RPA_DP_ERRMSG_LEN     128
+
+enum rpa_dp_type {
+	RPA_DP_HELLO = 1,   /* rpa_dp_hello -> rpa_dp_hello_reply */
+	RPA_DP_STREAM_ADD,  /* rpa_dp_stream -> (none); replaces an existing stream */
+	RPA_DP_STREAM_DEL,  /* rpa_endpoint (local) -> (none) */
+	RPA_DP_STREAM_GET,  /* rpa_endpoint (local) -> rpa_dp_stream_info */
+	RPA_DP_STREAM_LIST, /* rpa_dp_page -> rpa_dp_page_reply + rpa_dp_stream_info[count] */
+	RPA_DP_STATS,       /* (none) -> rpa_dp_stats (see its comment for what follows) */
+	RPA_DP_NEIGH_LIST,  /* rpa_dp_page -> rpa_dp_page_reply + rpa_dp_neigh[count] */
+	RPA_DP_FLUSH,       /* rpa_dp_flush -> rpa_dp_flush_reply */
+	RPA_DP_TYPE_MAX,
+};
+
+struct rpa_dp_hdr {
+	uint32_t magic;   /* RPA_DP_MAGIC */
+	uint16_t version; /* RPA_DP_VERSION */
+	uint16_t type;    /* enum rpa_dp_type; replies echo the request's type */
+	uint32_t len;     /* whole message including this header */
+	uint32_t seq;     /* chosen by the client, echoed in the reply */
+};
+
+struct rpa_dp_reply {
+	struct rpa_dp_hdr hdr;
+	int32_t status; /* 0, or a negative errno */
+	uint32_t pad;
+	char msg[RPA_DP_ERRMSG_LEN]; /* NUL-terminated; names the bad value on error */
+	/* followed by the type's reply body when status == 0 */
+};
+
+struct rpa_dp_hello {
+	uint32_t client_version; /* RPA_DP_VERSION the client speaks */
+	uint32_t pad;
+	char client[RPA_DP_NAME_LEN]; /* free text, e.g. "rtpanchor-control node1" */
+};
+
+struct rpa_dp_hello_reply {
+	uint32_t version;
+	uint32_t pid;
+	uint64_t boot_id; /* random per dataplane start: a change means "replay your state" */
+	uint64_t uptime_ms;
+	char build[RPA_DP_NAME_LEN];
+};
+
+/* Stream flags. */
+#define RPA_DP_F_LATCH  0x1u /* learn/relearn the peer from received packets (comedia) */
+#define RPA_DP_F_STRICT 0x2u /* drop packets whose source is not the expected/latched one */
+#define RPA_DP_F_ALL    (RPA_DP_F_LATCH | RPA_DP_F_STRICT)
+
+/* A stream: packets arriving at `local` are sent from `src` to `dst`.
+ *  - local: a media address of the dataplane and the UDP port they arrive on (the key).
+ *  - src:   a media address of the dataplane (it decides the egress port) and the source
+ *           port the far side sees (normally the other leg's local port).
+ *  - dst:   the peer; unspecified = not known yet, learnt when the reverse stream (the one
+ *           whose local is this stream's src) latches.
+ *  - expect: the accepted source; unspecified with LATCH = latch on the first packet.
+ * With LATCH, the source may change (re-latch) for latch_window_ms after the first latch;
+ * later changes are forwarded without re-latching, or dropped with STRICT. STRICT without
+ * LATCH requires expect. */
+struct rpa_dp_stream {
+	struct rpa_endpoint local;
+	struct rpa_endpoint src;
+	struct rpa_endpoint dst;
+	struct rpa_endpoint expect;
+	uint32_t flags;           /* RPA_DP_F_* */
+	uint32_t latch_window_ms; /* 0 = the dataplane's --latch-window */
+	uint64_t tag;             /* opaque owner tag chosen by control (e.g. call hash) */
+};
+
+struct rpa_dp_stream_info {
+	struct rpa_dp_stream stream; /* as in effect now: dst/expect include latched values */
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t drops;
+	uint64_t idle_ms; /* since the last packet; UINT64_MAX if none yet */
+	uint32_t owner;   /* owning worker index */
+	uint32_t latched; /* 1 once the source has been learnt from a packet */
+};
+
+struct rpa_dp_page {
+	uint32_t cursor; /* 0 = from the start; else the previous reply's next_cursor */
+	uint32_t max;    /* entries wanted; the dataplane caps it to what fits a message */
+};
+
+struct rpa_dp_page_reply {
+	uint32_t next_cursor; /* 0 = no more */
+	uint32_t count;       /* entries following */
+};
+
+struct rpa_dp_flush {
+	uint64_t tag;   /* with RPA_DP_FLUSH_TAG: only streams carrying this tag */
+	uint32_t flags; /* 0 = every stream */
+	uint32_t pad;
+};
+#define RPA_DP_FLUSH_TAG 0x1u
+
+struct rpa_dp_flush_reply {
+	uint64_t deleted;
+};
+
+/* RPA_DP_STATS reply body: rpa_dp_stats, then nports x rpa_dp_port_stats, then
+ * nworkers x rpa_dp_worker_stats, then ndrops x rpa_dp_drop_stats. */
+struct rpa_dp_stats {
+	uint64_t uptime_ms;
+	uint64_t streams;
+	uint64_t streams_max;
+	uint64_t tsc_hz;
+	uint32_t neighbours;
+	uint16_t nports;
+	uint16_t nworkers;
+	uint16_t ndrops;
+	uint16_t pad[3];
+};
+
+struct rpa_dp_port_stats {
+	char name[RPA_DP_NAME_LEN]; /* DPDK device name */
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint64_t rx_pkts; /* packets the workers received (all classes) */
+	uint64_t rx_bytes;
+	uint64_t tx_pkts; /* media packets forwarded out of this port */
+	uint64_t tx_bytes;
+	uint64_t drops; /* all reasons, attributed to the port the packet arrived on */
+	uint64_t hw_ipackets; /* rte_eth_stats */
+	uint64_t hw_opackets;
+	uint64_t hw_imissed;
+	uint64_t hw_ierrors;
+	uint64_t hw_oerrors;
+};
+
+struct rpa_dp_worker_stats {
+	uint32_t lcore;
+	uint32_t pad;
+	uint64_t rx_pkts;
+	uint64_t tx_pkts;
+	uint64_t drops;
+	uint64_t handoff; /* packets passed to their owner worker */
+	uint64_t punted;  /* packets passed to the slow path */
+	uint64_t busy_cycles;
+	uint64_t idle_cycles;
+};
+
+struct rpa_dp_drop_stats {
+	char name[RPA_DP_NAME_LEN];
+	uint64_t total;
+	uint64_t per_port[RPA_DP_MAX_PORTS];
+	uint64_t per_worker[RPA_DP_MAX_WORKERS];
+};
+
+/* Neighbour states. */
+enum rpa_dp_neigh_state {
+	RPA_DP_NEIGH_INCOMPLETE = 1, /* resolving */
+	RPA_DP_NEIGH_REACHABLE,      /* answered recently */
+	RPA_DP_NEIGH_STALE,          /* being refreshed; still used */
+	RPA_DP_NEIGH_FAILED,         /* no answer; packets to it are dropped */
+};
+
+struct rpa_dp_neigh {
+	struct rpa_addr addr;
+	uint16_t port_id;
+	uint8_t mac[6];
+	uint8_t state; /* enum rpa_dp_neigh_state */
+	uint8_t pad[3];
+	uint32_t refs;   /* streams using it as next hop */
+	uint32_t age_ms; /* since the last update */
+	uint32_t held;   /* packets waiting for resolution */
+	uint32_t probes; /* unanswered requests in the current round */
+};
+
+_Static_assert(sizeof(struct rpa_dp_hdr) == 16, "ABI");
+_Static_assert(sizeof(struct rpa_dp_reply) == 152, "ABI");
+_Static_assert(sizeof(struct rpa_dp_hello) == 40, "ABI");
+_Static_assert(sizeof(struct rpa_dp_hello_reply) == 56, "ABI");
+_Static_assert(sizeof(struct rpa_dp_stream) == 112, "ABI");
+_Static_assert(sizeof(struct rpa_dp_stream_info) == 152, "ABI");
+_Static_assert(sizeof(struct rpa_dp_page) == 8, "ABI");
+_Static_assert(sizeof(struct rpa_dp_page_reply) == 8, "ABI");
+_Static_assert(sizeof(struct rpa_dp_flush) == 16, "ABI");
+_Static_assert(sizeof(struct rpa_dp_stats) == 48, "ABI");
+_Static_assert(sizeof(struct rpa_dp_port_stats) == 120, "ABI");
+_Static_assert(sizeof(struct rpa_dp_worker_stats) == 64, "ABI");
+_Static_assert(sizeof(struct rpa_dp_drop_stats) == 232, "ABI");
+_Static_assert(sizeof(struct rpa_dp_neigh) == 48, "ABI");
+
+#endif
