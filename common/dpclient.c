@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 /* Entries the largest page reply can carry; asking for more only gets us capped. */
-#define STREAMS_PER_PAGE                                                                   \
-	((RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply)) /     \
+#define STREAMS_PER_PAGE                                                                           \
+	((RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply)) /       \
 	 sizeof(struct rpa_dp_stream_info))
-#define NEIGH_PER_PAGE                                                                     \
-	((RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply)) /     \
+#define NEIGH_PER_PAGE                                                                             \
+	((RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply)) /       \
 	 sizeof(struct rpa_dp_neigh))
 /* A dataplane that keeps handing out fresh cursors would make a walk endless; 2^20 pages
  * is beyond any table the dataplane can hold (430 streams a page). */
@@ -33,13 +33,12 @@ struct dpclient {
 	char errmsg[DPCLIENT_ERRMSG_LEN];
 	struct rpa_dp_hello_reply server;
 	char client[RPA_DP_NAME_LEN]; /* announced in every HELLO */
-	uint8_t buf[RPA_DP_MSG_MAX]; /* the request being sent, then the reply */
+	uint8_t buf[RPA_DP_MSG_MAX];  /* the request being sent, then the reply */
 };
 
 typedef int (*page_entry_fn)(const uint8_t *entry, void *cb, void *arg);
 
-static void set_err(struct dpclient *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+static void set_err(struct dpclient *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void set_err(struct dpclient *c, const char *fmt, ...)
 {
@@ -179,13 +178,13 @@ static int check_reply(struct dpclient *c, size_t n, uint16_t type)
 	}
 	memcpy(&h, c->buf, sizeof(h));
 	if (h.magic != RPA_DP_MAGIC) {
-		set_err(c, "malformed reply: magic 0x%08x, expected 0x%08x", h.magic,
-			RPA_DP_MAGIC);
+		set_err(c, "malformed reply: magic 0x%08x, expected 0x%08x", h.magic, RPA_DP_MAGIC);
 		return -EPROTO;
 	}
 	if (h.version != RPA_DP_VERSION) {
-		set_err(c, "protocol version mismatch: the dataplane speaks version %u, this "
-			   "client speaks version %u",
+		set_err(c,
+			"protocol version mismatch: the dataplane speaks version %u, this "
+			"client speaks version %u",
 			h.version, RPA_DP_VERSION);
 		return -EPROTO;
 	}
@@ -281,8 +280,8 @@ static int expect_len(struct dpclient *c, const char *what, size_t got, size_t w
 	return -EPROTO;
 }
 
-int dpclient_call(struct dpclient *c, uint16_t type, const void *req, size_t req_len,
-		  void *reply, size_t reply_cap, size_t *reply_len)
+int dpclient_call(struct dpclient *c, uint16_t type, const void *req, size_t req_len, void *reply,
+		  size_t reply_cap, size_t *reply_len)
 {
 	const uint8_t *body;
 	size_t len;
@@ -325,8 +324,9 @@ int dpclient_hello(struct dpclient *c, struct rpa_dp_hello_reply *out)
 	memcpy(&r, body, sizeof(r));
 	r.build[sizeof(r.build) - 1] = '\0';
 	if (r.version != RPA_DP_VERSION) {
-		set_err(c, "protocol version mismatch: the dataplane speaks version %u, this "
-			   "client speaks version %u",
+		set_err(c,
+			"protocol version mismatch: the dataplane speaks version %u, this "
+			"client speaks version %u",
 			r.version, RPA_DP_VERSION);
 		return -EPROTO;
 	}

@@ -336,14 +336,13 @@ void neigh_timer(uint64_t now)
 		}
 		switch (e->state) {
 		case RPA_DP_NEIGH_REACHABLE:
-			if (now - e->updated >= N.cfg.reachable_ms * N.ms) {
-				if (e->refs == 0)
-					break; /* nobody uses it: let it age out */
-				e->state = RPA_DP_NEIGH_STALE;
-				e->probes = 0;
-				e->next_tx = now;
-			}
-			break;
+			/* Nobody using it: let it age out rather than refresh it. */
+			if (now - e->updated < N.cfg.reachable_ms * N.ms || e->refs == 0)
+				break;
+			e->state = RPA_DP_NEIGH_STALE;
+			e->probes = 0;
+			e->next_tx = now;
+			__attribute__((fallthrough)); /* probe right away */
 		case RPA_DP_NEIGH_INCOMPLETE:
 		case RPA_DP_NEIGH_STALE:
 			if (now < e->next_tx)

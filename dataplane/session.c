@@ -336,6 +336,12 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 	r->slot = S.free_slots[--S.nfree];
 	memset(&session_state[r->slot], 0, sizeof(session_state[r->slot]));
 	rc = rte_hash_add_key_data(session_table, &key, r);
+	if (rc == -ENOSPC) {
+		/* Key slots of deleted streams return only after their grace period. */
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+		rc = rte_hash_add_key_data(session_table, &key, r);
+	}
 	if (rc < 0) {
 		S.free_slots[S.nfree++] = r->slot;
 		if (r->neigh != SESSION_NEIGH_NONE)

@@ -16,13 +16,12 @@
 #define U64_MARK_JSON "\"\\u0001u64:"
 
 static const struct cli_opt global_opts[] = {
-	{"socket", "PATH", false,
-	 "dataplane control socket (default: $RTPANCHOR_DP_SOCKET, else " RPA_DP_DEFAULT_SOCKET
-	 ")"},
-	{"json", NULL, false, "print JSON on stdout instead of text"},
-	{"timeout", "MS", false, "give up on the dataplane after MS milliseconds (default 5000)"},
-	{"help", NULL, false, "show help and exit (also -h)"},
-	{NULL, NULL, false, NULL},
+    {"socket", "PATH", false,
+     "dataplane control socket (default: $RTPANCHOR_DP_SOCKET, else " RPA_DP_DEFAULT_SOCKET ")"},
+    {"json", NULL, false, "print JSON on stdout instead of text"},
+    {"timeout", "MS", false, "give up on the dataplane after MS milliseconds (default 5000)"},
+    {"help", NULL, false, "show help and exit (also -h)"},
+    {NULL, NULL, false, NULL},
 };
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -60,8 +59,7 @@ int cli_unreachable(const struct cli_globals *g, const char *msg)
 {
 	char buf[512];
 
-	snprintf(buf, sizeof(buf), "cannot reach the dataplane at %s: %s", cli_socket_path(g),
-		 msg);
+	snprintf(buf, sizeof(buf), "cannot reach the dataplane at %s: %s", cli_socket_path(g), msg);
 	fprintf(stderr, "rtpanchor: %s\n", buf);
 	json_error(g, buf);
 	return CLI_EXIT_UNREACHABLE;
@@ -121,8 +119,8 @@ static bool opt_match(const char *word, const char *name, const char **inline_va
 }
 
 /* The value of option `name` at args[*i]: inline, or the next word (consumed). */
-static const char *opt_value(const char *cmd, const char *name, const char *inline_val,
-			     int argc, char **argv, int *i)
+static const char *opt_value(const char *cmd, const char *name, const char *inline_val, int argc,
+			     char **argv, int *i)
 {
 	if (inline_val != NULL)
 		return inline_val;
@@ -156,16 +154,16 @@ int cli_global_opt(const char *cmd, int argc, char **argv, int *i, struct cli_gl
 		if (v == NULL)
 			return CLI_EXIT_USAGE;
 		if (cli_parse_u64(v, CLI_MAX_TIMEOUT_MS, &ms) < 0 || ms == 0)
-			return cli_usage_error(cmd, "--timeout: '%s' is not 1..%d milliseconds",
-					       v, CLI_MAX_TIMEOUT_MS);
+			return cli_usage_error(cmd, "--timeout: '%s' is not 1..%d milliseconds", v,
+					       CLI_MAX_TIMEOUT_MS);
 		g->timeout_ms = (int)ms;
 		return 1;
 	}
 	return 0;
 }
 
-int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
-	      const char **vals, struct cli_globals *g)
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts, const char **vals,
+	      struct cli_globals *g)
 {
 	const char *iv, *v;
 	int i, k, rc;
@@ -204,8 +202,8 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 	}
 	for (k = 0; opts[k].name != NULL; k++)
 		if (opts[k].required && vals[k] == NULL)
-			return cli_usage_error(cmd, "missing required option --%s %s",
-					       opts[k].name, opts[k].arg);
+			return cli_usage_error(cmd, "missing required option --%s %s", opts[k].name,
+					       opts[k].arg);
 	return 0;
 }
 

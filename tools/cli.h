@@ -12,8 +12,8 @@
 /* Exit codes; scripts and tests rely on them. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_REFUSED = 1,     /* the dataplane answered with an error */
-	CLI_EXIT_USAGE = 2,       /* bad command line; the message names the argument */
+	CLI_EXIT_REFUSED = 1,	  /* the dataplane answered with an error */
+	CLI_EXIT_USAGE = 2,	  /* bad command line; the message names the argument */
 	CLI_EXIT_UNREACHABLE = 3, /* no usable connection to the dataplane */
 };
 
@@ -40,8 +40,8 @@ struct cli_opt {
  * NULL if absent). `cmd` names the command in messages ("dataplane add").
  * Returns 0, or CLI_EXIT_USAGE after printing an error, or -1 when --help was given (the
  * caller prints its help and exits 0). */
-int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts,
-	      const char **vals, struct cli_globals *g);
+int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts, const char **vals,
+	      struct cli_globals *g);
 /* Try argv[*i] as a global option, consuming its value; 1 if it was one, 0 if not,
  * CLI_EXIT_USAGE (after a message) for a bad value. */
 int cli_global_opt(const char *cmd, int argc, char **argv, int *i, struct cli_globals *g);
@@ -86,7 +86,8 @@ struct cli_table;
 /* NULL when out of memory or with more than CLI_TABLE_MAX_COLS columns; the other
  * functions accept NULL and cli_table_print then reports the failure on stderr. */
 struct cli_table *cli_table_new(const char *align, const char *const *headers);
-void cli_table_cell(struct cli_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_table_cell(struct cli_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void cli_table_print(const struct cli_table *t, FILE *f);
 void cli_table_free(struct cli_table *t);
 

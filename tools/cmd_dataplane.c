@@ -16,7 +16,7 @@
 struct dp_args {
 	struct rpa_dp_stream stream; /* add */
 	struct rpa_endpoint local;   /* del, get */
-	bool by_tag;                 /* flush */
+	bool by_tag;		     /* flush */
 	uint64_t tag;
 };
 
@@ -33,40 +33,40 @@ struct dp_sub {
 enum { ADD_LOCAL, ADD_SRC, ADD_DST, ADD_EXPECT, ADD_NO_LATCH, ADD_STRICT, ADD_WINDOW, ADD_TAG };
 
 static const struct cli_opt add_opts[] = {
-	[ADD_LOCAL] = {"local", "IP:PORT", true,
-		       "media address and UDP port the packets arrive on (the stream's key)"},
-	[ADD_SRC] = {"src", "IP:PORT", true,
-		     "media address and port to send from (the address picks the egress port)"},
-	[ADD_DST] = {"dst", "IP:PORT", false,
-		     "peer to send to; omitted = learnt when the reverse stream latches"},
-	[ADD_EXPECT] = {"expect", "IP:PORT", false,
-			"accepted source; omitted with latching = the first packet's source"},
-	[ADD_NO_LATCH] = {"no-latch", NULL, false,
-			  "do not learn the peer from received packets (latching is on by "
-			  "default)"},
-	[ADD_STRICT] = {"strict", NULL, false,
-			"drop packets from any other source than the expected or latched one "
-			"(with --no-latch, needs --expect)"},
-	[ADD_WINDOW] = {"latch-window-ms", "N", false,
-			"the source may re-latch for N ms after the first latch (default 0 = "
-			"the dataplane's --latch-window)"},
-	[ADD_TAG] = {"tag", "N", false,
-		     "opaque owner tag, decimal or 0x-hex (default 0); see flush --tag"},
-	{NULL, NULL, false, NULL},
+    [ADD_LOCAL] = {"local", "IP:PORT", true,
+		   "media address and UDP port the packets arrive on (the stream's key)"},
+    [ADD_SRC] = {"src", "IP:PORT", true,
+		 "media address and port to send from (the address picks the egress port)"},
+    [ADD_DST] = {"dst", "IP:PORT", false,
+		 "peer to send to; omitted = learnt when the reverse stream latches"},
+    [ADD_EXPECT] = {"expect", "IP:PORT", false,
+		    "accepted source; omitted with latching = the first packet's source"},
+    [ADD_NO_LATCH] = {"no-latch", NULL, false,
+		      "do not learn the peer from received packets (latching is on by "
+		      "default)"},
+    [ADD_STRICT] = {"strict", NULL, false,
+		    "drop packets from any other source than the expected or latched one "
+		    "(with --no-latch, needs --expect)"},
+    [ADD_WINDOW] = {"latch-window-ms", "N", false,
+		    "the source may re-latch for N ms after the first latch (default 0 = "
+		    "the dataplane's --latch-window)"},
+    [ADD_TAG] = {"tag", "N", false,
+		 "opaque owner tag, decimal or 0x-hex (default 0); see flush --tag"},
+    {NULL, NULL, false, NULL},
 };
 
 static const struct cli_opt local_opts[] = {
-	{"local", "IP:PORT", true, "the stream's local media address and UDP port"},
-	{NULL, NULL, false, NULL},
+    {"local", "IP:PORT", true, "the stream's local media address and UDP port"},
+    {NULL, NULL, false, NULL},
 };
 
 static const struct cli_opt flush_opts[] = {
-	{"tag", "N", false, "delete only the streams carrying tag N (default: every stream)"},
-	{NULL, NULL, false, NULL},
+    {"tag", "N", false, "delete only the streams carrying tag N (default: every stream)"},
+    {NULL, NULL, false, NULL},
 };
 
 static const struct cli_opt no_opts[] = {
-	{NULL, NULL, false, NULL},
+    {NULL, NULL, false, NULL},
 };
 
 /* Dataplane text is shown as printable ASCII only. */
@@ -82,8 +82,8 @@ static const char *clean(const char *s, char *buf, size_t len)
 
 static const char *fmt_mac(const uint8_t mac[6], char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 	return buf;
 }
 
@@ -99,7 +99,8 @@ static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
 	uint64_t s = ms / 1000;
 
 	if (s >= 86400)
-		snprintf(buf, len, "%" PRIu64 "d %02" PRIu64 "h %02" PRIu64 "m %02" PRIu64 ".%03" PRIu64 "s",
+		snprintf(buf, len,
+			 "%" PRIu64 "d %02" PRIu64 "h %02" PRIu64 "m %02" PRIu64 ".%03" PRIu64 "s",
 			 s / 86400, s / 3600 % 24, s / 60 % 60, s % 60, ms % 1000);
 	else if (s >= 3600)
 		snprintf(buf, len, "%" PRIu64 "h %02" PRIu64 "m %02" PRIu64 ".%03" PRIu64 "s",
@@ -118,7 +119,8 @@ static const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 
 	snprintf(buf, len, "%s%s%s%s", flags & RPA_DP_F_LATCH ? "latch" : "",
 		 (flags & RPA_DP_F_LATCH) && (flags & RPA_DP_F_STRICT) ? "," : "",
-		 flags & RPA_DP_F_STRICT ? "strict" : "", (flags & RPA_DP_F_ALL) == 0 ? "none" : "");
+		 flags & RPA_DP_F_STRICT ? "strict" : "",
+		 (flags & RPA_DP_F_ALL) == 0 ? "none" : "");
 	if (other != 0)
 		snprintf(buf + strlen(buf), len - strlen(buf), ",0x%x", other);
 	return buf;
@@ -140,8 +142,7 @@ static const char *neigh_state(uint8_t state)
 }
 
 /* A failed call: the dataplane's refusal (exit 1) or a broken exchange (exit 3). */
-static int call_failed(struct dpclient *c, const struct cli_globals *g, const char *what,
-		       int rc)
+static int call_failed(struct dpclient *c, const struct cli_globals *g, const char *what, int rc)
 {
 	char msg[DPCLIENT_ERRMSG_LEN + 64];
 	const char *e = strerror(-rc);
@@ -155,8 +156,7 @@ static int call_failed(struct dpclient *c, const struct cli_globals *g, const ch
 	return cli_unreachable(g, msg);
 }
 
-static int parse_endpoint(const char *cmd, const char *opt, const char *v,
-			  struct rpa_endpoint *out)
+static int parse_endpoint(const char *cmd, const char *opt, const char *v, struct rpa_endpoint *out)
 {
 	if (rpa_endpoint_parse(v, out) < 0)
 		return cli_usage_error(cmd,
@@ -195,8 +195,7 @@ static int prepare_add(const char *cmd, const char **vals, struct dp_args *a)
 					       vals[ADD_WINDOW], UINT32_MAX);
 		s->latch_window_ms = (uint32_t)v;
 	}
-	if (vals[ADD_TAG] != NULL &&
-	    cli_parse_u64(vals[ADD_TAG], UINT64_MAX, &s->tag) < 0)
+	if (vals[ADD_TAG] != NULL && cli_parse_u64(vals[ADD_TAG], UINT64_MAX, &s->tag) < 0)
 		return cli_usage_error(cmd, "--tag: '%s' is not a 64-bit unsigned number",
 				       vals[ADD_TAG]);
 	return 0;
@@ -213,8 +212,7 @@ static int prepare_flush(const char *cmd, const char **vals, struct dp_args *a)
 		return 0;
 	a->by_tag = true;
 	if (cli_parse_u64(vals[0], UINT64_MAX, &a->tag) < 0)
-		return cli_usage_error(cmd, "--tag: '%s' is not a 64-bit unsigned number",
-				       vals[0]);
+		return cli_usage_error(cmd, "--tag: '%s' is not a 64-bit unsigned number", vals[0]);
 	return 0;
 }
 
@@ -361,8 +359,8 @@ static int run_get(struct dpclient *c, const struct dp_args *a, const struct cli
 	       rpa_endpoint_format(&s->dst, d, sizeof(d)),
 	       rpa_endpoint_format(&s->expect, e, sizeof(e)), fmt_flags(s->flags, f, sizeof(f)),
 	       si.latched ? "yes" : "no", s->latch_window_ms,
-	       s->latch_window_ms == 0 ? " (dataplane default)" : "", s->tag, si.owner,
-	       si.packets, si.bytes, si.drops, idle);
+	       s->latch_window_ms == 0 ? " (dataplane default)" : "", s->tag, si.owner, si.packets,
+	       si.bytes, si.drops, idle);
 	return CLI_EXIT_OK;
 }
 
@@ -593,10 +591,11 @@ static void stats_drops_text(const struct dpclient_stats *st)
 static void stats_text(const struct dpclient_stats *st)
 {
 	static const char *const port_hdr[] = {
-		"PORT",    "NAME",     "MAC",   "RX_PKTS",     "RX_BYTES",    "TX_PKTS",    "TX_BYTES",
-		"DROPS",   "HW_IPACKETS", "HW_OPACKETS", "HW_IMISSED", "HW_IERRORS", "HW_OERRORS"};
-	static const char *const worker_hdr[] = {"WORKER",  "LCORE",  "RX_PKTS", "TX_PKTS",
-						 "DROPS",   "HANDOFF", "PUNTED", "BUSY%"};
+	    "PORT",	  "NAME",	"MAC",	     "RX_PKTS",	    "RX_BYTES",
+	    "TX_PKTS",	  "TX_BYTES",	"DROPS",     "HW_IPACKETS", "HW_OPACKETS",
+	    "HW_IMISSED", "HW_IERRORS", "HW_OERRORS"};
+	static const char *const worker_hdr[] = {"WORKER", "LCORE",   "RX_PKTS", "TX_PKTS",
+						 "DROPS",  "HANDOFF", "PUNTED",	 "BUSY%"};
 	const struct rpa_dp_stats *h = &st->hdr;
 	char up[64], buf[RPA_DP_NAME_LEN], mac[24];
 	struct cli_table *t;
@@ -727,7 +726,7 @@ static int neigh_entry(const struct rpa_dp_neigh *nb, void *arg)
 
 static int run_neigh(struct dpclient *c, const struct dp_args *a, const struct cli_globals *g)
 {
-	static const char *const hdr[] = {"IP",   "PORT", "MAC",  "STATE",
+	static const char *const hdr[] = {"IP",	  "PORT",   "MAC",  "STATE",
 					  "REFS", "AGE_MS", "HELD", "PROBES"};
 	struct neigh_out o = {.g = g};
 	json_t *j;
@@ -782,21 +781,20 @@ static int run_flush(struct dpclient *c, const struct dp_args *a, const struct c
 }
 
 static const struct dp_sub subs[] = {
-	{"hello", "", "show the dataplane's protocol version, pid, boot id, uptime and build",
-	 no_opts, prepare_none, run_hello},
-	{"add", "--local IP:PORT --src IP:PORT [OPTIONS]",
-	 "install a stream, or replace the one on the same --local", add_opts, prepare_add,
-	 run_add},
-	{"del", "--local IP:PORT", "delete a stream", local_opts, prepare_local, run_del},
-	{"get", "--local IP:PORT", "show one stream with its counters", local_opts,
-	 prepare_local, run_get},
-	{"list", "", "list every stream with its counters", no_opts, prepare_none, run_list},
-	{"stats", "", "show uptime, port, worker and drop counters (drops only where non-zero)",
-	 no_opts, prepare_none, run_stats},
-	{"neigh", "", "list the neighbour (ARP) table", no_opts, prepare_none, run_neigh},
-	{"flush", "[--tag N]", "delete every stream, or only those carrying a tag", flush_opts,
-	 prepare_flush, run_flush},
-	{NULL, NULL, NULL, NULL, NULL, NULL},
+    {"hello", "", "show the dataplane's protocol version, pid, boot id, uptime and build", no_opts,
+     prepare_none, run_hello},
+    {"add", "--local IP:PORT --src IP:PORT [OPTIONS]",
+     "install a stream, or replace the one on the same --local", add_opts, prepare_add, run_add},
+    {"del", "--local IP:PORT", "delete a stream", local_opts, prepare_local, run_del},
+    {"get", "--local IP:PORT", "show one stream with its counters", local_opts, prepare_local,
+     run_get},
+    {"list", "", "list every stream with its counters", no_opts, prepare_none, run_list},
+    {"stats", "", "show uptime, port, worker and drop counters (drops only where non-zero)",
+     no_opts, prepare_none, run_stats},
+    {"neigh", "", "list the neighbour (ARP) table", no_opts, prepare_none, run_neigh},
+    {"flush", "[--tag N]", "delete every stream, or only those carrying a tag", flush_opts,
+     prepare_flush, run_flush},
+    {NULL, NULL, NULL, NULL, NULL, NULL},
 };
 
 static void dataplane_usage(FILE *f)
@@ -889,8 +887,7 @@ int cmd_dataplane(int argc, char **argv, struct cli_globals *g)
 	if (rc != 0)
 		return rc;
 
-	c = dpclient_open(cli_socket_path(g), g->timeout_ms, "rtpanchor-cli", &err, eb,
-			  sizeof(eb));
+	c = dpclient_open(cli_socket_path(g), g->timeout_ms, "rtpanchor-cli", &err, eb, sizeof(eb));
 	if (c == NULL)
 		return cli_unreachable(g, eb);
 	rc = s->run(c, &a, g);

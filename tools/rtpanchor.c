@@ -22,11 +22,11 @@ struct command {
 static int cmd_help(int argc, char **argv, struct cli_globals *g);
 
 static const struct command commands[] = {
-	{"dataplane", cmd_dataplane,
-	 "talk to rtpanchor-dataplane over its control socket: hello, add, del, get, list, "
-	 "stats, neigh, flush"},
-	{"help", cmd_help, "show this text"},
-	{NULL, NULL, NULL},
+    {"dataplane", cmd_dataplane,
+     "talk to rtpanchor-dataplane over its control socket: hello, add, del, get, list, "
+     "stats, neigh, flush"},
+    {"help", cmd_help, "show this text"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
@@ -43,11 +43,12 @@ static void usage(FILE *f)
 	fprintf(f, "\n");
 	cli_print_global_opts(f);
 	cli_print_item(f, "--version", "show the version and exit");
-	fprintf(f, "\n"
-		   "Exit status: 0 success; 1 the dataplane refused the request (its message is\n"
-		   "printed); 2 usage error; 3 the dataplane cannot be reached.\n"
-		   "\n"
-		   "Run 'rtpanchor dataplane --help' for the dataplane commands and their options.\n");
+	fprintf(f,
+		"\n"
+		"Exit status: 0 success; 1 the dataplane refused the request (its message is\n"
+		"printed); 2 usage error; 3 the dataplane cannot be reached.\n"
+		"\n"
+		"Run 'rtpanchor dataplane --help' for the dataplane commands and their options.\n");
 }
 
 static int cmd_help(int argc, char **argv, struct cli_globals *g)

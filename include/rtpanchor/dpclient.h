@@ -45,8 +45,8 @@ bool dpclient_remote_error(const struct dpclient *c);
  * On status 0 the reply body (after struct rpa_dp_reply) is copied to reply and its length
  * stored in *reply_len; reply may be NULL when reply_cap is 0. Replies carrying an older
  * sequence number (left over from a timed-out call) are skipped. */
-int dpclient_call(struct dpclient *c, uint16_t type, const void *req, size_t req_len,
-		  void *reply, size_t reply_cap, size_t *reply_len);
+int dpclient_call(struct dpclient *c, uint16_t type, const void *req, size_t req_len, void *reply,
+		  size_t reply_cap, size_t *reply_len);
 
 /* A new HELLO; refreshes dpclient_server(). A boot_id change means the dataplane
  * restarted and lost its streams. */

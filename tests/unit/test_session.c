@@ -1,0 +1,329 @@
+/* Unit tests for the session table (dataplane/session.c): add/get/del/list/flush, validation
+ * errors, capacity, replacement keeping counters and learnt peers, latching and its window,
+ * and a reader lcore doing bulk lookups while the main lcore adds, replaces and deletes. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_cycles.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "eal_fixture.h"
+
+static struct rpa_dp_stream stream(const char *local, const char *src, const char *dst,
+				   uint32_t flags)
+{
+	struct rpa_dp_stream s;
+
+	memset(&s, 0, sizeof(s));
+	s.local = fix_ep(local);
+	s.src = fix_ep(src);
+	if (dst != NULL)
+		s.dst = fix_ep(dst);
+	s.flags = flags;
+	return s;
+}
+
+static int setup(void **st)
+{
+	fix_core_up(1024, 3000);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	fix_core_down();
+	return 0;
+}
+
+static void test_add_get_del(void **st)
+{
+	struct rpa_dp_stream s = stream("192.0.2.1:30000", "198.51.100.1:30002",
+					"198.51.100.10:5000", RPA_DP_F_LATCH);
+	struct rpa_dp_stream_info info;
+	struct rpa_endpoint local = s.local;
+	char err[128];
+	char b[64];
+
+	s.tag = 77;
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(session_count(), 1);
+	assert_int_equal(session_get(&local, &info), 0);
+	assert_string_equal(rpa_endpoint_format(&info.stream.src, b, sizeof(b)),
+			    "198.51.100.1:30002");
+	assert_string_equal(rpa_endpoint_format(&info.stream.dst, b, sizeof(b)),
+			    "198.51.100.10:5000");
+	assert_true(rpa_addr_is_unspec(&info.stream.expect.addr));
+	assert_int_equal(info.stream.tag, 77);
+	assert_int_equal(info.stream.latch_window_ms, 3000);
+	assert_int_equal(info.latched, 0);
+	assert_int_equal(info.idle_ms, UINT64_MAX);
+	/* The peer's next hop is being resolved: one broadcast ARP request out of port 1. */
+	assert_int_equal(neigh_count(), 1);
+	assert_int_equal(fix_ntx, 1);
+	assert_int_equal(fix_tx[0]->port, 1);
+
+	assert_int_equal(session_del(&local), 0);
+	assert_int_equal(session_get(&local, &info), -ENOENT);
+	assert_int_equal(session_del(&local), -ENOENT);
+	assert_int_equal(session_count(), 0);
+}
+
+static void test_validation(void **st)
+{
+	struct rpa_dp_stream s;
+	char err[128];
+
+	s = stream("203.0.113.1:30000", "198.51.100.1:30002", NULL, 0);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EADDRNOTAVAIL);
+	assert_non_null(strstr(err, "203.0.113.1:30000"));
+
+	s = stream("192.0.2.1:30000", "203.0.113.1:30002", NULL, 0);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EADDRNOTAVAIL);
+	assert_non_null(strstr(err, "src"));
+
+	s = stream("192.0.2.1:30000", "198.51.100.1:30002", NULL, 0);
+	s.local.port = 0;
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EINVAL);
+
+	s = stream("192.0.2.1:30000", "198.51.100.1:30002", NULL, RPA_DP_F_STRICT);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "strict"));
+
+	s = stream("192.0.2.1:30000", "198.51.100.1:30002", NULL, 0x80);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EINVAL);
+
+	/* Off-link on port 0, which has no gateway. */
+	s = stream("198.51.100.1:30000", "192.0.2.1:30002", "203.0.113.9:4000", 0);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EHOSTUNREACH);
+	assert_non_null(strstr(err, "203.0.113.9"));
+	/* Off-link on port 1 goes through its gateway. */
+	s = stream("192.0.2.1:30000", "198.51.100.1:30002", "203.0.113.9:4000", 0);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+
+	s = stream("192.0.2.1:30002", "198.51.100.1:30004", NULL, 0);
+	rpa_addr_parse("2001:db8::1", &s.local.addr);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EINVAL);
+	assert_int_equal(session_count(), 1);
+}
+
+static void test_capacity(void **st)
+{
+	char err[128], ep[64];
+	struct rpa_dp_stream s;
+
+	for (unsigned i = 0; i < 1024; i++) {
+		snprintf(ep, sizeof(ep), "192.0.2.1:%u", 10000 + i);
+		s = stream(ep, "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+		assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	}
+	s = stream("192.0.2.1:9000", "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "full"));
+	/* Replacing an existing stream needs no new slot. */
+	s = stream("192.0.2.1:10000", "198.51.100.1:40000", NULL, 0);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(session_flush(false, 0), 1024);
+	assert_int_equal(session_count(), 0);
+	session_reclaim();
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+}
+
+static void test_list_paging_and_flush_tag(void **st)
+{
+	struct rpa_dp_stream_info out[64];
+	uint8_t seen[1000] = {0};
+	char err[128], ep[64];
+	uint32_t cursor = 0;
+	unsigned total = 0, n;
+
+	for (unsigned i = 0; i < 1000; i++) {
+		struct rpa_dp_stream s;
+		snprintf(ep, sizeof(ep), "192.0.2.1:%u", 20000 + i);
+		s = stream(ep, "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+		s.tag = i % 2;
+		assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	}
+	do {
+		n = session_list(&cursor, out, 64);
+		for (unsigned i = 0; i < n; i++) {
+			unsigned p = out[i].stream.local.port - 20000;
+			assert_true(p < 1000);
+			assert_int_equal(seen[p], 0);
+			seen[p] = 1;
+		}
+		total += n;
+	} while (cursor != 0);
+	assert_int_equal(total, 1000);
+	assert_int_equal(session_flush(true, 1), 500);
+	assert_int_equal(session_count(), 500);
+}
+
+/* A rule replaced or updated keeps its counters; an update without dst keeps the learnt
+ * peer; latching teaches the reverse stream its destination. */
+static void test_latch_and_replace(void **st)
+{
+	struct rpa_dp_stream a = stream("192.0.2.1:30000", "198.51.100.1:30002",
+					"198.51.100.10:5000", RPA_DP_F_LATCH);
+	struct rpa_dp_stream b = stream("198.51.100.1:30002", "192.0.2.1:30000", NULL,
+					RPA_DP_F_LATCH);
+	struct rpa_endpoint la = a.local, lb = b.local;
+	struct rpa_dp_stream_info info;
+	struct session_key ka;
+	char err[128], s[64];
+	uint64_t now = rte_get_tsc_cycles();
+
+	assert_int_equal(session_add(&a, err, sizeof(err)), 0);
+	assert_int_equal(session_add(&b, err, sizeof(err)), 0);
+	assert_int_equal(session_get(&lb, &info), 0);
+	assert_true(rpa_addr_is_unspec(&info.stream.dst.addr));
+
+	assert_int_equal(session_key_from(&la, &ka), 0);
+	/* A sends from 192.0.2.10:4000 (network order args). */
+	assert_int_equal(session_latch(&ka, htonl(0xc000020a), htons(4000), now), 1);
+	assert_int_equal(session_get(&la, &info), 0);
+	assert_int_equal(info.latched, 1);
+	assert_string_equal(rpa_endpoint_format(&info.stream.expect, s, sizeof(s)),
+			    "192.0.2.10:4000");
+	assert_int_equal(session_get(&lb, &info), 0);
+	assert_string_equal(rpa_endpoint_format(&info.stream.dst, s, sizeof(s)),
+			    "192.0.2.10:4000");
+
+	/* Inside the window another source re-latches; after it, not any more. */
+	assert_int_equal(session_latch(&ka, htonl(0xc000020b), htons(4002), now + 1), 1);
+	assert_int_equal(session_get(&lb, &info), 0);
+	assert_string_equal(rpa_endpoint_format(&info.stream.dst, s, sizeof(s)),
+			    "192.0.2.11:4002");
+	assert_int_equal(session_latch(&ka, htonl(0xc000020c), htons(4004),
+				       now + 4 * rte_get_tsc_hz()),
+			 0);
+	assert_int_equal(session_get(&la, &info), 0);
+	assert_string_equal(rpa_endpoint_format(&info.stream.expect, s, sizeof(s)),
+			    "192.0.2.11:4002");
+
+	/* Counters survive a replacement; the learnt dst survives an update without dst. */
+	{
+		const struct fwd_rule *r;
+		rte_hash_lookup_data(session_table, &ka, (void **)&r);
+		session_state[r->slot].packets = 5;
+	}
+	assert_int_equal(session_add(&b, err, sizeof(err)), 0);
+	assert_int_equal(session_get(&lb, &info), 0);
+	assert_string_equal(rpa_endpoint_format(&info.stream.dst, s, sizeof(s)),
+			    "192.0.2.11:4002");
+	a.dst = fix_ep("198.51.100.20:5000");
+	assert_int_equal(session_add(&a, err, sizeof(err)), 0);
+	assert_int_equal(session_get(&la, &info), 0);
+	assert_int_equal(info.packets, 5);
+	assert_string_equal(rpa_endpoint_format(&info.stream.dst, s, sizeof(s)),
+			    "198.51.100.20:5000");
+
+	/* A stream without LATCH never latches. */
+	b.flags = 0;
+	assert_int_equal(session_add(&b, err, sizeof(err)), 0);
+	{
+		struct session_key kb;
+		session_key_from(&lb, &kb);
+		assert_int_equal(session_latch(&kb, htonl(0xc6336414), htons(9), now), 0);
+	}
+}
+
+/* Reader lcore: bulk lookups over every key; a rule found must belong to its key (its tag
+ * encodes the port), never a recycled one. */
+#define RD_KEYS 256
+static volatile int rd_stop;
+static uint64_t rd_hits, rd_misses, rd_bad;
+
+static int reader(void *arg)
+{
+	struct session_key keys[RD_KEYS];
+	const struct session_key *kp[32];
+	const struct fwd_rule *rules[32];
+
+	for (unsigned i = 0; i < RD_KEYS; i++)
+		keys[i] = (struct session_key){.addr_idx = 0, .port = (uint16_t)(30000 + i)};
+	rte_rcu_qsbr_thread_register(worker_shared.qsbr, 0);
+	rte_rcu_qsbr_thread_online(worker_shared.qsbr, 0);
+	while (!rd_stop) {
+		for (unsigned base = 0; base < RD_KEYS; base += 32) {
+			for (unsigned i = 0; i < 32; i++)
+				kp[i] = &keys[base + i];
+			session_lookup_bulk(kp, 32, rules);
+			for (unsigned i = 0; i < 32; i++) {
+				if (rules[i] == NULL) {
+					rd_misses++;
+					continue;
+				}
+				rd_hits++;
+				if (rules[i]->tag % 65536 != 30000 + base + i)
+					rd_bad++;
+			}
+		}
+		rte_rcu_qsbr_quiescent(worker_shared.qsbr, 0);
+	}
+	rte_rcu_qsbr_thread_offline(worker_shared.qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(worker_shared.qsbr, 0);
+	return 0;
+}
+
+static void test_reader_through_deletes(void **st)
+{
+	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
+	uint64_t seed = 12345, ops = 0;
+	char err[128], ep[64];
+	uint64_t end;
+
+	assert_true(lcore < RTE_MAX_LCORE);
+	rd_stop = 0;
+	rd_hits = rd_misses = rd_bad = 0;
+	assert_int_equal(rte_eal_remote_launch(reader, NULL, lcore), 0);
+	end = rte_get_tsc_cycles() + rte_get_tsc_hz(); /* one second of churn */
+	while (rte_get_tsc_cycles() < end && ops < 2000000) {
+		unsigned k;
+		struct rpa_dp_stream s;
+
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		k = (unsigned)(seed >> 33) % RD_KEYS;
+		snprintf(ep, sizeof(ep), "192.0.2.1:%u", 30000 + k);
+		if ((seed >> 20) & 1) {
+			s = stream(ep, "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+			/* Tag = port + a generation, so replacement rules differ. */
+			s.tag = (ops << 16) | (30000 + k);
+			assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+		} else {
+			struct rpa_endpoint l = fix_ep(ep);
+			session_del(&l);
+		}
+		if ((ops & 63) == 0)
+			session_reclaim();
+		ops++;
+	}
+	rd_stop = 1;
+	rte_eal_wait_lcore(lcore);
+	print_message("%llu table ops, reader: %llu hits, %llu misses\n",
+		      (unsigned long long)ops, (unsigned long long)rd_hits,
+		      (unsigned long long)rd_misses);
+	assert_true(ops > 1000);
+	assert_true(rd_hits > 0);
+	assert_true(rd_misses > 0);
+	assert_int_equal(rd_bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_add_get_del, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_capacity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_paging_and_flush_tag, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_latch_and_replace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_through_deletes, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
