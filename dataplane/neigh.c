@@ -292,6 +292,8 @@ void neigh_input(uint16_t port, const struct arp_info *arp)
 	bool for_us = false;
 	int idx;
 
+	if (rte_is_same_ether_addr(&arp->sha, &p->mac))
+		return; /* our own frame, looped back */
 	for (unsigned i = 0; i < p->n; i++) {
 		if (p->v4[i] == arp->tpa)
 			for_us = true;

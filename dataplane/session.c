@@ -12,7 +12,6 @@
 #include <rte_hash_crc.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
-#include <rte_mempool.h>
 
 #include "ifaddr.h"
 #include "neigh.h"
@@ -25,32 +24,42 @@ struct stream_state *session_state;
 /* What waits in the defer queue: a retired rule, and for deletes also its key position and
  * its slot. Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
 struct retired {
-	struct fwd_rule *rule;
+	uint32_t rule;   /* index into S.rule_mem */
 	int32_t key_pos; /* -1: rule replaced, key stays */
-	uint32_t free_slot;
 };
 
 static struct {
 	struct session_config cfg;
-	struct rte_mempool *rules;
+	/* Rules live in one array with a free-index stack: only this lcore allocates and
+	 * frees them, so no mempool (and its per-object headers) is needed. */
+	struct fwd_rule *rule_mem;
+	uint32_t *free_rules;
+	uint32_t nfree_rules;
 	struct rte_rcu_qsbr_dq *dq;
 	uint32_t *free_slots; /* stack of free slot indices */
 	uint32_t nfree;
 	uint64_t count;
 } S;
 
+static void rule_put(struct fwd_rule *r)
+{
+	S.free_rules[S.nfree_rules++] = (uint32_t)(r - S.rule_mem);
+}
+
 static void retire_free(void *p, void *e, unsigned int n)
 {
 	struct retired *r = e;
 
 	for (unsigned i = 0; i < n; i++) {
+		struct fwd_rule *rule = &S.rule_mem[r[i].rule];
+
 		if (r[i].key_pos >= 0) {
 			rte_hash_free_key_with_position(session_table, r[i].key_pos);
-			S.free_slots[S.nfree++] = r[i].rule->slot;
+			S.free_slots[S.nfree++] = rule->slot;
 		}
-		if (r[i].rule->neigh != SESSION_NEIGH_NONE)
-			neigh_unref(r[i].rule->neigh);
-		rte_mempool_put(S.rules, r[i].rule);
+		if (rule->neigh != SESSION_NEIGH_NONE)
+			neigh_unref(rule->neigh);
+		rule_put(rule);
 	}
 }
 
@@ -81,12 +90,14 @@ int session_init(const struct session_config *cfg)
 					   (size_t)cfg->max_streams * sizeof(*session_state),
 					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	S.free_slots = malloc((size_t)cfg->max_streams * sizeof(uint32_t));
-	/* Replacements (latching, updates) need a second rule until the grace period ends. */
-	nrules = cfg->max_streams + cfg->max_streams / 4 + 1024;
-	S.rules = rte_mempool_create("rpa_rules", nrules, sizeof(struct fwd_rule), 0, 0, NULL,
-				     NULL, NULL, NULL, cfg->socket_id,
-				     RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
-	if (session_state == NULL || S.free_slots == NULL || S.rules == NULL) {
+	/* Replacements (latching, updates) need a second rule until the grace period ends;
+	 * when they run out, rule_alloc waits for one grace period. */
+	nrules = cfg->max_streams + cfg->max_streams / 8 + 1024;
+	S.rule_mem = rte_malloc_socket("rpa_rules", (size_t)nrules * sizeof(struct fwd_rule),
+				       RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	S.free_rules = malloc((size_t)nrules * sizeof(uint32_t));
+	if (session_state == NULL || S.free_slots == NULL || S.rule_mem == NULL ||
+	    S.free_rules == NULL) {
 		RTE_LOG(ERR, USER1, "cannot allocate state for %u streams (raise -m)\n",
 			cfg->max_streams);
 		session_fini();
@@ -95,6 +106,9 @@ int session_init(const struct session_config *cfg)
 	for (uint32_t i = 0; i < cfg->max_streams; i++)
 		S.free_slots[i] = cfg->max_streams - 1 - i;
 	S.nfree = cfg->max_streams;
+	for (uint32_t i = 0; i < nrules; i++)
+		S.free_rules[i] = nrules - 1 - i;
+	S.nfree_rules = nrules;
 
 	dp.name = "rpa_retired";
 	dp.size = nrules;
@@ -124,8 +138,10 @@ void session_fini(void)
 	session_table = NULL;
 	rte_free(session_state);
 	session_state = NULL;
-	rte_mempool_free(S.rules);
-	S.rules = NULL;
+	rte_free(S.rule_mem);
+	S.rule_mem = NULL;
+	free(S.free_rules);
+	S.free_rules = NULL;
 	free(S.free_slots);
 	S.free_slots = NULL;
 	S.count = 0;
@@ -151,7 +167,7 @@ void session_reclaim(void)
  * sized for every rule that can exist, but reclaim first if a burst of changes filled it. */
 static void retire(struct fwd_rule *rule, int32_t key_pos)
 {
-	struct retired r = {.rule = rule, .key_pos = key_pos};
+	struct retired r = {.rule = (uint32_t)(rule - S.rule_mem), .key_pos = key_pos};
 
 	while (rte_rcu_qsbr_dq_enqueue(S.dq, &r) != 0) {
 		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
@@ -161,14 +177,12 @@ static void retire(struct fwd_rule *rule, int32_t key_pos)
 
 static struct fwd_rule *rule_alloc(void)
 {
-	void *r;
-
-	if (rte_mempool_get(S.rules, &r) == 0)
-		return r;
-	/* Retired rules still in their grace period: wait it out once. */
-	rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
-	session_reclaim();
-	return rte_mempool_get(S.rules, &r) == 0 ? r : NULL;
+	if (S.nfree_rules == 0) {
+		/* Retired rules still in their grace period: wait it out once. */
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+	}
+	return S.nfree_rules > 0 ? &S.rule_mem[S.free_rules[--S.nfree_rules]] : NULL;
 }
 
 int session_key_from(const struct rpa_endpoint *ep, struct session_key *key)
@@ -285,6 +299,11 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		return rc;
 	if (rte_hash_lookup_data(session_table, &key, (void **)&old) < 0)
 		old = NULL;
+	if (old == NULL && S.nfree == 0 && S.count < S.cfg.max_streams) {
+		/* Slots of deleted streams return only after their grace period. */
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+	}
 	if (old == NULL && (S.count >= S.cfg.max_streams || S.nfree == 0)) {
 		snprintf(err, errlen, "stream table full (%u streams)", S.cfg.max_streams);
 		return -ENOSPC;
@@ -324,7 +343,7 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 	else if (old != NULL && old->rw.daddr != 0)
 		rc = rule_set_peer(r, old->rw.daddr, old->rw.dport, err, errlen);
 	if (rc < 0) {
-		rte_mempool_put(S.rules, r);
+		rule_put(r);
 		return rc;
 	}
 
@@ -346,7 +365,7 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		S.free_slots[S.nfree++] = r->slot;
 		if (r->neigh != SESSION_NEIGH_NONE)
 			neigh_unref(r->neigh);
-		rte_mempool_put(S.rules, r);
+		rule_put(r);
 		snprintf(err, errlen, "session table insert failed: %s", strerror(-rc));
 		return rc;
 	}
@@ -507,7 +526,7 @@ int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport,
 		return 1;
 	*rev = *rev_old;
 	if (rule_set_peer(rev, saddr, sport, err, sizeof(err)) < 0) {
-		rte_mempool_put(S.rules, rev);
+		rule_put(rev);
 		return 1;
 	}
 	publish(&rkey, rev, rev_old);

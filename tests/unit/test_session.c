@@ -295,7 +295,8 @@ static void test_reader_through_deletes(void **st)
 			s = stream(ep, "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
 			/* Tag = port + a generation, so replacement rules differ. */
 			s.tag = (ops << 16) | (30000 + k);
-			assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+			if (session_add(&s, err, sizeof(err)) != 0)
+				fail_msg("op %llu: %s", (unsigned long long)ops, err);
 		} else {
 			struct rpa_endpoint l = fix_ep(ep);
 			session_del(&l);
