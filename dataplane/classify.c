@@ -17,6 +17,9 @@
 #define CLASSIFY_MCAST_MASK RTE_BE32(0xf0000000)
 #define CLASSIFY_MCAST_NET  RTE_BE32(0xe0000000)
 #define CLASSIFY_BCAST	    RTE_BE32(0xffffffff)
+#define CLASSIFY_CLASS_DE_MASK RTE_BE32(0xe0000000) /* 224/3: multicast and class E */
+#define CLASSIFY_LOOP_MASK     RTE_BE32(0xff000000)
+#define CLASSIFY_LOOP_NET      RTE_BE32(0x7f000000)
 
 /* RFC 1071 verification: the one's-complement sum over a correct header, checksum field
  * included, is 0xffff. The fixed 20 bytes are summed as five 32-bit words (the sum is
@@ -99,6 +102,12 @@ enum classify_verdict classify_frame(const uint8_t *frame, uint32_t len,
 		     ip->dst_addr == CLASSIFY_BCAST))
 		return classify_drop(out, DP_DROP_IP_BCAST);
 
+	/* Never learn (latch) or answer an address no host can own. */
+	if (unlikely(ip->src_addr == 0 || ip->src_addr == CLASSIFY_BCAST ||
+		     (ip->src_addr & CLASSIFY_CLASS_DE_MASK) == CLASSIFY_MCAST_NET ||
+		     (ip->src_addr & CLASSIFY_LOOP_MASK) == CLASSIFY_LOOP_NET))
+		return classify_drop(out, DP_DROP_BAD_SRC);
+
 	idx = ifaddr_port_lookup_v4(port, ip->dst_addr);
 	if (unlikely(idx < 0))
 		return classify_drop(out, DP_DROP_NOT_OUR_ADDR);
@@ -114,6 +123,8 @@ enum classify_verdict classify_frame(const uint8_t *frame, uint32_t len,
 	/* We forward, so we decrement: a packet arriving with TTL 1 would leave with 0. */
 	if (unlikely(ip->time_to_live <= 1))
 		return classify_drop(out, DP_DROP_TTL);
+	if (unlikely(udp->src_port == 0))
+		return classify_drop(out, DP_DROP_BAD_SRC);
 
 	out->addr_idx = (uint16_t)idx;
 	out->dport = rte_be_to_cpu_16(udp->dst_port);

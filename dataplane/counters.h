@@ -22,6 +22,7 @@
 	X(IP_OPTIONS, "ip-options", "IPv4 options present (never in media)")                \
 	X(IP_FRAGMENT, "ip-fragment", "IPv4 fragment (media is never fragmented)")          \
 	X(IP_BCAST, "ip-broadcast", "destination is broadcast or multicast")                \
+	X(BAD_SRC, "bad-src", "source is 0, broadcast, multicast, loopback or port 0")       \
 	X(NOT_OUR_ADDR, "not-our-addr", "destination is not a media address of the port")   \
 	X(NOT_UDP, "not-udp", "IP protocol is not UDP")                                     \
 	X(UDP_LEN, "udp-len", "UDP length disagrees with the IP length")                    \

@@ -393,6 +393,34 @@ static void test_ip_dst(void **state)
 	EXPECT_MEDIA(buf, len, media_b_idx, len);
 }
 
+static void test_ip_src(void **state)
+{
+	static const uint32_t bad[] = {
+	    IP4(0, 0, 0, 0),       IP4(255, 255, 255, 255), IP4(224, 0, 0, 1),
+	    IP4(239, 1, 2, 3),     IP4(240, 0, 0, 1),       IP4(127, 0, 0, 1),
+	    IP4(127, 255, 0, 9),
+	};
+	static const uint32_t good[] = {IP4(192, 0, 2, 10), IP4(223, 255, 255, 254),
+					IP4(1, 0, 0, 0), IP4(126, 255, 255, 255)};
+	uint8_t buf[FRAMES_MAX];
+	uint32_t len = base_frame(buf, 40);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		frames_put32(buf + FRAMES_OFF_SADDR, bad[i]);
+		frames_fix_ip_csum(buf);
+		EXPECT_DROP(buf, len, DP_DROP_BAD_SRC);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		frames_put32(buf + FRAMES_OFF_SADDR, good[i]);
+		frames_fix_ip_csum(buf);
+		EXPECT_MEDIA(buf, len, media_b_idx, len);
+	}
+	/* Source port 0 cannot be answered. */
+	buf[FRAMES_OFF_SPORT] = 0;
+	buf[FRAMES_OFF_SPORT + 1] = 0;
+	EXPECT_DROP(buf, len, DP_DROP_BAD_SRC);
+}
+
 static void test_not_udp(void **state)
 {
 	static const uint8_t protos[] = {1, 6, 0, 41, 47, 50, 132, 255, 16, 18};
@@ -495,8 +523,14 @@ static int ref_is_media(const uint8_t *f, uint32_t len)
 	daddr = (uint32_t)ip[16] << 24 | (uint32_t)ip[17] << 16 | (uint32_t)ip[18] << 8 | ip[19];
 	if (daddr != media_a && daddr != media_b)
 		return 0;
+	if (ip[12] == 0 && ip[13] == 0 && ip[14] == 0 && ip[15] == 0)
+		return 0; /* unspecified source */
+	if (ip[12] >= 224 || ip[12] == 127)
+		return 0; /* multicast, class E, broadcast, loopback source */
 	if (ip[9] != 17 || frames_get16(ip + 24) != tot - 20 || ip[8] <= 1)
 		return 0;
+	if (frames_get16(ip + 20) == 0)
+		return 0; /* source port 0 */
 	return 1;
 }
 
@@ -567,6 +601,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_options, setup),
 	    cmocka_unit_test_setup(test_fragment, setup),
 	    cmocka_unit_test_setup(test_ip_dst, setup),
+	    cmocka_unit_test_setup(test_ip_src, setup),
 	    cmocka_unit_test_setup(test_not_udp, setup),
 	    cmocka_unit_test_setup(test_udp_len, setup),
 	    cmocka_unit_test_setup(test_udp_truncated, setup),
