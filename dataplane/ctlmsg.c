@@ -152,13 +152,13 @@ size_t ctlmsg_handle(const void *req, size_t len, int truncated, void *reply)
 	memset(r, 0, sizeof(*r));
 	r->hdr.magic = RPA_DP_MAGIC;
 	r->hdr.version = RPA_DP_VERSION;
-	if (truncated)
-		return reply_set(r, -EMSGSIZE, 0, "message longer than %d bytes", RPA_DP_MSG_MAX);
 	if (len < sizeof(*h))
 		return reply_set(r, -EBADMSG, 0, "message of %zu bytes is shorter than the header",
 				 len);
 	r->hdr.type = h->type;
 	r->hdr.seq = h->seq;
+	if (truncated)
+		return reply_set(r, -EMSGSIZE, 0, "message longer than %d bytes", RPA_DP_MSG_MAX);
 	if (h->magic != RPA_DP_MAGIC)
 		return reply_set(r, -EBADMSG, 0, "bad magic 0x%08x", h->magic);
 	if (h->version != RPA_DP_VERSION)

@@ -159,6 +159,7 @@ int main(int argc, char **argv)
 	worker_shared.idle_backoff = cfg.idle_backoff;
 	worker_shared.idle_polls = cfg.idle_polls;
 	worker_shared.idle_us = cfg.idle_sleep_us;
+	worker_shared.inflight_reset_tsc = rte_get_tsc_hz() / 10;
 	i = 0;
 	RTE_LCORE_FOREACH_WORKER(lcore) {
 		rc = worker_init(&workers[i], i, lcore, (int)rte_lcore_to_socket_id(lcore));

@@ -58,6 +58,12 @@ struct stream_state {
 	uint64_t bytes;
 	uint64_t drops;
 	uint64_t last_seen; /* tsc, 0 = never */
+	/* Packets of this stream on the slow path. While non-zero the owner sends later
+	 * packets the same way, so a latch or an ARP wait never reorders a stream: every
+	 * punted media packet comes back through the owner's return ring. */
+	uint32_t inflight;
+	uint32_t pad;
+	uint64_t punted_at; /* tsc of the last punt; a count older than 100 ms is reset */
 };
 
 extern struct rte_hash *session_table;

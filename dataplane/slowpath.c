@@ -31,13 +31,17 @@ static void release(struct rte_mbuf *m)
 		m, const struct rte_udp_hdr *, RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr));
 	uint16_t owner = worker_owner_of(rte_be_to_cpu_16(udp->dst_port), worker_shared.nworkers);
 
+	/* The return ring is as large as the slow ring; if held packets still overflow it,
+	 * the worker's in-flight count times out (stream_state.inflight). */
 	if (rte_ring_enqueue(worker_shared.w[owner]->ret, m) != 0)
 		drop(m, DP_DROP_SLOW_RING);
 }
 
+/* A held packet whose next hop failed, or that found the hold queue full, still goes back
+ * to its owner: the worker counts the drop and closes the stream's in-flight count. */
 static void held_drop(struct rte_mbuf *m)
 {
-	drop(m, DP_DROP_NEIGH);
+	release(m);
 }
 
 int slowpath_tx(uint16_t port, struct rte_mbuf *m)

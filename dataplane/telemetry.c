@@ -94,6 +94,10 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < DP_DROP_MAX; i++) {
 		stats_drop((enum dp_drop)i, &ds);
+		/* Telemetry dictionary keys allow only [A-Za-z0-9_/]: "no-stream" -> "no_stream". */
+		for (char *c = ds.name; *c != '\0'; c++)
+			if (*c == '-')
+				*c = '_';
 		rte_tel_data_add_dict_u64(d, ds.name, ds.total);
 	}
 	return 0;

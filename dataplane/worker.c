@@ -43,6 +43,15 @@ static inline void punt(struct worker *w, struct burst *b, struct rte_mbuf *m)
 	w->stats.punted++;
 }
 
+/* A media packet to the slow path: its stream keeps the slow path until it comes back. */
+static inline void punt_media(struct worker *w, struct burst *b, struct rte_mbuf *m,
+			      struct stream_state *st, uint64_t now)
+{
+	st->inflight++;
+	st->punted_at = now;
+	punt(w, b, m);
+}
+
 static inline void stream_drop(const struct fwd_rule *r)
 {
 	struct stream_state *st = &session_state[r->slot];
@@ -94,12 +103,23 @@ static inline void forward(struct worker *w, struct burst *b, struct rte_mbuf *m
 			handoff_flush(w, r->owner);
 		return;
 	}
+	st = &session_state[r->slot];
+	if (origin == FROM_SLOW) {
+		if (st->inflight > 0)
+			st->inflight--;
+	} else if (unlikely(st->inflight > 0)) {
+		if (now - st->punted_at < worker_shared.inflight_reset_tsc) {
+			punt_media(w, b, m, st, now); /* stay behind the earlier packets */
+			return;
+		}
+		st->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	}
 	if (unlikely(co->saddr != r->expect_v4 || rte_cpu_to_be_16(co->sport) != r->expect_port)) {
 		if ((r->flags & RPA_DP_F_LATCH) && (!r->latched || now < r->latch_until)) {
 			if (origin == FROM_SLOW)
 				count_drop(w, b, m, DP_DROP_LATCH_RACE);
 			else
-				punt(w, b, m);
+				punt_media(w, b, m, st, now);
 			return;
 		}
 		if (r->flags & RPA_DP_F_STRICT) {
@@ -118,7 +138,7 @@ static inline void forward(struct worker *w, struct burst *b, struct rte_mbuf *m
 			stream_drop(r);
 			count_drop(w, b, m, DP_DROP_NEIGH);
 		} else {
-			punt(w, b, m);
+			punt_media(w, b, m, st, now);
 		}
 		return;
 	}
@@ -131,7 +151,6 @@ static inline void forward(struct worker *w, struct burst *b, struct rte_mbuf *m
 		rewrite_ipv4_udp(rte_pktmbuf_mtod(m, uint8_t *), &r->rw, &mac);
 
 	/* Single writer (this worker): plain read-modify-write published with relaxed stores. */
-	st = &session_state[r->slot];
 	__atomic_store_n(&st->packets, st->packets + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&st->bytes,
 			 st->bytes + co->frame_len - RTE_ETHER_HDR_LEN -
@@ -222,6 +241,13 @@ unsigned worker_poll(struct worker *w)
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0, n;
 
+	/* Packets back from the slow path first: they arrived before anything still in the
+	 * rx queues, and a freshly latched stream must not overtake its first packets. */
+	n = rte_ring_dequeue_burst(w->ret, (void **)pkts, WORKER_BURST, NULL);
+	if (n > 0) {
+		process(w, pkts, n, now, FROM_SLOW);
+		total += n;
+	}
 	for (unsigned q = 0; q < w->nrxq; q++) {
 		n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, WORKER_BURST);
 		if (n > 0) {
@@ -232,11 +258,6 @@ unsigned worker_poll(struct worker *w)
 	n = rte_ring_dequeue_burst(w->handoff, (void **)pkts, WORKER_BURST, NULL);
 	if (n > 0) {
 		process(w, pkts, n, now, FROM_HANDOFF);
-		total += n;
-	}
-	n = rte_ring_dequeue_burst(w->ret, (void **)pkts, WORKER_BURST, NULL);
-	if (n > 0) {
-		process(w, pkts, n, now, FROM_SLOW);
 		total += n;
 	}
 	n = rte_ring_dequeue_burst(w->txr, (void **)pkts, WORKER_BURST, NULL);

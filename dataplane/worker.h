@@ -63,6 +63,7 @@ struct worker_shared {
 	bool idle_backoff;
 	uint32_t idle_polls;
 	uint32_t idle_us;
+	uint64_t inflight_reset_tsc; /* see stream_state.inflight */
 	volatile int stop; /* written by the main lcore on shutdown */
 };
 

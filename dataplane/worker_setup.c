@@ -9,7 +9,7 @@
 
 #include "worker.h"
 
-#define WORKER_RING_SIZE 4096
+#define WORKER_RING_SIZE 8192 /* >= the slow ring: every punted packet fits back */
 
 int worker_init(struct worker *w, unsigned index, unsigned lcore, int socket_id)
 {

@@ -96,7 +96,8 @@ struct rpa_dp_stream_info {
 	uint64_t drops;
 	uint64_t idle_ms; /* since the last packet; UINT64_MAX if none yet */
 	uint32_t owner;   /* owning worker index */
-	uint32_t latched; /* 1 once the source has been learnt from a packet */
+	uint32_t latched; /* 1 once the source is fixed: learnt from a packet, or given as
+			   * expect with LATCH; the re-latch window then runs */
 };
 
 struct rpa_dp_page {

@@ -1,0 +1,125 @@
+# The control socket under hostile input, through a client written from dp_proto.h alone:
+# every bad message gets an error reply, changes nothing, and the dataplane lives on. A
+# good message from the same client is accepted, which cross-checks the ABI.
+import errno
+import struct
+
+import dpctl
+from dpctl import (FLUSH, FLUSH_REQ, HELLO, HELLO_REQ, MAGIC, MSG_MAX, STATS, STREAM_ADD,
+                   STREAM_DEL, STREAM_GET, STREAM_LIST, TYPE_MAX, VERSION, endpoint, header,
+                   message, stream)
+
+HELLO_BODY = HELLO_REQ.pack(VERSION, 0, b"hostile")
+
+
+def cases(topo):
+    ra, rb = topo.RELAY_A, topo.RELAY_B
+    ok_add = stream(f"{ra}:30094", f"{rb}:30096", f"{topo.B}:20096")
+    bad_family = bytearray(ok_add)
+    bad_family[0] = 9
+    return [
+        # (name, datagram, header valid so seq/type must be echoed)
+        ("4-byte message", struct.pack("<I", MAGIC), False),
+        ("header cut short", header(HELLO, 0, 1)[:12], False),
+        ("wrong magic", message(HELLO, HELLO_BODY, seq=11, magic=0x44415052), False),
+        ("version 0", message(HELLO, HELLO_BODY, seq=12, version=0), False),
+        ("version 2", message(HELLO, HELLO_BODY, seq=13, version=VERSION + 1), False),
+        ("type 0", message(0, b"", seq=14), True),
+        ("type max", message(TYPE_MAX, b"", seq=15), True),
+        ("type 0xffff", message(0xFFFF, b"", seq=16), True),
+        ("len beyond datagram", message(STREAM_ADD, ok_add, seq=17, len_delta=8), True),
+        ("len short of datagram", message(STREAM_ADD, ok_add, seq=18, len_delta=-8), True),
+        ("len below header", message(STATS, b"", seq=19, len_delta=-4), True),
+        ("add body truncated", header(STREAM_ADD, 50, 20) + ok_add[:50], True),
+        ("add body with trailing bytes", message(STREAM_ADD, ok_add + b"\0" * 8, seq=21), True),
+        ("oversized datagram", message(STREAM_ADD, ok_add + b"\0" * MSG_MAX, seq=22), True),
+        ("add unknown flag", message(STREAM_ADD, stream(f"{ra}:30094", f"{rb}:30096",
+                                                        flags=0x80 | dpctl.F_LATCH), seq=23), True),
+        ("add unknown family", message(STREAM_ADD, bytes(bad_family), seq=24), True),
+        ("add local not ours", message(STREAM_ADD, stream("203.0.113.1:30094", f"{rb}:30096"),
+                                       seq=25), True),
+        ("add local port 0", message(STREAM_ADD, stream(f"{ra}:0", f"{rb}:30096"), seq=26), True),
+        ("add src not ours", message(STREAM_ADD, stream(f"{ra}:30094", "192.0.2.77:30096"),
+                                     seq=27), True),
+        ("add strict, no latch, no expect",
+         message(STREAM_ADD, stream(f"{ra}:30094", f"{rb}:30096", flags=dpctl.F_STRICT),
+                 seq=28), True),
+        ("del of a missing stream", message(STREAM_DEL, endpoint(f"{ra}:30998"), seq=29), True),
+        ("get truncated", header(STREAM_GET, 10, 30) + endpoint(f"{ra}:30090")[:10], True),
+        ("list truncated", header(STREAM_LIST, 4, 31) + b"\0" * 4, True),
+        ("flush truncated", header(FLUSH, 4, 32) + FLUSH_REQ.pack(0, 0, 0)[:4], True),
+        ("flush unknown flag", message(FLUSH, FLUSH_REQ.pack(0, 0x10, 0), seq=33), True),
+        ("hello truncated", header(HELLO, 8, 34) + HELLO_BODY[:8], True),
+    ]
+
+
+def test_hostile_control_messages(dp, topo):
+    dp.add_call(30090, 30092, b_peer=f"{topo.B}:20092")
+    probe = dpctl.Client(dp.socket)
+    boot = probe.hello()
+    n0 = probe.stream_count()
+    assert n0 == 2
+    problems = []
+    for name, data, echo in cases(topo):
+        c = dpctl.Client(dp.socket)
+        try:
+            r = c.raw(data)
+        except (OSError, AssertionError) as e:
+            problems.append(f"{name}: no valid reply ({e!r})")
+            c.close()
+            continue
+        c.close()
+        if r.magic != MAGIC or r.status >= 0 or not r.msg:
+            problems.append(f"{name}: {r}")
+        if echo and (r.seq, r.type) != (struct.unpack_from("<I", data, 12)[0],
+                                        struct.unpack_from("<H", data, 6)[0]):
+            problems.append(f"{name}: seq/type not echoed: {r}")
+        if name.startswith("version") and r.status != -errno.EPROTO:
+            problems.append(f"{name}: status {r.status}, wanted -EPROTO")
+        if probe.stream_count() != n0:
+            problems.append(f"{name}: changed the stream count")
+            n0 = probe.stream_count()
+    assert not problems, "\n".join(problems)
+    assert dp.alive()
+    assert probe.hello()["boot_id"] == boot["boot_id"], "the dataplane restarted"
+    assert sorted(s["local"] for s in dp.cli("list")["streams"]) == sorted(
+        [f"{topo.RELAY_A}:30090", f"{topo.RELAY_B}:30092"])
+
+
+def test_raw_add_matches_cli_view(dp, topo):
+    c = dpctl.Client(dp.socket)
+    body = stream(f"{topo.RELAY_A}:30094", f"{topo.RELAY_B}:30096", f"{topo.B}:20096",
+                  expect=f"{topo.A}:20094", flags=dpctl.F_LATCH | dpctl.F_STRICT,
+                  window=1234, tag=0x1122334455667788)
+    r = c.call(STREAM_ADD, body, seq=0xABCDEF)
+    assert r.status == 0 and r.seq == 0xABCDEF and r.type == STREAM_ADD, r
+    got = dp.get(f"{topo.RELAY_A}:30094")
+    assert (got["local"], got["src"], got["dst"], got["expect"]) == (
+        f"{topo.RELAY_A}:30094", f"{topo.RELAY_B}:30096", f"{topo.B}:20096", f"{topo.A}:20094")
+    assert sorted(got["flags"]) == ["latch", "strict"]
+    assert got["latch_window_ms"] == 1234 and got["tag"] == 0x1122334455667788
+    # A given expect counts as the first latch (session.c): the window runs from the add.
+    assert got["packets"] == 0 and got["latched"] is True and got["idle_ms"] is None
+    # GET through the raw client decodes to the same stream.
+    r = c.call(STREAM_GET, endpoint(f"{topo.RELAY_A}:30094"))
+    assert r.status == 0, r
+    assert r.body[:112] == body
+    assert c.stream_count() == 1
+    r = c.call(STREAM_DEL, endpoint(f"{topo.RELAY_A}:30094"))
+    assert r.status == 0, r
+    assert c.stream_count() == 0
+
+
+def test_many_clients_and_abrupt_disconnects(dp, topo):
+    # Clients that vanish mid-conversation must not wedge the single-threaded server.
+    for _ in range(20):
+        c = dpctl.Client(dp.socket)
+        c.sock.send(message(HELLO, HELLO_BODY))
+        c.close()
+    held = [dpctl.Client(dp.socket) for _ in range(8)]
+    for c in held:
+        assert c.hello()["pid"] > 0
+    for c in held:
+        c.close()
+    assert dpctl.Client(dp.socket).hello()
+    assert dp.alive()
