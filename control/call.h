@@ -1,0 +1,152 @@
+/* Calls: the node's in-memory call table and the offer/answer/delete state machine.
+ * Pure logic on the control main thread: it parses and rewrites SDP, allocates relay
+ * ports and decides which dataplane streams a call needs, but does no I/O. The daemon
+ * turns the results into Redis writes, dataplane messages and replies.
+ *
+ * Model. A call (call-id) has a caller party (the from-tag of the first offer) and one or
+ * more callee branches (to-tags; forking gives several). Each m= section i has a relay
+ * port pair on the caller's side (the caller sends there; it appears in the SDP answered
+ * to the caller) and one on the callee's side (appears in the offer sent on, shared by all
+ * branches, since they all received that one offer). Media from the caller goes to the
+ * active branch's address; the last answer (or a re-INVITE from a branch) makes a branch
+ * active. A re-INVITE (offer for a known call, from either party) keeps the relay ports
+ * and applies new peer addresses and media changes. */
+#ifndef RTPANCHOR_CALL_H
+#define RTPANCHOR_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <rtpanchor/addr.h>
+#include <rtpanchor/dp_proto.h>
+
+#include "portalloc.h"
+
+#define CALL_ID_MAX      256 /* bytes of a call-id, without NUL; longer is an error */
+#define CALL_TAG_MAX     128 /* bytes of a from/to tag, without NUL */
+#define CALL_MAX_IFACES  8   /* media interfaces a node can have */
+#define CALL_MAX_BRANCHES 8  /* to-tags per call (forking) */
+#define CALL_IFNAME_MAX  32
+#define CALL_ERRLEN      256
+
+/* A media interface: where relay ports live. */
+struct call_iface {
+	char name[CALL_IFNAME_MAX];  /* "pub", "priv"... referred to by direction= */
+	struct rpa_addr local;       /* a media address the dataplane owns (--addr) */
+	struct rpa_addr advertised;  /* written into SDP; = local unless behind NAT */
+	struct portalloc *ports;     /* owned by the daemon; shared by every call */
+};
+
+struct calls_config {
+	struct call_iface ifaces[CALL_MAX_IFACES]; /* [0] is the default for both sides */
+	unsigned nifaces;
+	char node[64];               /* this node's name; recorded as each call's owner */
+	uint32_t delete_delay_s;     /* default for delete without delete-delay= (0 = now) */
+	uint32_t latch_window_ms;    /* passed to the dataplane (0 = its default) */
+};
+
+enum call_op {
+	CALL_OP_OFFER = 1,
+	CALL_OP_ANSWER,
+	CALL_OP_DELETE,
+};
+
+/* One command, already split out of the Redis entry. Strings are NUL-terminated; sdp
+ * may contain anything (it is parsed with its length). to_tag/flags/sdp may be NULL. */
+struct call_request {
+	enum call_op op;
+	const char *call_id;
+	const char *from_tag;
+	const char *to_tag;
+	const char *sdp;
+	size_t sdp_len;
+	const char *flags; /* space separated, as in DESIGN.md / the issue */
+};
+
+struct call;
+
+/* The outcome of calls_apply. status 0 = success (sdp set for offer/answer), else a
+ * negative errno and error[] says why in words an operator understands (it becomes the
+ * reply's error-reason). warning[] may be non-empty on success. On error nothing changed:
+ * no call, port or branch was created, altered or freed. */
+struct call_result {
+	int status;
+	char error[CALL_ERRLEN];
+	char warning[CALL_ERRLEN];
+	char *sdp;        /* malloc'd rewritten SDP; the caller frees it (free(r->sdp)) */
+	size_t sdp_len;
+	struct call *call; /* the call created/changed, NULL when it was removed */
+	bool created;      /* a new call */
+	bool removed;      /* the call is gone (its streams must be deleted, its state key
+			    * removed); already freed: `call` is NULL */
+	char removed_id[CALL_ID_MAX + 1];
+};
+
+struct calls;
+
+/* The table takes a copy of cfg (the portalloc pointers stay the daemon's). */
+struct calls *calls_create(const struct calls_config *cfg);
+/* Frees every call and releases its ports. */
+void calls_destroy(struct calls *t);
+
+/* Apply one command at now_ms (CLOCK_REALTIME milliseconds). Never partially applies.
+ * Errors include: unknown flag (named), bad SDP (the parser's message), IPv6 SDP while no
+ * IPv6 interface exists, answer for an unknown call or tag, port exhaustion (-ENOSPC:
+ * every port taken for this call is given back), too many branches. Delete: without
+ * to_tag the whole call; with to_tag that branch only (the call goes when no branch and
+ * no pending offer remain); with delete-delay=N (or the configured default) the call is
+ * marked and removed later by calls_due/calls_remove. */
+int calls_apply(struct calls *t, const struct call_request *req, uint64_t now_ms,
+		struct call_result *out);
+/* Free out->sdp; the rest of the struct holds no resources. */
+void call_result_clear(struct call_result *out);
+
+struct call *calls_find(struct calls *t, const char *call_id);
+unsigned calls_count(const struct calls *t);
+/* Visit every call; the callback must not add or remove calls. A non-zero return stops
+ * the walk and is returned. */
+typedef int (*calls_walk_cb)(struct call *c, void *arg);
+int calls_walk(struct calls *t, calls_walk_cb cb, void *arg);
+
+/* Calls whose delete time (delete-delay) has passed at now_ms: up to cap of them are
+ * stored in out; returns how many. */
+unsigned calls_due(struct calls *t, uint64_t now_ms, struct call **out, unsigned cap);
+/* Remove a call now (delete-delay ran out, media timeout with auto-delete, an operator):
+ * releases its ports into quarantine at now_ms and frees it. */
+void calls_remove(struct calls *t, struct call *c, uint64_t now_ms);
+
+/* Accessors. */
+const char *call_id(const struct call *c);
+const char *call_owner(const struct call *c);
+uint64_t call_created_ms(const struct call *c);
+uint64_t call_updated_ms(const struct call *c);
+/* 0 while the call is live; the time it will be removed once deleted with a delay. */
+uint64_t call_delete_at_ms(const struct call *c);
+/* Stable 64-bit tag for the call's dataplane streams (a hash of the call-id, never 0). */
+uint64_t call_dp_tag(const struct call *c);
+
+/* One dataplane stream the call needs, with what it is for (for query replies). */
+struct call_stream {
+	struct rpa_dp_stream dp;
+	char from_tag[CALL_TAG_MAX + 1]; /* the party whose packets arrive at dp.local */
+	uint8_t media;                   /* m= index */
+	uint8_t component;               /* 1 = RTP (or the only flow), 2 = RTCP */
+};
+/* The streams the call needs now, at most cap stored; returns how many it needs (may be
+ * more than cap: call again with a larger array). A call waiting for its answer already
+ * needs the streams whose peer the offer named (early media). */
+unsigned call_streams(const struct call *c, struct call_stream *out, unsigned cap);
+
+/* Redis state: the whole call as one JSON object (owner, parties, branches, media, ports,
+ * peers, flags, timestamps; SRTP keys later). call_to_json returns a new reference.
+ * calls_restore adds a call from such an object (a restart): it reserves the call's ports
+ * and fails with -EBUSY if one is taken, -EINVAL with err set on malformed JSON, -EEXIST
+ * if the call-id is loaded already. */
+json_t *call_to_json(const struct call *c);
+int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err,
+		  size_t errlen);
+
+#endif
