@@ -329,9 +329,13 @@ static void set_peer(struct call_peer *p, const struct sdp_session *s, const str
 	if (cn->hold)
 		return;
 	p->rtp.addr = cn->addr;
-	if (p->rtcp.port != 0)
-		p->rtcp.addr = (m->has_rtcp && m->rtcp_addr.family != RPA_AF_NONE) ? m->rtcp_addr
-										     : cn->addr;
+	if (p->rtcp.port == 0)
+		return;
+	/* a=rtcp:9 IN IP4 0.0.0.0 (WebRTC's placeholder) names no address. */
+	p->rtcp.addr = cn->addr;
+	if (m->has_rtcp && m->rtcp_addr.family != RPA_AF_NONE &&
+	    !(m->rtcp_addr.family == RPA_AF_INET && m->rtcp_addr.v4 == 0))
+		p->rtcp.addr = m->rtcp_addr;
 }
 
 static uint8_t party_flags(const struct flags *fl)

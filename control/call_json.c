@@ -179,7 +179,7 @@ static int get_array(struct rctx *r, const json_t *o, const char *key, size_t mi
 static int endpoint_from(struct rctx *r, const json_t *o, struct rpa_endpoint *e)
 {
 	json_t *a = json_object_get(o, "addr");
-	json_int_t port;
+	json_int_t port = 0;
 
 	memset(e, 0, sizeof(*e));
 	if (!json_is_object(o))
@@ -196,7 +196,7 @@ static int endpoint_from(struct rctx *r, const json_t *o, struct rpa_endpoint *e
 
 static int peer_from(struct rctx *r, const json_t *o, struct call_peer *p)
 {
-	const char *dir;
+	const char *dir = NULL;
 
 	memset(p, 0, sizeof(*p));
 	if (json_is_null(o))
@@ -219,8 +219,8 @@ static int peer_from(struct rctx *r, const json_t *o, struct call_peer *p)
 
 static int party_from(struct rctx *r, const json_t *o, unsigned nmedia, struct call_party *p)
 {
-	json_t *flags, *peers;
-	const char *tag;
+	json_t *flags = NULL, *peers = NULL;
+	const char *tag = NULL;
 
 	if (!json_is_object(o))
 		return bad(r, "party is not an object");
@@ -249,7 +249,7 @@ static int party_from(struct rctx *r, const json_t *o, unsigned nmedia, struct c
 
 static int media_from(struct rctx *r, const json_t *o, struct call_media *m)
 {
-	json_t *ports, *mux;
+	json_t *ports = NULL, *mux = NULL;
 	json_int_t p[2];
 
 	if (!json_is_object(o))
@@ -275,7 +275,7 @@ static int media_from(struct rctx *r, const json_t *o, struct call_media *m)
 
 static int out_from(struct rctx *r, const json_t *o, struct call_out *out)
 {
-	const char *v, *d;
+	const char *v = NULL, *d = NULL;
 	char *end;
 
 	memset(out, 0, sizeof(*out));
@@ -301,9 +301,9 @@ static int out_from(struct rctx *r, const json_t *o, struct call_out *out)
 static int offer_from(struct rctx *r, const json_t *o, unsigned nparties, unsigned nmedia,
 		      struct call_offer *f)
 {
-	json_int_t from, om, xm;
+	json_int_t from = 0, om = 0, xm = 0;
 	enum flags_rtcp_mux mode;
-	const char *mux;
+	const char *mux = NULL;
 	json_int_t maxbits = nmedia >= 32 ? (json_int_t)UINT32_MAX : ((json_int_t)1 << nmedia) - 1;
 
 	if (!json_is_object(o))
@@ -340,9 +340,9 @@ static int iface_by_name(struct rctx *r, const struct calls_config *cfg, const j
 static int parse_call(struct rctx *r, const struct calls_config *cfg, const json_t *j,
 		      struct call *n)
 {
-	json_t *ifs, *media, *parties, *outs;
-	json_int_t v, created, updated, del, active;
-	const char *id, *owner;
+	json_t *ifs = NULL, *media = NULL, *parties = NULL, *outs = NULL;
+	json_int_t v = 0, created = 0, updated = 0, del = 0, active = 0;
+	const char *id = NULL, *owner = NULL;
 
 	if (!json_is_object(j))
 		return bad(r, "not a JSON object");
