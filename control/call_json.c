@@ -13,18 +13,18 @@
 #define CALL_JSON_FORMAT 1
 
 static const char *const dir_names[] = {
-	[SDP_DIR_UNSET] = "unset",	   [SDP_DIR_SENDRECV] = "sendrecv",
-	[SDP_DIR_SENDONLY] = "sendonly", [SDP_DIR_RECVONLY] = "recvonly",
-	[SDP_DIR_INACTIVE] = "inactive",
+    [SDP_DIR_UNSET] = "unset",	     [SDP_DIR_SENDRECV] = "sendrecv",
+    [SDP_DIR_SENDONLY] = "sendonly", [SDP_DIR_RECVONLY] = "recvonly",
+    [SDP_DIR_INACTIVE] = "inactive",
 };
 
 static const struct {
 	const char *name;
 	uint8_t bit;
 } pflag_names[] = {
-	{"trust-address", CALL_PF_TRUST},
-	{"strict-source", CALL_PF_STRICT},
-	{"asymmetric", CALL_PF_ASYM},
+    {"trust-address", CALL_PF_TRUST},
+    {"strict-source", CALL_PF_STRICT},
+    {"asymmetric", CALL_PF_ASYM},
 };
 
 /* ---- to JSON ---- */
@@ -95,11 +95,11 @@ json_t *call_to_json(const struct call *c)
 			  (json_int_t)c->offer.offerer_mux);
 	j = json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:[s,s], s:i, s:o, s:o, s:o, s:[o,o]}",
 		      "format", CALL_JSON_FORMAT, "call-id", c->id, "owner", c->owner, "created",
-		      (json_int_t)c->created_ms, "updated", (json_int_t)c->updated_ms,
-		      "delete-at", (json_int_t)c->delete_at_ms, "interfaces",
-		      c->cfg->ifaces[c->iface[0]].name, c->cfg->ifaces[c->iface[1]].name, "active",
-		      (int)c->active, "media", media, "parties", parties, "offer", offer,
-		      "sdp-out", out_json(&c->out[0]), out_json(&c->out[1]));
+		      (json_int_t)c->created_ms, "updated", (json_int_t)c->updated_ms, "delete-at",
+		      (json_int_t)c->delete_at_ms, "interfaces", c->cfg->ifaces[c->iface[0]].name,
+		      c->cfg->ifaces[c->iface[1]].name, "active", (int)c->active, "media", media,
+		      "parties", parties, "offer", offer, "sdp-out", out_json(&c->out[0]),
+		      out_json(&c->out[1]));
 	return j;
 }
 
@@ -123,8 +123,8 @@ static int bad(struct rctx *r, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static int get_int(struct rctx *r, const json_t *o, const char *key, json_int_t min,
-		   json_int_t max, json_int_t *out)
+static int get_int(struct rctx *r, const json_t *o, const char *key, json_int_t min, json_int_t max,
+		   json_int_t *out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -148,8 +148,7 @@ static int get_bool(struct rctx *r, const json_t *o, const char *key, bool *out)
 }
 
 /* A string of 1..max bytes (0..max with allow_empty) without NUL bytes. */
-static int get_str(struct rctx *r, const json_t *o, const char *key, size_t max,
-		   const char **out)
+static int get_str(struct rctx *r, const json_t *o, const char *key, size_t max, const char **out)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -235,7 +234,8 @@ static int party_from(struct rctx *r, const json_t *o, unsigned nmedia, struct c
 		unsigned b;
 
 		for (b = 0; b < sizeof(pflag_names) / sizeof(pflag_names[0]); b++)
-			if (json_is_string(f) && strcmp(json_string_value(f), pflag_names[b].name) == 0)
+			if (json_is_string(f) &&
+			    strcmp(json_string_value(f), pflag_names[b].name) == 0)
 				break;
 		if (b == sizeof(pflag_names) / sizeof(pflag_names[0]))
 			return bad(r, "unknown party flag");
@@ -308,7 +308,8 @@ static int offer_from(struct rctx *r, const json_t *o, unsigned nparties, unsign
 
 	if (!json_is_object(o))
 		return bad(r, "'offer' missing or not an object");
-	if (get_bool(r, o, "valid", &f->valid) < 0 || get_bool(r, o, "answered", &f->answered) < 0 ||
+	if (get_bool(r, o, "valid", &f->valid) < 0 ||
+	    get_bool(r, o, "answered", &f->answered) < 0 ||
 	    get_int(r, o, "from", 0, (json_int_t)nparties - 1, &from) < 0 ||
 	    get_str(r, o, "rtcp-mux", 16, &mux) < 0 ||
 	    get_int(r, o, "offered-mux", 0, maxbits, &om) < 0 ||
@@ -383,7 +384,8 @@ static int parse_call(struct rctx *r, const struct calls_config *cfg, const json
 			n->party = np;
 			memset(&n->party[p], 0, sizeof(n->party[p]));
 			n->party_cap = (uint8_t)(p + 1);
-			n->party[p].peer = calloc(n->nmedia ? n->nmedia : 1, sizeof(struct call_peer));
+			n->party[p].peer =
+			    calloc(n->nmedia ? n->nmedia : 1, sizeof(struct call_peer));
 			if (n->party[p].peer == NULL)
 				return bad(r, "out of memory");
 		}
@@ -435,8 +437,7 @@ undo:
 	return rc;
 }
 
-int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err,
-		  size_t errlen)
+int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err, size_t errlen)
 {
 	struct rctx r = {err, errlen};
 	json_t *media = json_is_object(state) ? json_object_get(state, "media") : NULL;

@@ -22,17 +22,17 @@
 
 /* What one party's latest SDP said about one m= section. */
 struct call_peer {
-	bool known;   /* the party sent an SDP with this section live (port non-zero) */
-	bool hold;    /* its address was 0.0.0.0: addresses below are unspecified */
-	bool mux;     /* it listed a=rtcp-mux */
-	uint8_t dir;  /* enum sdp_dir of the section (media level, else session level) */
+	bool known;  /* the party sent an SDP with this section live (port non-zero) */
+	bool hold;   /* its address was 0.0.0.0: addresses below are unspecified */
+	bool mux;    /* it listed a=rtcp-mux */
+	uint8_t dir; /* enum sdp_dir of the section (media level, else session level) */
 	struct rpa_endpoint rtp;
 	struct rpa_endpoint rtcp; /* a=rtcp (RFC 3605), else the RTP port + 1 */
 };
 
 struct call_party {
 	char tag[CALL_TAG_MAX + 1];
-	uint8_t pflags;         /* CALL_PF_* */
+	uint8_t pflags;		/* CALL_PF_* */
 	struct call_peer *peer; /* [nmedia] */
 };
 
@@ -45,10 +45,10 @@ struct call_media {
 
 /* The last offer: what its answer needs to know. */
 struct call_offer {
-	bool valid;           /* false once its offerer's branch was deleted */
+	bool valid; /* false once its offerer's branch was deleted */
 	bool answered;
-	uint8_t from;         /* party index of the offerer */
-	uint8_t mode;         /* enum flags_rtcp_mux of the offer */
+	uint8_t from;	      /* party index of the offerer */
+	uint8_t mode;	      /* enum flags_rtcp_mux of the offer */
 	uint32_t offered_mux; /* bit i: rtcp-mux was offered onward for section i */
 	uint32_t offerer_mux; /* bit i: the offerer's SDP had a=rtcp-mux in section i */
 };
@@ -74,11 +74,11 @@ struct call {
 	uint64_t delete_at_ms;
 	uint8_t iface[CALL_SIDES];
 	uint8_t nmedia;
-	uint8_t nparties; /* the caller (index 0) and the branches (1..) in answer order */
-	uint8_t active;   /* party index of the active branch; 0 = none yet */
-	uint8_t party_cap; /* entries allocated in party[] (a NULL peer is unused) */
-	struct call_media *media;   /* [nmedia] */
-	struct call_party *party;   /* [nparties], room for one more */
+	uint8_t nparties;	  /* the caller (index 0) and the branches (1..) in answer order */
+	uint8_t active;		  /* party index of the active branch; 0 = none yet */
+	uint8_t party_cap;	  /* entries allocated in party[] (a NULL peer is unused) */
+	struct call_media *media; /* [nmedia] */
+	struct call_party *party; /* [nparties], room for one more */
 	struct call_offer offer;
 	struct call_out out[CALL_SIDES];
 };
@@ -114,6 +114,17 @@ void call_free(struct call *c);
 void call_free_contents(struct call *c);
 /* Give every relay port of c back (quarantine from now_ms). */
 void call_put_ports(struct call *c, uint64_t now_ms);
+
+/* Set out->status and out->error (printf format); returns rc. */
+int call_fail(struct call_result *out, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Index of the party with this tag, -1 if none (or tag NULL/empty). */
+int call_party_index(const struct call *c, const char *tag);
+/* Offer and answer (call_negotiate.c), after calls_apply checked ids and parsed flags. */
+int call_negotiate_offer(struct calls *t, const struct call_request *req, const struct flags *fl,
+			 uint64_t now, struct call_result *out);
+int call_negotiate_answer(struct calls *t, const struct call_request *req, const struct flags *fl,
+			  uint64_t now, struct call_result *out);
 
 /* Build the SDP sent towards `side` from the parsed input s and the new state c, with
  * a=rtcp-mux where bit i of mux_bits is set and a=rtcp:<port+1> where rtcp_bits is set.

@@ -39,8 +39,7 @@ static void build_edit(const struct call *c, const struct sdp_session *s, unsign
 		       struct sdp_edit *e)
 {
 	const struct call_iface *ifc = &c->cfg->ifaces[c->iface[side]];
-	const struct rpa_addr *addr = fl->has_media_address ? &fl->media_address
-							     : &ifc->advertised;
+	const struct rpa_addr *addr = fl->has_media_address ? &fl->media_address : &ifc->advertised;
 
 	memset(e, 0, sizeof(*e));
 	e->replace_origin = fl->replace_origin;
@@ -72,8 +71,8 @@ static void build_edit(const struct call *c, const struct sdp_session *s, unsign
 	}
 }
 
-static int rewrite(const struct sdp_session *s, const struct sdp_edit *e, char **out,
-		   size_t *len, char *err, size_t errlen)
+static int rewrite(const struct sdp_session *s, const struct sdp_edit *e, char **out, size_t *len,
+		   char *err, size_t errlen)
 {
 	size_t cap = s->len + 1024 + 256 * (size_t)s->nmedia;
 	int rc;

@@ -7,9 +7,8 @@
 #include <string.h>
 
 static const char *const mux_names[] = {
-	[FLAGS_MUX_DEFAULT] = "default", [FLAGS_MUX_OFFER] = "offer",
-	[FLAGS_MUX_REQUIRE] = "require", [FLAGS_MUX_DEMUX] = "demux",
-	[FLAGS_MUX_ACCEPT] = "accept",	 [FLAGS_MUX_REJECT] = "reject",
+    [FLAGS_MUX_DEFAULT] = "default", [FLAGS_MUX_OFFER] = "offer",   [FLAGS_MUX_REQUIRE] = "require",
+    [FLAGS_MUX_DEMUX] = "demux",     [FLAGS_MUX_ACCEPT] = "accept", [FLAGS_MUX_REJECT] = "reject",
 };
 
 const char *flags_rtcp_mux_name(enum flags_rtcp_mux m)
@@ -164,7 +163,8 @@ static int parse_valued(const char *w, size_t len, struct flags *f, char *err, s
 		uint32_t s;
 
 		if (parse_seconds(v, vlen, &s) < 0)
-			return fail(err, errlen, "malformed", w, len, "want delete-delay=<0..86400>");
+			return fail(err, errlen, "malformed", w, len,
+				    "want delete-delay=<0..86400>");
 		if (f->has_delete_delay && f->delete_delay_s != s)
 			return fail(err, errlen, "conflicting", w, len, NULL);
 		f->has_delete_delay = true;
@@ -180,13 +180,13 @@ static int parse_word(const char *w, size_t len, struct flags *f, char *err, siz
 		const char *name;
 		size_t off;
 	} bools[] = {
-		{"trust-address", offsetof(struct flags, trust_address)},
-		{"strict-source", offsetof(struct flags, strict_source)},
-		{"symmetric", offsetof(struct flags, symmetric)},
-		{"asymmetric", offsetof(struct flags, asymmetric)},
-		{"ice-remove", offsetof(struct flags, ice_remove)},
-		{"replace-origin", offsetof(struct flags, replace_origin)},
-		{"replace-session-connection", offsetof(struct flags, replace_session_conn)},
+	    {"trust-address", offsetof(struct flags, trust_address)},
+	    {"strict-source", offsetof(struct flags, strict_source)},
+	    {"symmetric", offsetof(struct flags, symmetric)},
+	    {"asymmetric", offsetof(struct flags, asymmetric)},
+	    {"ice-remove", offsetof(struct flags, ice_remove)},
+	    {"replace-origin", offsetof(struct flags, replace_origin)},
+	    {"replace-session-connection", offsetof(struct flags, replace_session_conn)},
 	};
 
 	for (unsigned i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {

@@ -54,11 +54,11 @@
 
 #include <rtpanchor/addr.h>
 
-#define FLAGS_MAX_LEN    4096   /* bytes of the whole field */
-#define FLAGS_MAX_WORDS  32     /* words in it */
-#define FLAGS_WORD_MAX   128    /* bytes of one word */
-#define FLAGS_IFNAME_MAX 32     /* bytes of an interface name in direction=, with its NUL */
-#define FLAGS_DELAY_MAX  86400u /* longest delete-delay, seconds */
+#define FLAGS_MAX_LEN	 4096	/* bytes of the whole field */
+#define FLAGS_MAX_WORDS	 32	/* words in it */
+#define FLAGS_WORD_MAX	 128	/* bytes of one word */
+#define FLAGS_IFNAME_MAX 32	/* bytes of an interface name in direction=, with its NUL */
+#define FLAGS_DELAY_MAX	 86400u /* longest delete-delay, seconds */
 
 enum flags_rtcp_mux {
 	FLAGS_MUX_DEFAULT = 0,

@@ -18,8 +18,8 @@
 #include "call.h"
 #include "portalloc.h"
 
-#define T0 1700000000000ull /* a realistic CLOCK_REALTIME in ms */
-#define LATCH_MS 3000u
+#define T0	      1700000000000ull /* a realistic CLOCK_REALTIME in ms */
+#define LATCH_MS      3000u
 #define QUARANTINE_MS 10000u
 
 /* "a": 192.0.2.1, ports 30000-30999. "b": 198.51.100.1, ports 40000-40999.
@@ -93,13 +93,13 @@ static inline int fx_run(struct fix *f, struct call_result *r, enum call_op op, 
 			 uint64_t now)
 {
 	struct call_request req = {
-		.op = op,
-		.call_id = id,
-		.from_tag = from,
-		.to_tag = to,
-		.sdp = sdp,
-		.sdp_len = sdp ? strlen(sdp) : 0,
-		.flags = flags,
+	    .op = op,
+	    .call_id = id,
+	    .from_tag = from,
+	    .to_tag = to,
+	    .sdp = sdp,
+	    .sdp_len = sdp ? strlen(sdp) : 0,
+	    .flags = flags,
 	};
 
 	return calls_apply(f->t, &req, now, r);
@@ -156,7 +156,7 @@ static inline void fx_stream(const struct call_stream *cs, const char *local, co
 {
 	struct rpa_dp_stream want;
 	char a[RPA_ENDPOINT_STRLEN], b[RPA_ENDPOINT_STRLEN], c[RPA_ENDPOINT_STRLEN],
-		d[RPA_ENDPOINT_STRLEN];
+	    d[RPA_ENDPOINT_STRLEN];
 
 	memset(&want, 0, sizeof(want));
 	want.local = fx_ep(local);

@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#define F_LATCH  RPA_DP_F_LATCH
+#define F_LATCH	 RPA_DP_F_LATCH
 #define F_STRICT RPA_DP_F_STRICT
 
 /* The state of a call as JSON text, to show a failed command changed nothing. */
@@ -105,10 +105,10 @@ static void test_offer_answer(void **state)
 
 	/* Before the answer only the caller's address is known: early media towards it. */
 	assert_int_equal(fx_streams(f, "a84b4c76e66710@pbx.example.com", st), 2);
-	fx_stream(&st[0], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "", 0, 1);
-	fx_stream(&st[1], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
-		  F_LATCH, tag, "", 0, 2);
+	fx_stream(&st[0], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "", 0, 1);
+	fx_stream(&st[1], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL, F_LATCH,
+		  tag, "", 0, 2);
 
 	sdp = fx_ok(f, CALL_OP_ANSWER, "a84b4c76e66710@pbx.example.com", "1928301774", "a6c85cf",
 		    SDP_CALLEE, NULL, T0 + 1500, &r);
@@ -127,10 +127,10 @@ static void test_offer_answer(void **state)
 	/* a=rtcp:20005 IN IP4 198.51.100.21 */
 	fx_stream(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.21:20005", NULL,
 		  F_LATCH, tag, "1928301774", 0, 2);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "a6c85cf", 0, 1);
-	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
-		  F_LATCH, tag, "a6c85cf", 0, 2);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "a6c85cf", 0, 1);
+	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL, F_LATCH,
+		  tag, "a6c85cf", 0, 2);
 	/* A short array still learns how many are needed. */
 	assert_int_equal(call_streams(c, st, 1), 4);
 	assert_int_equal(call_streams(c, NULL, 0), 4);
@@ -193,8 +193,8 @@ static void test_interfaces_and_addresses(void **state)
 	free(sdp);
 	expect_fail(f, CALL_OP_ANSWER, "dir", "f", "t", SDP_CALLEE, "direction=a,b", -EINVAL,
 		    "differs from the offer's interfaces nat,b");
-	expect_fail(f, CALL_OP_OFFER, "dir2", "f", NULL, SDP_CALLER, "direction=nat,wan",
-		    -EINVAL, "unknown interface 'wan' in direction=");
+	expect_fail(f, CALL_OP_OFFER, "dir2", "f", NULL, SDP_CALLER, "direction=nat,wan", -EINVAL,
+		    "unknown interface 'wan' in direction=");
 
 	/* Streams use the local addresses, never the advertised one. */
 	tag = call_dp_tag(calls_find(f->t, "dir"));
@@ -209,8 +209,8 @@ static void test_interfaces_and_addresses(void **state)
 		  F_LATCH, tag, "t", 0, 2);
 
 	/* A re-offer moving the callee to "a" gives that side new ports there. */
-	sdp = fx_ok(f, CALL_OP_OFFER, "dir", "f", "t", SDP_CALLER, "direction=nat,a", T0 + 10,
-		    NULL);
+	sdp =
+	    fx_ok(f, CALL_OP_OFFER, "dir", "f", "t", SDP_CALLER, "direction=nat,a", T0 + 10, NULL);
 	assert_non_null(strstr(sdp, "c=IN IP4 192.0.2.1\r\n"));
 	assert_non_null(strstr(sdp, "m=audio 30000 RTP/AVP"));
 	free(sdp);
@@ -237,18 +237,30 @@ static void test_rtcp_mux_modes(void **state)
 		const char *flag;
 		bool om, am, offered, mux_a, mux_o;
 	} cases[] = {
-		{NULL, 0, 0, 0, 0, 0},		   {NULL, 0, 1, 0, 0, 0},
-		{NULL, 1, 0, 1, 0, 0},		   {NULL, 1, 1, 1, 1, 1},
-		{"rtcp-mux=offer", 0, 0, 1, 0, 0},   {"rtcp-mux=offer", 0, 1, 1, 1, 0},
-		{"rtcp-mux=offer", 1, 0, 1, 0, 0},   {"rtcp-mux=offer", 1, 1, 1, 1, 1},
-		{"rtcp-mux=require", 0, 0, 1, 1, 0}, {"rtcp-mux=require", 0, 1, 1, 1, 0},
-		{"rtcp-mux=require", 1, 0, 1, 1, 1}, {"rtcp-mux=require", 1, 1, 1, 1, 1},
-		{"rtcp-mux=demux", 0, 0, 0, 0, 0},   {"rtcp-mux=demux", 0, 1, 0, 0, 0},
-		{"rtcp-mux=demux", 1, 0, 0, 0, 1},   {"rtcp-mux=demux", 1, 1, 0, 0, 1},
-		{"rtcp-mux=accept", 0, 0, 0, 0, 0},  {"rtcp-mux=accept", 0, 1, 0, 0, 0},
-		{"rtcp-mux=accept", 1, 0, 1, 0, 1},  {"rtcp-mux=accept", 1, 1, 1, 1, 1},
-		{"rtcp-mux=reject", 0, 0, 0, 0, 0},  {"rtcp-mux=reject", 0, 1, 0, 0, 0},
-		{"rtcp-mux=reject", 1, 0, 0, 0, 0},  {"rtcp-mux=reject", 1, 1, 0, 0, 0},
+	    {NULL, 0, 0, 0, 0, 0},
+	    {NULL, 0, 1, 0, 0, 0},
+	    {NULL, 1, 0, 1, 0, 0},
+	    {NULL, 1, 1, 1, 1, 1},
+	    {"rtcp-mux=offer", 0, 0, 1, 0, 0},
+	    {"rtcp-mux=offer", 0, 1, 1, 1, 0},
+	    {"rtcp-mux=offer", 1, 0, 1, 0, 0},
+	    {"rtcp-mux=offer", 1, 1, 1, 1, 1},
+	    {"rtcp-mux=require", 0, 0, 1, 1, 0},
+	    {"rtcp-mux=require", 0, 1, 1, 1, 0},
+	    {"rtcp-mux=require", 1, 0, 1, 1, 1},
+	    {"rtcp-mux=require", 1, 1, 1, 1, 1},
+	    {"rtcp-mux=demux", 0, 0, 0, 0, 0},
+	    {"rtcp-mux=demux", 0, 1, 0, 0, 0},
+	    {"rtcp-mux=demux", 1, 0, 0, 0, 1},
+	    {"rtcp-mux=demux", 1, 1, 0, 0, 1},
+	    {"rtcp-mux=accept", 0, 0, 0, 0, 0},
+	    {"rtcp-mux=accept", 0, 1, 0, 0, 0},
+	    {"rtcp-mux=accept", 1, 0, 1, 0, 1},
+	    {"rtcp-mux=accept", 1, 1, 1, 1, 1},
+	    {"rtcp-mux=reject", 0, 0, 0, 0, 0},
+	    {"rtcp-mux=reject", 0, 1, 0, 0, 0},
+	    {"rtcp-mux=reject", 1, 0, 0, 0, 0},
+	    {"rtcp-mux=reject", 1, 1, 0, 0, 0},
 	};
 
 	for (unsigned k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -313,8 +325,8 @@ static void test_endpoint_flags(void **state)
 	uint64_t tag;
 
 	/* The caller is trusted and strict, the callee asymmetric. */
-	free(fx_ok(f, CALL_OP_OFFER, "fl", "f", NULL, SDP_CALLER, "trust-address strict-source",
-		   T0, NULL));
+	free(fx_ok(f, CALL_OP_OFFER, "fl", "f", NULL, SDP_CALLER, "trust-address strict-source", T0,
+		   NULL));
 	free(fx_ok(f, CALL_OP_ANSWER, "fl", "f", "t", SDP_CALLEE, "asymmetric", T0, NULL));
 	tag = call_dp_tag(calls_find(f->t, "fl"));
 	assert_int_equal(fx_streams(f, "fl", st), 4);
@@ -322,17 +334,16 @@ static void test_endpoint_flags(void **state)
 		  "203.0.113.10:10000", F_STRICT, tag, "f", 0, 1);
 	fx_stream(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.21:20005",
 		  "203.0.113.10:10001", F_STRICT, tag, "f", 0, 2);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, 0,
-		  tag, "t", 0, 1);
-	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL, 0,
-		  tag, "t", 0, 2);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, 0, tag,
+		  "t", 0, 1);
+	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL, 0, tag,
+		  "t", 0, 2);
 
 	/* Flags come with each SDP: a re-offer with only strict-source latches again
 	 * (strict after the latch); the callee's answer now trusts its address. */
-	free(fx_ok(f, CALL_OP_OFFER, "fl", "f", "t", SDP_CALLER, "strict-source symmetric",
-		   T0 + 1, NULL));
-	free(fx_ok(f, CALL_OP_ANSWER, "fl", "f", "t", SDP_CALLEE, "trust-address", T0 + 2,
+	free(fx_ok(f, CALL_OP_OFFER, "fl", "f", "t", SDP_CALLER, "strict-source symmetric", T0 + 1,
 		   NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "fl", "f", "t", SDP_CALLEE, "trust-address", T0 + 2, NULL));
 	assert_int_equal(fx_streams(f, "fl", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH | F_STRICT, tag, "f", 0, 1);
@@ -341,8 +352,8 @@ static void test_endpoint_flags(void **state)
 	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001",
 		  "198.51.100.21:20005", 0, tag, "t", 0, 2);
 
-	expect_fail(f, CALL_OP_OFFER, "fl", "f", "t", SDP_CALLER, "symmetric asymmetric",
-		    -EINVAL, "conflicting flags 'symmetric' and 'asymmetric'");
+	expect_fail(f, CALL_OP_OFFER, "fl", "f", "t", SDP_CALLER, "symmetric asymmetric", -EINVAL,
+		    "conflicting flags 'symmetric' and 'asymmetric'");
 	expect_fail(f, CALL_OP_OFFER, "fl3", "f", NULL, SDP_CALLER, "trust-address frobnicate",
 		    -EINVAL, "unknown flag 'frobnicate'");
 	assert_null(calls_find(f->t, "fl3"));
@@ -351,29 +362,29 @@ static void test_endpoint_flags(void **state)
 
 /* A browser offer (ICE, BUNDLE, rtcp-mux, a=rtcp placeholder). */
 static const char SDP_WEBRTC[] =
-	"v=0\r\n"
-	"o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
-	"s=-\r\n"
-	"t=0 0\r\n"
-	"a=group:BUNDLE 0\r\n"
-	"a=ice-options:trickle\r\n"
-	"a=msid-semantic: WMS stream0\r\n"
-	"m=audio 54400 RTP/AVPF 111 0\r\n"
-	"c=IN IP4 203.0.113.77\r\n"
-	"a=rtcp:9 IN IP4 0.0.0.0\r\n"
-	"a=candidate:1467250027 1 udp 2122260223 192.168.1.23 54400 typ host generation 0\r\n"
-	"a=candidate:435653019 1 udp 1686052607 203.0.113.77 54400 typ srflx raddr "
-	"192.168.1.23 rport 54400 generation 0\r\n"
-	"a=ice-ufrag:Kx7b\r\n"
-	"a=ice-pwd:4Ke8BWqL1p3ymqTGVQxP0b5m\r\n"
-	"a=mid:0\r\n"
-	"a=sendrecv\r\n"
-	"a=rtcp-mux\r\n"
-	"a=rtpmap:111 opus/48000/2\r\n"
-	"a=rtcp-fb:111 transport-cc\r\n"
-	"a=fmtp:111 minptime=10;useinbandfec=1\r\n"
-	"a=rtpmap:0 PCMU/8000\r\n"
-	"a=end-of-candidates\r\n";
+    "v=0\r\n"
+    "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
+    "s=-\r\n"
+    "t=0 0\r\n"
+    "a=group:BUNDLE 0\r\n"
+    "a=ice-options:trickle\r\n"
+    "a=msid-semantic: WMS stream0\r\n"
+    "m=audio 54400 RTP/AVPF 111 0\r\n"
+    "c=IN IP4 203.0.113.77\r\n"
+    "a=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=candidate:1467250027 1 udp 2122260223 192.168.1.23 54400 typ host generation 0\r\n"
+    "a=candidate:435653019 1 udp 1686052607 203.0.113.77 54400 typ srflx raddr "
+    "192.168.1.23 rport 54400 generation 0\r\n"
+    "a=ice-ufrag:Kx7b\r\n"
+    "a=ice-pwd:4Ke8BWqL1p3ymqTGVQxP0b5m\r\n"
+    "a=mid:0\r\n"
+    "a=sendrecv\r\n"
+    "a=rtcp-mux\r\n"
+    "a=rtpmap:111 opus/48000/2\r\n"
+    "a=rtcp-fb:111 transport-cc\r\n"
+    "a=fmtp:111 minptime=10;useinbandfec=1\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "a=end-of-candidates\r\n";
 
 static const char WANT_WEBRTC[] = "v=0\r\n"
 				  "o=- 4611731400430051336 2 IN IP4 127.0.0.1\r\n"
@@ -438,10 +449,10 @@ static void test_reinvite_caller(void **state)
 	assert_int_equal(fx_streams(f, "re", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH, tag, "from-1", 0, 1);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.11:10010", NULL,
-		  F_LATCH, tag, "to-1", 0, 1);
-	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.11:10011", NULL,
-		  F_LATCH, tag, "to-1", 0, 2);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.11:10010", NULL, F_LATCH,
+		  tag, "to-1", 0, 1);
+	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.11:10011", NULL, F_LATCH,
+		  tag, "to-1", 0, 2);
 	/* The answer to the re-INVITE: same SDP from the callee, same version back. */
 	sdp = fx_ok(f, CALL_OP_ANSWER, "re", "from-1", "to-1", SDP_CALLEE, NULL, T0 + 2100, NULL);
 	fx_sdp_equal(sdp, WANT_ANSWER);
@@ -519,8 +530,8 @@ static void test_reinvite_callee(void **state)
 		  F_LATCH, tag, "from-1", 0, 1);
 	fx_stream(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.21:20011", NULL,
 		  F_LATCH, tag, "from-1", 0, 2);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "to-1", 0, 1);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "to-1", 0, 1);
 	assert_int_equal(portalloc_used(f->pa[0]), 2);
 }
 
@@ -556,10 +567,10 @@ static void test_add_and_reject_media(void **state)
 	/* The new section's callee stream comes with the answer; towards the caller the
 	 * video stream exists already. */
 	assert_int_equal(fx_streams(f, "av", st), 6);
-	fx_stream(&st[4], "192.0.2.1:30006", "192.0.2.1:30004", "203.0.113.10:10002", NULL,
-		  F_LATCH, tag, "to-1", 1, 1);
-	fx_stream(&st[5], "192.0.2.1:30007", "192.0.2.1:30005", "203.0.113.10:10003", NULL,
-		  F_LATCH, tag, "to-1", 1, 2);
+	fx_stream(&st[4], "192.0.2.1:30006", "192.0.2.1:30004", "203.0.113.10:10002", NULL, F_LATCH,
+		  tag, "to-1", 1, 1);
+	fx_stream(&st[5], "192.0.2.1:30007", "192.0.2.1:30005", "203.0.113.10:10003", NULL, F_LATCH,
+		  tag, "to-1", 1, 2);
 
 	/* The callee rejects video: its ports go (into quarantine). */
 	snprintf(answer, sizeof(answer), "%sm=video 0 RTP/AVP 99\r\n", SDP_CALLEE);
@@ -593,8 +604,8 @@ static void test_add_and_reject_media(void **state)
 	free(sdp);
 	assert_int_equal(portalloc_used(f->pa[0]), 4);
 	assert_int_equal(fx_streams(f, "av", st), 6);
-	fx_stream(&st[4], "192.0.2.1:30010", "192.0.2.1:30008", "203.0.113.10:10004", NULL,
-		  F_LATCH, tag, "to-1", 1, 1);
+	fx_stream(&st[4], "192.0.2.1:30010", "192.0.2.1:30008", "203.0.113.10:10004", NULL, F_LATCH,
+		  tag, "to-1", 1, 1);
 
 	/* The answer with fewer sections than the offer is refused. */
 	expect_fail(f, CALL_OP_ANSWER, "av", "from-1", "to-1", SDP_CALLEE, NULL, -EINVAL,
@@ -636,17 +647,16 @@ static void test_hold(void **state)
 	assert_int_equal(fx_streams(f, "hold", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH, tag, "from-1", 0, 1);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", NULL, NULL, F_LATCH, tag,
-		  "to-1", 0, 1);
-	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", NULL, NULL, F_LATCH, tag,
-		  "to-1", 0, 2);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", NULL, NULL, F_LATCH, tag, "to-1", 0,
+		  1);
+	fx_stream(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", NULL, NULL, F_LATCH, tag, "to-1", 0,
+		  2);
 
 	/* A trusted, strict party on hold has no address to expect: strict after a latch. */
-	sdp = fx_ok(f, CALL_OP_ANSWER, "hold", "from-1", "to-1", SDP_CALLEE, NULL, T0 + 110,
-		    NULL);
+	sdp = fx_ok(f, CALL_OP_ANSWER, "hold", "from-1", "to-1", SDP_CALLEE, NULL, T0 + 110, NULL);
 	free(sdp);
-	free(fx_ok(f, CALL_OP_OFFER, "hold", "from-1", "to-1", hold,
-		   "trust-address strict-source", T0 + 120, NULL));
+	free(fx_ok(f, CALL_OP_OFFER, "hold", "from-1", "to-1", hold, "trust-address strict-source",
+		   T0 + 120, NULL));
 	assert_int_equal(fx_streams(f, "hold", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH | F_STRICT, tag, "from-1", 0, 1);
@@ -656,8 +666,8 @@ static void test_hold(void **state)
 	memcpy(strstr(hold, "a=sendrecv"), "a=inactive", 10);
 	free(fx_ok(f, CALL_OP_OFFER, "hold", "from-1", "to-1", hold, NULL, T0 + 200, NULL));
 	assert_int_equal(fx_streams(f, "hold", st), 4);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "to-1", 0, 1);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "to-1", 0, 1);
 }
 
 static const char SDP_T38[] = "v=0\r\n"
@@ -701,8 +711,8 @@ static void test_t38(void **state)
 			  "a=T38FaxMaxBuffer:400\r\n"
 			  "a=T38FaxUdpEC:t38UDPRedundancy\r\n");
 	free(sdp);
-	sdp = fx_ok(f, CALL_OP_ANSWER, "fax", "from-1", "to-1", SDP_T38_ANSWER, NULL, T0 + 200,
-		    NULL);
+	sdp =
+	    fx_ok(f, CALL_OP_ANSWER, "fax", "from-1", "to-1", SDP_T38_ANSWER, NULL, T0 + 200, NULL);
 	assert_non_null(strstr(sdp, "m=image 30004 udptl t38\r\na=T38FaxVersion:0\r\n"));
 	assert_null(strstr(sdp, "a=rtcp"));
 	free(sdp);
@@ -711,8 +721,8 @@ static void test_t38(void **state)
 	assert_int_equal(fx_streams(f, "fax", st), 2);
 	fx_stream(&st[0], "192.0.2.1:30004", "192.0.2.1:30006", "198.51.100.20:20020", NULL,
 		  F_LATCH, tag, "from-1", 1, 1);
-	fx_stream(&st[1], "192.0.2.1:30006", "192.0.2.1:30004", "203.0.113.10:4000", NULL,
-		  F_LATCH, tag, "to-1", 1, 1);
+	fx_stream(&st[1], "192.0.2.1:30006", "192.0.2.1:30004", "203.0.113.10:4000", NULL, F_LATCH,
+		  tag, "to-1", 1, 1);
 }
 
 static void test_forking(void **state)
@@ -729,8 +739,7 @@ static void test_forking(void **state)
 	fx_sdp_equal(sdp, WANT_ANSWER);
 	free(sdp);
 	/* A second fork answers the same offer: it becomes the active branch. */
-	sdp = fx_ok(f, CALL_OP_ANSWER, "fork", "from-1", "to-2", SDP_CALLEE2, NULL, T0 + 200,
-		    NULL);
+	sdp = fx_ok(f, CALL_OP_ANSWER, "fork", "from-1", "to-2", SDP_CALLEE2, NULL, T0 + 200, NULL);
 	fx_sdp_equal(sdp, "v=0\r\n"
 			  "o=- 1700000100 1700000002 IN IP4 198.51.100.30\r\n"
 			  "s=Polycom IP Phone\r\n"
@@ -745,21 +754,19 @@ static void test_forking(void **state)
 	tag = call_dp_tag(calls_find(f->t, "fork"));
 	assert_int_equal(portalloc_used(f->pa[0]), 2); /* the branches share the ports */
 	assert_int_equal(fx_streams(f, "fork", st), 4);
-	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.30:2222", NULL,
-		  F_LATCH, tag, "from-1", 0, 1);
-	fx_stream(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.30:2223", NULL,
-		  F_LATCH, tag, "from-1", 0, 2);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "to-2", 0, 1);
+	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.30:2222", NULL, F_LATCH,
+		  tag, "from-1", 0, 1);
+	fx_stream(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.30:2223", NULL, F_LATCH,
+		  tag, "from-1", 0, 2);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "to-2", 0, 1);
 
 	/* A caller re-INVITE in the first fork's dialog makes it active again. */
-	free(fx_ok(f, CALL_OP_OFFER, "fork", "from-1", "to-1", SDP_CALLER, NULL, T0 + 250,
-		   NULL));
+	free(fx_ok(f, CALL_OP_OFFER, "fork", "from-1", "to-1", SDP_CALLER, NULL, T0 + 250, NULL));
 	assert_int_equal(fx_streams(f, "fork", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH, tag, "from-1", 0, 1);
-	free(fx_ok(f, CALL_OP_ANSWER, "fork", "from-1", "to-2", SDP_CALLEE2, NULL, T0 + 260,
-		   NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "fork", "from-1", "to-2", SDP_CALLEE2, NULL, T0 + 260, NULL));
 
 	/* Deleting the active branch reverts to the other one. */
 	free(fx_ok(f, CALL_OP_DELETE, "fork", "from-1", "to-2", NULL, NULL, T0 + 300, &r));
@@ -768,8 +775,8 @@ static void test_forking(void **state)
 	assert_int_equal(fx_streams(f, "fork", st), 4);
 	fx_stream(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
 		  F_LATCH, tag, "from-1", 0, 1);
-	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
-		  F_LATCH, tag, "to-1", 0, 1);
+	fx_stream(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL, F_LATCH,
+		  tag, "to-1", 0, 1);
 	expect_fail(f, CALL_OP_DELETE, "fork", "from-1", "to-2", NULL, NULL, -ENOENT,
 		    "call 'fork' has no party with tag 'to-2'");
 	/* The callee's BYE (from = its tag) ends the last branch and with it the call. */
@@ -786,8 +793,8 @@ static void test_forking(void **state)
 	free(fx_ok(f, CALL_OP_OFFER, "many", "from-1", NULL, SDP_CALLER, NULL, T0, NULL));
 	for (unsigned i = 0; i < CALL_MAX_BRANCHES; i++) {
 		snprintf(tagbuf, sizeof(tagbuf), "b%u", i);
-		free(fx_ok(f, CALL_OP_ANSWER, "many", "from-1", tagbuf, SDP_CALLEE, NULL, T0,
-			   NULL));
+		free(
+		    fx_ok(f, CALL_OP_ANSWER, "many", "from-1", tagbuf, SDP_CALLEE, NULL, T0, NULL));
 	}
 	expect_fail(f, CALL_OP_ANSWER, "many", "from-1", "b-extra", SDP_CALLEE, NULL, -E2BIG,
 		    "already has 8 branches");
@@ -808,8 +815,8 @@ static void test_delete_delay(void **state)
 
 	establish(f, "dd");
 	c = calls_find(f->t, "dd");
-	free(fx_ok(f, CALL_OP_DELETE, "dd", "from-1", NULL, NULL, "delete-delay=30", T0 + 1000,
-		   &r));
+	free(
+	    fx_ok(f, CALL_OP_DELETE, "dd", "from-1", NULL, NULL, "delete-delay=30", T0 + 1000, &r));
 	assert_false(r.removed);
 	assert_ptr_equal(r.call, c);
 	assert_int_equal(call_delete_at_ms(c), T0 + 31000);
@@ -928,8 +935,7 @@ static void test_errors(void **state)
 	expect_fail(f, CALL_OP_OFFER, "x", "f", NULL, "v=0\r\nbogus", NULL, -EINVAL, "bad SDP: ");
 	expect_fail(f, CALL_OP_OFFER, NULL, "f", NULL, SDP_CALLER, NULL, -EINVAL,
 		    "call-id missing");
-	expect_fail(f, CALL_OP_OFFER, "x", "", NULL, SDP_CALLER, NULL, -EINVAL,
-		    "from-tag missing");
+	expect_fail(f, CALL_OP_OFFER, "x", "", NULL, SDP_CALLER, NULL, -EINVAL, "from-tag missing");
 	expect_fail(f, CALL_OP_OFFER, "x\x01y", "f", NULL, SDP_CALLER, NULL, -EINVAL,
 		    "call-id contains a control character");
 	memset(big, 'c', sizeof(big) - 1);
@@ -948,8 +954,7 @@ static void test_errors(void **state)
 		    "no offer from tag 'to-1' is pending on call 'e'");
 	expect_fail(f, CALL_OP_ANSWER, "e", "from-1", "from-1", SDP_CALLEE, NULL, -EINVAL,
 		    "is the caller's own tag");
-	expect_fail(f, CALL_OP_ANSWER, "e", "from-1", "to-1", SDP_V6, NULL, -EAFNOSUPPORT,
-		    "IPv6");
+	expect_fail(f, CALL_OP_ANSWER, "e", "from-1", "to-1", SDP_V6, NULL, -EAFNOSUPPORT, "IPv6");
 	expect_fail(f, CALL_OP_ANSWER, "e", "from-1", "to-1", SDP_CALLEE, "rtcp-mux=sometimes",
 		    -EINVAL, "malformed flag 'rtcp-mux=sometimes'");
 	expect_fail(f, CALL_OP_DELETE, "nope", "f", NULL, NULL, NULL, -ENOENT,
@@ -1010,8 +1015,8 @@ static void test_scale(void **state)
 	/* Churn with real ports: at most WINDOW calls live. */
 	for (unsigned i = 0; i < N; i++) {
 		snprintf(id, sizeof(id), "churn-%u", i);
-		free(fx_ok(f, CALL_OP_OFFER, id, "f", NULL, SDP_CALLER, NULL, T0 + 10ull * i,
-			   NULL));
+		free(
+		    fx_ok(f, CALL_OP_OFFER, id, "f", NULL, SDP_CALLER, NULL, T0 + 10ull * i, NULL));
 		if (i >= WINDOW) {
 			snprintf(id, sizeof(id), "churn-%u", i - WINDOW);
 			free(fx_ok(f, CALL_OP_DELETE, id, NULL, NULL, NULL, NULL, T0 + 10ull * i,
@@ -1027,22 +1032,21 @@ static void test_scale(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_offer_answer, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_interfaces_and_addresses, fx_setup,
-						fx_teardown),
-		cmocka_unit_test(test_rtcp_mux_modes),
-		cmocka_unit_test_setup_teardown(test_endpoint_flags, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_ice_remove, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reinvite_caller, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_reinvite_callee, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_add_and_reject_media, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_hold, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_t38, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_forking, fx_setup, fx_teardown),
-		cmocka_unit_test_setup_teardown(test_delete_delay, fx_setup, fx_teardown),
-		cmocka_unit_test(test_exhaustion),
-		cmocka_unit_test_setup_teardown(test_errors, fx_setup, fx_teardown),
-		cmocka_unit_test(test_scale),
+	    cmocka_unit_test_setup_teardown(test_offer_answer, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_interfaces_and_addresses, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_rtcp_mux_modes),
+	    cmocka_unit_test_setup_teardown(test_endpoint_flags, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_ice_remove, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reinvite_caller, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_reinvite_callee, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_add_and_reject_media, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_hold, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_t38, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_forking, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_delete_delay, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_exhaustion),
+	    cmocka_unit_test_setup_teardown(test_errors, fx_setup, fx_teardown),
+	    cmocka_unit_test(test_scale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,10 +65,10 @@ static struct call *complex_call(struct fix *f)
 
 	free(fx_ok(f, CALL_OP_OFFER, "cx", "alice", NULL, SDP_AV,
 		   "direction=nat,b trust-address strict-source rtcp-mux=require", T0, NULL));
-	free(fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-1", SDP_AV_ANSWER, "asymmetric",
-		   T0 + 100, NULL));
-	free(fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-2", SDP_AV_ANSWER2, NULL, T0 + 200,
+	free(fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-1", SDP_AV_ANSWER, "asymmetric", T0 + 100,
 		   NULL));
+	free(
+	    fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-2", SDP_AV_ANSWER2, NULL, T0 + 200, NULL));
 	free(fx_ok(f, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_HOLD,
 		   "trust-address strict-source", T0 + 300, NULL));
 	free(fx_ok(f, CALL_OP_DELETE, "cx", "alice", NULL, NULL, "delete-delay=60", T0 + 400, &r));
@@ -133,10 +133,8 @@ static void test_round_trip(void **state)
 	assert_memory_equal(s1, s2, n1 * sizeof(s1[0]));
 	/* And the same behaviour: the same re-offer gives the same SDP (the o= version
 	 * continues from the restored one). */
-	out1 = fx_ok(f, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_RESUME, NULL, T0 + 500,
-		     NULL);
-	out2 = fx_ok(g, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_RESUME, NULL, T0 + 500,
-		     NULL);
+	out1 = fx_ok(f, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_RESUME, NULL, T0 + 500, NULL);
+	out2 = fx_ok(g, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_RESUME, NULL, T0 + 500, NULL);
 	assert_string_equal(out1, out2);
 	assert_non_null(strstr(out1, "o=- 1234567 1234569 IN IP4 203.0.113.10\r\n"));
 	free(out1);
@@ -219,8 +217,7 @@ static void swap_types(struct fix *g, json_t *root, json_t *node, const char *wh
 		/* Keys first: deleting and re-adding a key moves it to the end. */
 		json_t *keys = json_array();
 
-		json_object_foreach(node, key, v)
-			json_array_append_new(keys, json_string(key));
+		json_object_foreach(node, key, v) json_array_append_new(keys, json_string(key));
 		json_array_foreach(keys, i, v)
 		{
 			json_t *orig;
@@ -245,7 +242,8 @@ static void swap_types(struct fix *g, json_t *root, json_t *node, const char *wh
 		json_array_foreach(node, i, v)
 		{
 			json_t *orig = json_incref(v);
-			bool nullable = strcmp(where, "peers") == 0 || strcmp(where, "sdp-out") == 0;
+			bool nullable =
+			    strcmp(where, "peers") == 0 || strcmp(where, "sdp-out") == 0;
 
 			for (unsigned k = 0; k < 6; k++) {
 				if (json_typeof(repl[k]) == json_typeof(orig) ||
@@ -281,7 +279,7 @@ static void bad_value(struct fix *g, json_t *root, const char *p, const char *ke
 {
 	json_t *node = path(root, p);
 	json_t *orig = json_incref(json_is_object(node) ? json_object_get(node, key)
-						       : json_array_get(node, (size_t)atoi(key)));
+							: json_array_get(node, (size_t)atoi(key)));
 
 	if (json_is_object(node))
 		json_object_set_new(node, key, v);
@@ -343,14 +341,15 @@ static void test_hostile(void **state)
 	bad_value(g, j, "offer", "from", json_integer(3));
 	bad_value(g, j, "offer", "rtcp-mux", json_string("sometimes"));
 	bad_value(g, j, "offer", "offered-mux", json_integer(4)); /* 2 sections: bits 0..1 */
-	bad_value(g, j, "sdp-out", "0", json_pack("{s:s,s:s}", "version", "12x", "digest",
-						  "0123456789abcdef"));
-	bad_value(g, j, "sdp-out", "0", json_pack("{s:s,s:s}", "version", "-1", "digest",
-						  "0123456789abcdef"));
-	bad_value(g, j, "sdp-out", "0", json_pack("{s:s,s:s}", "version", "99999999999999999999",
-						  "digest", "0123456789abcdef"));
-	bad_value(g, j, "sdp-out", "0", json_pack("{s:s,s:s}", "version", "1", "digest",
-						  "0123456789ABCDEZ"));
+	bad_value(g, j, "sdp-out", "0",
+		  json_pack("{s:s,s:s}", "version", "12x", "digest", "0123456789abcdef"));
+	bad_value(g, j, "sdp-out", "0",
+		  json_pack("{s:s,s:s}", "version", "-1", "digest", "0123456789abcdef"));
+	bad_value(g, j, "sdp-out", "0",
+		  json_pack("{s:s,s:s}", "version", "99999999999999999999", "digest",
+			    "0123456789abcdef"));
+	bad_value(g, j, "sdp-out", "0",
+		  json_pack("{s:s,s:s}", "version", "1", "digest", "0123456789ABCDEZ"));
 	/* 33 media sections and 10 parties. */
 	arr = json_array();
 	for (int i = 0; i < 33; i++)
@@ -371,9 +370,9 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_busy),
-		cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_busy),
+	    cmocka_unit_test(test_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -54,8 +54,8 @@ static void test_all_words(void **state)
 	assert_true(f.has_delete_delay);
 	assert_int_equal(f.delete_delay_s, 30);
 
-	assert_int_equal(flags_parse("asymmetric media-address=2001:db8::7 delete-delay=0",
-				     &f, err, sizeof(err)),
+	assert_int_equal(flags_parse("asymmetric media-address=2001:db8::7 delete-delay=0", &f, err,
+				     sizeof(err)),
 			 0);
 	assert_true(f.asymmetric);
 	assert_int_equal(f.media_address.family, RPA_AF_INET6);
@@ -69,9 +69,9 @@ static void test_rtcp_mux_modes(void **state)
 		const char *s;
 		enum flags_rtcp_mux m;
 	} cases[] = {
-		{"rtcp-mux=offer", FLAGS_MUX_OFFER},   {"rtcp-mux=require", FLAGS_MUX_REQUIRE},
-		{"rtcp-mux=demux", FLAGS_MUX_DEMUX},   {"rtcp-mux=accept", FLAGS_MUX_ACCEPT},
-		{"rtcp-mux=reject", FLAGS_MUX_REJECT},
+	    {"rtcp-mux=offer", FLAGS_MUX_OFFER},   {"rtcp-mux=require", FLAGS_MUX_REQUIRE},
+	    {"rtcp-mux=demux", FLAGS_MUX_DEMUX},   {"rtcp-mux=accept", FLAGS_MUX_ACCEPT},
+	    {"rtcp-mux=reject", FLAGS_MUX_REJECT},
 	};
 	struct flags f;
 	char err[160];
@@ -143,10 +143,10 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_all_words),
-		cmocka_unit_test(test_rtcp_mux_modes),
-		cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_all_words),
+	    cmocka_unit_test(test_rtcp_mux_modes),
+	    cmocka_unit_test(test_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

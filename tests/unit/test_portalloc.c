@@ -181,9 +181,9 @@ static void test_counts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_rounding), cmocka_unit_test(test_even_pairs_all_distinct),
-		cmocka_unit_test(test_rotation),	cmocka_unit_test(test_quarantine),
-		cmocka_unit_test(test_reserve_cancel),	cmocka_unit_test(test_counts),
+	    cmocka_unit_test(test_create_rounding), cmocka_unit_test(test_even_pairs_all_distinct),
+	    cmocka_unit_test(test_rotation),	    cmocka_unit_test(test_quarantine),
+	    cmocka_unit_test(test_reserve_cancel),  cmocka_unit_test(test_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
