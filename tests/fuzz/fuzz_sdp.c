@@ -12,21 +12,21 @@
 
 #define OUT_CAP (8 * SDP_MAX_SIZE)
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "fuzz_sdp: invariant failed at line %d: %s\n", __LINE__, \
-				#cond);                                                      \
-			abort();                                                             \
-		}                                                                            \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz_sdp: invariant failed at line %d: %s\n", __LINE__,   \
+				#cond);                                                            \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static const char *const protos[] = {"RTP/AVP", "RTP/SAVP", "RTP/SAVPF", "UDP/TLS/RTP/SAVPF",
 				     "udptl"};
 static const char *const extras[] = {
-	"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n",
-	"a=sendrecv\r\n",
-	"a=ptime:20\r\na=maxptime:40\r\n",
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n",
+    "a=sendrecv\r\n",
+    "a=ptime:20\r\na=maxptime:40\r\n",
 };
 
 /* xorshift64*, seeded from the input so that a crash reproduces from its file alone. */
@@ -169,8 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Per line: CR added, o= version (<= 20 digits), origin, m= port and proto, c=;
 	 * per section: an inserted c= (at most a copy of the session c=), a=rtcp,
 	 * a=rtcp-mux and the longest extra. */
-	bound = size + count_lines(data, size) + 128 +
-		(size_t)s.nmedia * (2 * SDP_MAX_LINE + 256);
+	bound = size + count_lines(data, size) + 128 + (size_t)s.nmedia * (2 * SDP_MAX_LINE + 256);
 	CHECK(olen <= bound);
 	CHECK(olen >= 2 && out[olen - 2] == '\r' && out[olen - 1] == '\n');
 	for (i = 0; i < olen; i++)
