@@ -150,15 +150,15 @@ static int parse_inaddr(struct parser *p, const char *v, size_t n, size_t *pos, 
 	rc = parse_literal(v + ao, al, fam, out);
 	if (rc == -2)
 		return fail(p, -EINVAL, "line %u: %s address \"%s\" is not an %s address",
-			    p->lineno, what, show(v + ao, al, sh), fam == RPA_AF_INET ? "IP4" : "IP6");
+			    p->lineno, what, show(v + ao, al, sh),
+			    fam == RPA_AF_INET ? "IP4" : "IP6");
 	if (rc < 0)
 		return fail(p, -EINVAL, "line %u: %s address \"%s\" is not an IP address",
 			    p->lineno, what, show(v + ao, al, sh));
 	return 0;
 }
 
-static int no_more_fields(struct parser *p, const char *v, size_t n, size_t pos,
-			  const char *what)
+static int no_more_fields(struct parser *p, const char *v, size_t n, size_t pos, const char *what)
 {
 	char sh[SHOW_MAX + 4];
 	size_t fo, fl;
@@ -276,8 +276,8 @@ static int parse_media(struct parser *p, const struct sdp_line *l, struct sdp_me
 	if (!sdp_lex_field(v, n, &pos, &fo, &fl))
 		return fail(p, -EINVAL, "line %u: m= has no transport protocol", p->lineno);
 	m->proto = (struct sdp_span){(uint32_t)(base + fo), (uint32_t)fl};
-	m->is_rtp = (fl >= 4 && memcmp(v + fo, "RTP/", 4) == 0) ||
-		    memmem(v + fo, fl, "/RTP/", 5) != NULL;
+	m->is_rtp =
+	    (fl >= 4 && memcmp(v + fo, "RTP/", 4) == 0) || memmem(v + fo, fl, "/RTP/", 5) != NULL;
 	if (!sdp_lex_field(v, n, &pos, &fo, &fl))
 		return fail(p, -EINVAL, "line %u: m= has no media format", p->lineno);
 	while (n > fo && v[n - 1] == ' ')
@@ -369,8 +369,8 @@ static int check_line(struct parser *p, const struct sdp_line *l, char *type)
 	if (p->lineno > SDP_MAX_LINES)
 		return fail(p, -E2BIG, "SDP has more than %d lines", SDP_MAX_LINES);
 	if (l->len > SDP_MAX_LINE)
-		return fail(p, -E2BIG, "line %u: %u bytes long, longer than %d", p->lineno,
-			    l->len, SDP_MAX_LINE);
+		return fail(p, -E2BIG, "line %u: %u bytes long, longer than %d", p->lineno, l->len,
+			    SDP_MAX_LINE);
 	z = memchr(t, '\0', l->len);
 	if (z != NULL)
 		return fail(p, -EINVAL, "line %u: NUL byte at offset %zu", p->lineno,
@@ -434,8 +434,12 @@ int sdp_parse(const char *buf, size_t len, struct sdp_session *out, char *err, s
 			return fail(&p, -EINVAL, "line %u: empty line inside the SDP", empty);
 		if (p.lineno == 1) {
 			char sh[SHOW_MAX + 4];
+			size_t vl = l.len;
 
-			if (!span_is(buf + l.off, l.len, "v=0"))
+			while (vl > 3 &&
+			       (buf[l.off + vl - 1] == ' ' || buf[l.off + vl - 1] == '\t'))
+				vl--;
+			if (!span_is(buf + l.off, vl, "v=0"))
 				return fail(&p, -EINVAL,
 					    "line 1: SDP must start with \"v=0\", not \"%s\"",
 					    show(buf + l.off, l.len, sh));

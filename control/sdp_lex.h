@@ -62,9 +62,9 @@ static inline bool sdp_lex_field(const char *p, size_t n, size_t *pos, size_t *f
 /* Attribute kinds the parser records and the rewriter may drop or replace. */
 enum sdp_attr {
 	SDP_ATTR_OTHER = 0,
-	SDP_ATTR_RTCP,     /* a=rtcp:<port> [IN IP4 <addr>] (RFC 3605) */
+	SDP_ATTR_RTCP,	   /* a=rtcp:<port> [IN IP4 <addr>] (RFC 3605) */
 	SDP_ATTR_RTCP_MUX, /* a=rtcp-mux (RFC 5761) */
-	SDP_ATTR_ICE,      /* a=candidate, a=ice-*, a=remote-candidates, a=end-of-candidates */
+	SDP_ATTR_ICE,	   /* a=candidate, a=ice-*, a=remote-candidates, a=end-of-candidates */
 	SDP_ATTR_CRYPTO,   /* a=crypto (RFC 4568) */
 	SDP_ATTR_SENDRECV,
 	SDP_ATTR_SENDONLY,

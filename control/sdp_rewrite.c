@@ -22,11 +22,11 @@ struct out {
 struct section {
 	const struct sdp_media *m;
 	const struct sdp_media_edit *me;
-	bool verbatim;     /* rejected in the input: copied unchanged */
-	bool live;         /* accepted in the output (port != 0) */
+	bool verbatim;	   /* rejected in the input: copied unchanged */
+	bool live;	   /* accepted in the output (port != 0) */
 	bool pending_conn; /* a media-level c= must be inserted after m= and i= */
-	bool rtcp_done;    /* the edit's a=rtcp has been written */
-	bool mux_done;     /* the edit's a=rtcp-mux has been written */
+	bool rtcp_done;	   /* the edit's a=rtcp has been written */
+	bool mux_done;	   /* the edit's a=rtcp-mux has been written */
 };
 
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
@@ -119,8 +119,7 @@ static unsigned extra_bad_line(const char *x)
 		size_t n = crlf != NULL ? (size_t)(crlf - x) : strlen(x);
 
 		if (crlf == NULL || n < 2 || x[0] < 'a' || x[0] > 'z' || x[1] != '=' ||
-		    memchr(x, '\r', n) != NULL || memchr(x, '\n', n) != NULL ||
-		    n > SDP_MAX_LINE)
+		    memchr(x, '\r', n) != NULL || memchr(x, '\n', n) != NULL || n > SDP_MAX_LINE)
 			return line;
 		x = crlf + 2;
 		line++;
@@ -279,8 +278,8 @@ static int check_edit(const struct sdp_session *s, const struct sdp_edit *e, cha
 		return fail(err, errlen, -EINVAL, "the edit has %u media sections, the SDP has %u",
 			    e->nmedia, s->nmedia);
 	if (e->replace_origin && !family_ok(&e->origin_addr))
-		return fail(err, errlen, -EINVAL, "origin address of family %u cannot go into o=",
-			    e->origin_addr.family);
+		return fail(err, errlen, -EINVAL,
+			    "origin address of family %u cannot go into o=", e->origin_addr.family);
 	for (i = 0; i < s->nmedia; i++) {
 		const struct sdp_media_edit *me = &e->media[i];
 
@@ -373,7 +372,7 @@ int sdp_rewrite(const struct sdp_session *s, const struct sdp_edit *e, char *out
 			 * is not the address it needs, it gets a line of its own. */
 			if (sec.live && !m->conn.present) {
 				const struct rpa_addr *want =
-					me->keep_addr ? &s->conn.addr : &me->addr;
+				    me->keep_addr ? &s->conn.addr : &me->addr;
 
 				sec.pending_conn = !rpa_addr_eq(want, s_out);
 			}

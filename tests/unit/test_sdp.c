@@ -289,7 +289,8 @@ static void test_line_endings(void **state)
 		}
 	/* Trailing empty lines are padding, not content. */
 	assert_int_equal(
-		parse_str("v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n\r\n\r\n"), 0);
+	    parse_str("v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n\r\n\r\n"),
+	    0);
 }
 
 static void test_session_ice_and_misc(void **state)
@@ -306,6 +307,7 @@ static void test_session_ice_and_misc(void **state)
 	assert_false(sess.media[0].has_ice);
 	assert_int_equal(sess.media[0].dir, SDP_DIR_SENDRECV);
 	assert_int_equal(sess.media[0].rtcp_port, 5001);
+	assert_int_equal(parse_str("v=0 \r\no=- 1 1 IN IP4 192.0.2.1 \r\ns=-\r\n"), 0);
 	/* The largest 64-bit numbers fit; one more does not. */
 	assert_int_equal(parse_str("v=0\r\no=- 18446744073709551615 18446744073709551615 IN IP4 "
 				   "192.0.2.1\r\ns=-\r\n"),
@@ -346,8 +348,7 @@ static void test_bad_ports(void **state)
 	expect_error(HEAD "m=audio 99999999999999999999999 RTP/AVP 0\r\n", -EINVAL, "line 6", NULL);
 	expect_error(HEAD "m=video 4000/0 RTP/AVP 31\r\n", -EINVAL, "line 6", "4000/0");
 	expect_error(HEAD "m=video 4000/x RTP/AVP 31\r\n", -EINVAL, "line 6", "4000/x");
-	expect_error(HEAD "m=audio 4000 RTP/AVP 0\r\na=rtcp:70000\r\n", -EINVAL, "line 7",
-		     "70000");
+	expect_error(HEAD "m=audio 4000 RTP/AVP 0\r\na=rtcp:70000\r\n", -EINVAL, "line 7", "70000");
 	expect_error(HEAD "m=audio 4000 RTP/AVP 0\r\na=rtcp:\r\n", -EINVAL, "line 7", "a=rtcp");
 	expect_error(HEAD "m=audio 4000 RTP/AVP 0\r\na=rtcp:4001 IN IP4 nowhere\r\n", -EINVAL,
 		     "line 7", "nowhere");
@@ -372,11 +373,19 @@ static void test_bad_media_lines(void **state)
 static void test_bad_conn(void **state)
 {
 	static const char *bad[] = {
-		"c=IN IP4 999.1.2.3",	"c=IN IP4 host.example.com", "c=IN IP4 2001:db8::1",
-		"c=IN IP6 192.0.2.1",	"c=IN IP5 192.0.2.1",	     "c=ATM NSAP 47.0091",
-		"c=IN IP4",		"c=IN",			     "c=",
-		"c=IN IP4 1.2.3.4 junk", "c=IN IP4 1.2.3.4/",	     "c=IN IP4 1.2.3.4/12/x",
-		"c=IN IP4 \x01\x02",
+	    "c=IN IP4 999.1.2.3",
+	    "c=IN IP4 host.example.com",
+	    "c=IN IP4 2001:db8::1",
+	    "c=IN IP6 192.0.2.1",
+	    "c=IN IP5 192.0.2.1",
+	    "c=ATM NSAP 47.0091",
+	    "c=IN IP4",
+	    "c=IN",
+	    "c=",
+	    "c=IN IP4 1.2.3.4 junk",
+	    "c=IN IP4 1.2.3.4/",
+	    "c=IN IP4 1.2.3.4/12/x",
+	    "c=IN IP4 \x01\x02",
 	};
 	char sdp[256];
 	unsigned i;
@@ -495,11 +504,11 @@ static void test_limits(void **state)
  * block of its exact size so that AddressSanitizer or valgrind would see a read past it. */
 static void test_truncated_everywhere(void **state)
 {
-	static const char *names[] = {"asterisk_offer.sdp",    "freeswitch_srtp_video.sdp",
-				      "polycom_offer.sdp",     "cisco_cube_offer.sdp",
-				      "cisco_cucm_video.sdp",  "webrtc_chrome_offer.sdp",
-				      "t38_reinvite.sdp",      "hold_reinvite.sdp",
-				      "ipv6_offer.sdp",	       "rfc8866_example.sdp"};
+	static const char *names[] = {"asterisk_offer.sdp",   "freeswitch_srtp_video.sdp",
+				      "polycom_offer.sdp",    "cisco_cube_offer.sdp",
+				      "cisco_cucm_video.sdp", "webrtc_chrome_offer.sdp",
+				      "t38_reinvite.sdp",     "hold_reinvite.sdp",
+				      "ipv6_offer.sdp",	      "rfc8866_example.sdp"};
 	unsigned f, ok, bad;
 	size_t n, cut;
 
@@ -533,25 +542,25 @@ static void test_truncated_everywhere(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_asterisk),
-		cmocka_unit_test(test_freeswitch_srtp_video),
-		cmocka_unit_test(test_polycom),
-		cmocka_unit_test(test_cisco_cube),
-		cmocka_unit_test(test_cisco_cucm_video),
-		cmocka_unit_test(test_webrtc_chrome),
-		cmocka_unit_test(test_t38_reinvite),
-		cmocka_unit_test(test_hold_reinvite),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_rfc8866_example),
-		cmocka_unit_test(test_line_endings),
-		cmocka_unit_test(test_session_ice_and_misc),
-		cmocka_unit_test(test_bad_ports),
-		cmocka_unit_test(test_bad_media_lines),
-		cmocka_unit_test(test_bad_conn),
-		cmocka_unit_test(test_bad_structure),
-		cmocka_unit_test(test_nul_bytes),
-		cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_truncated_everywhere),
+	    cmocka_unit_test(test_asterisk),
+	    cmocka_unit_test(test_freeswitch_srtp_video),
+	    cmocka_unit_test(test_polycom),
+	    cmocka_unit_test(test_cisco_cube),
+	    cmocka_unit_test(test_cisco_cucm_video),
+	    cmocka_unit_test(test_webrtc_chrome),
+	    cmocka_unit_test(test_t38_reinvite),
+	    cmocka_unit_test(test_hold_reinvite),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_rfc8866_example),
+	    cmocka_unit_test(test_line_endings),
+	    cmocka_unit_test(test_session_ice_and_misc),
+	    cmocka_unit_test(test_bad_ports),
+	    cmocka_unit_test(test_bad_media_lines),
+	    cmocka_unit_test(test_bad_conn),
+	    cmocka_unit_test(test_bad_structure),
+	    cmocka_unit_test(test_nul_bytes),
+	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_truncated_everywhere),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static char out[OUTCAP + 1];
 static size_t out_len;
 static char want[OUTCAP];
 
-static struct rpa_addr A(const char *s)
+static struct rpa_addr addr_of(const char *s)
 {
 	struct rpa_addr a;
 
@@ -132,11 +132,10 @@ static unsigned count(const char *hay, const char *needle)
  * fixture with only CR added. */
 static void test_identity(void **state)
 {
-	static const char *names[] = {"asterisk_offer.sdp",   "freeswitch_srtp_video.sdp",
-				      "polycom_offer.sdp",    "cisco_cube_offer.sdp",
-				      "cisco_cucm_video.sdp", "webrtc_chrome_offer.sdp",
-				      "t38_reinvite.sdp",     "hold_reinvite.sdp",
-				      "ipv6_offer.sdp"};
+	static const char *names[] = {
+	    "asterisk_offer.sdp",   "freeswitch_srtp_video.sdp", "polycom_offer.sdp",
+	    "cisco_cube_offer.sdp", "cisco_cucm_video.sdp",	 "webrtc_chrome_offer.sdp",
+	    "t38_reinvite.sdp",	    "hold_reinvite.sdp",	 "ipv6_offer.sdp"};
 	unsigned i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -151,21 +150,25 @@ static void relay_media(unsigned i, uint16_t port, const char *addr)
 {
 	ed.media[i].port = port;
 	ed.media[i].keep_addr = false;
-	ed.media[i].addr = A(addr);
+	ed.media[i].addr = addr_of(addr);
 }
 
 static void test_asterisk_to_relay(void **state)
 {
 	static const char *const edits[] = {
-		"o=- 1839471230 1839471230 IN", "o=- 1839471230 1839471231 IN",
-		"c=IN IP4 203.0.113.10\r\nt=", "c=IN IP4 192.0.2.1\r\nt=",
-		"m=audio 14116 ", "m=audio 30000 ",
-		"a=sendrecv\r\n", "a=sendrecv\r\na=rtcp:30001\r\na=rtcp-mux\r\n",
+	    "o=- 1839471230 1839471230 IN",
+	    "o=- 1839471230 1839471231 IN",
+	    "c=IN IP4 203.0.113.10\r\nt=",
+	    "c=IN IP4 192.0.2.1\r\nt=",
+	    "m=audio 14116 ",
+	    "m=audio 30000 ",
+	    "a=sendrecv\r\n",
+	    "a=sendrecv\r\na=rtcp:30001\r\na=rtcp-mux\r\n",
 	};
 
 	start_fixture("asterisk_offer.sdp");
 	ed.o_version = sess.o_version + 1;
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	ed.media[0].rtcp_port = 30001;
 	ed.media[0].rtcp_mux = true;
@@ -176,16 +179,16 @@ static void test_asterisk_to_relay(void **state)
 	assert_int_equal(again.media[0].port, 30000);
 	assert_int_equal(again.media[0].rtcp_port, 30001);
 	assert_true(again.media[0].rtcp_mux);
-	assert_int_equal(again.conn.addr.v4, A("192.0.2.1").v4);
+	assert_int_equal(again.conn.addr.v4, addr_of("192.0.2.1").v4);
 	assert_false(again.media[0].conn.present);
 
 	/* replace-origin */
 	ed.replace_origin = true;
-	ed.origin_addr = A("192.0.2.1");
+	ed.origin_addr = addr_of("192.0.2.1");
 	rewrite_ok();
 	assert_non_null(strstr(out, "\r\no=- 1839471230 1839471231 IN IP4 192.0.2.1\r\n"));
-	assert_int_equal(again.o_addr.v4, A("192.0.2.1").v4);
-	ed.origin_addr = A("2001:db8::1");
+	assert_int_equal(again.o_addr.v4, addr_of("192.0.2.1").v4);
+	ed.origin_addr = addr_of("2001:db8::1");
 	rewrite_ok();
 	assert_non_null(strstr(out, "\r\no=- 1839471230 1839471231 IN IP6 2001:db8::1\r\n"));
 }
@@ -194,24 +197,25 @@ static void test_asterisk_to_relay(void **state)
 static void test_media_conn_inserted(void **state)
 {
 	static const char *const edits[] = {
-		"c=IN IP4 203.0.113.10\r\nt=", "c=IN IP4 192.0.2.1\r\nt=",
-		"m=audio 14116 RTP/AVP 0 8 9 101\r\n",
-		"m=audio 30000 RTP/AVP 0 8 9 101\r\nc=IN IP4 198.51.100.1\r\n",
+	    "c=IN IP4 203.0.113.10\r\nt=",
+	    "c=IN IP4 192.0.2.1\r\nt=",
+	    "m=audio 14116 RTP/AVP 0 8 9 101\r\n",
+	    "m=audio 30000 RTP/AVP 0 8 9 101\r\nc=IN IP4 198.51.100.1\r\n",
 	};
 
 	start_fixture("asterisk_offer.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "198.51.100.1");
 	rewrite_ok();
 	expect_edits(2, edits);
 	assert_out_is_want();
-	assert_int_equal(again.media[0].conn.addr.v4, A("198.51.100.1").v4);
+	assert_int_equal(again.media[0].conn.addr.v4, addr_of("198.51.100.1").v4);
 
 	/* After i= lines, before b= (RFC 8866 field order); also when m= is the last line. */
 	start_str("v=0\r\no=- 1 1 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 203.0.113.5\r\nt=0 0\r\n"
 		  "m=audio 4000 RTP/AVP 0\r\ni=main\r\nb=AS:64\r\na=ptime:20\r\n"
 		  "m=video 4002 RTP/AVP 31");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "198.51.100.1");
 	relay_media(1, 30002, "198.51.100.1");
 	rewrite_ok();
@@ -226,18 +230,19 @@ static void test_media_conn_inserted(void **state)
 static void test_conn_rules(void **state)
 {
 	static const char *const own_only[] = {
-		"m=audio 16384 ", "m=audio 30000 ",
-		"c=IN IP4 192.0.2.51", "c=IN IP4 192.0.2.1",
+	    "m=audio 16384 ",
+	    "m=audio 30000 ",
+	    "c=IN IP4 192.0.2.51",
+	    "c=IN IP4 192.0.2.1",
 	};
 	static const char *const both[] = {
-		"c=IN IP4 192.0.2.50", "c=IN IP4 192.0.2.1",
-		"m=audio 16384 ", "m=audio 30000 ",
-		"c=IN IP4 192.0.2.51", "c=IN IP4 192.0.2.1",
+	    "c=IN IP4 192.0.2.50", "c=IN IP4 192.0.2.1",  "m=audio 16384 ",
+	    "m=audio 30000 ",	   "c=IN IP4 192.0.2.51", "c=IN IP4 192.0.2.1",
 	};
 
 	/* CUBE: every live section has its own c=, so the session c= stays... */
 	start_fixture("cisco_cube_offer.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	rewrite_ok();
 	expect_edits(2, own_only);
@@ -251,7 +256,7 @@ static void test_conn_rules(void **state)
 	/* WebRTC: no session c= to replace, none is added. */
 	start_fixture("webrtc_chrome_offer.sdp");
 	ed.replace_session_conn = true;
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	relay_media(1, 30002, "192.0.2.1");
 	relay_media(2, 30004, "192.0.2.1");
@@ -263,18 +268,17 @@ static void test_conn_rules(void **state)
 	/* RFC 8866 example: two sections inherit, the IPv6 video has its own c=; the relay
 	 * is IPv6 on the video side. The "/2" port count is not carried over. */
 	start_fixture("rfc8866_example.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	relay_media(1, 30002, "192.0.2.1");
 	relay_media(2, 30004, "2001:db8::100");
 	rewrite_ok();
 	{
 		static const char *const edits[] = {
-			"c=IN IP4 198.51.100.1", "c=IN IP4 192.0.2.1",
-			"m=audio 49170 ", "m=audio 30000 ",
-			"m=audio 49180 ", "m=audio 30002 ",
-			"m=video 51372/2 ", "m=video 30004 ",
-			"c=IN IP6 2001:db8::2", "c=IN IP6 2001:db8::100",
+		    "c=IN IP4 198.51.100.1",  "c=IN IP4 192.0.2.1", "m=audio 49170 ",
+		    "m=audio 30000 ",	      "m=audio 49180 ",	    "m=audio 30002 ",
+		    "m=video 51372/2 ",	      "m=video 30004 ",	    "c=IN IP6 2001:db8::2",
+		    "c=IN IP6 2001:db8::100",
 		};
 
 		expect_edits(5, edits);
@@ -286,8 +290,7 @@ static void test_conn_rules(void **state)
 	/* The session c= must change but the edit gives no address for it. */
 	start_fixture("asterisk_offer.sdp");
 	relay_media(0, 30000, "192.0.2.1");
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "session"));
 }
 
@@ -298,7 +301,7 @@ static void test_hold(void **state)
 	/* c=0.0.0.0 + a=sendonly, kept as it is: only the port changes; LF becomes CRLF. */
 	start_fixture("hold_reinvite.sdp");
 	ed.media[0].port = 30000;
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	rewrite_ok();
 	expect_edits(1, edits);
 	assert_out_is_want();
@@ -310,7 +313,7 @@ static void test_hold(void **state)
 	start_str("v=0\r\no=- 1 2 IN IP4 203.0.113.5\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
 		  "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\nm=video 4002 RTP/AVP 31\r\n"
 		  "a=sendrecv\r\n");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	ed.media[0].port = 30000;
 	relay_media(1, 30002, "192.0.2.1");
 	rewrite_ok();
@@ -325,16 +328,19 @@ static void test_hold(void **state)
 static void test_rejected(void **state)
 {
 	static const char *const t38[] = {
-		"o=- 1839471230 1839471232 ", "o=- 1839471230 1839471233 ",
-		"c=IN IP4 203.0.113.10\r\nt=", "c=IN IP4 192.0.2.1\r\nt=",
-		"m=image 4000 ", "m=image 30002 ",
+	    "o=- 1839471230 1839471232 ",
+	    "o=- 1839471230 1839471233 ",
+	    "c=IN IP4 203.0.113.10\r\nt=",
+	    "c=IN IP4 192.0.2.1\r\nt=",
+	    "m=image 4000 ",
+	    "m=image 30002 ",
 	};
 
 	/* T.38 re-INVITE: the rejected audio stays "m=audio 0" whatever the edit says; the
 	 * udptl section goes to the relay with its T.38 attributes intact. */
 	start_fixture("t38_reinvite.sdp");
 	ed.o_version = sess.o_version + 1;
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	ed.media[0].rtcp_port = 30001;
 	ed.media[0].extra = "a=sendrecv\r\n";
@@ -348,7 +354,7 @@ static void test_rejected(void **state)
 
 	/* Rejected now: port 0, drops applied, nothing added, the rest copied. */
 	start_fixture("cisco_cucm_video.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	relay_media(1, 0, "192.0.2.1");
 	ed.media[1].rtcp_port = 30003;
@@ -453,7 +459,7 @@ static void test_crypto_and_extra(void **state)
 				  "inline:MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw\r\n";
 
 	start_fixture("freeswitch_srtp_video.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	relay_media(1, 30002, "192.0.2.1");
 	ed.media[0].drop = SDP_DROP_CRYPTO;
@@ -479,30 +485,25 @@ static void test_crypto_and_extra(void **state)
 
 	/* Extra lines that would break the SDP are refused. */
 	ed.media[0].extra = "a=crypto:1 x";
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "extra line 1"));
 	ed.media[0].extra = "a=x\r\na=y\n";
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "extra line 2"));
 	ed.media[0].extra = "a=x\r\n\r\n";
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	ed.media[0].extra = "";
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	ed.media[0].extra = NULL;
 	ed.media[0].proto = "RTP/ SAVP";
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "RTP/ SAVP"));
 }
 
 static void test_ipv6_relay(void **state)
 {
 	start_fixture("ipv6_offer.sdp");
-	ed.session_addr = A("2001:db8::100");
+	ed.session_addr = addr_of("2001:db8::100");
 	relay_media(0, 30000, "2001:db8::100");
 	ed.media[0].rtcp_port = 30001;
 	rewrite_ok();
@@ -517,18 +518,15 @@ static void test_bad_edits(void **state)
 {
 	start_fixture("asterisk_offer.sdp");
 	ed.nmedia = 2;
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "2 media"));
 	ed.nmedia = 1;
 	ed.media[0].keep_addr = false; /* and no address */
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "media section 0"));
 	ed.media[0].keep_addr = true;
 	ed.replace_origin = true;
-	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(sdp_rewrite(&sess, &ed, out, OUTCAP, &out_len, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "origin"));
 }
 
@@ -538,7 +536,7 @@ static void test_nospace(void **state)
 	size_t need, got;
 
 	start_fixture("polycom_offer.sdp");
-	ed.session_addr = A("192.0.2.1");
+	ed.session_addr = addr_of("192.0.2.1");
 	relay_media(0, 30000, "192.0.2.1");
 	ed.media[0].rtcp_mux = true;
 	rewrite_ok();
@@ -546,8 +544,7 @@ static void test_nospace(void **state)
 
 	memset(small, '#', sizeof(small));
 	got = 0;
-	assert_int_equal(sdp_rewrite(&sess, &ed, small, need - 1, &got, err, sizeof(err)),
-			 -ENOSPC);
+	assert_int_equal(sdp_rewrite(&sess, &ed, small, need - 1, &got, err, sizeof(err)), -ENOSPC);
 	assert_int_equal(got, need);
 	snprintf(want, sizeof(want), "needs %zu bytes", need);
 	assert_non_null(strstr(err, want));
@@ -562,17 +559,17 @@ static void test_nospace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_identity),
-		cmocka_unit_test(test_asterisk_to_relay),
-		cmocka_unit_test(test_media_conn_inserted),
-		cmocka_unit_test(test_conn_rules),
-		cmocka_unit_test(test_hold),
-		cmocka_unit_test(test_rejected),
-		cmocka_unit_test(test_webrtc_ice_remove),
-		cmocka_unit_test(test_crypto_and_extra),
-		cmocka_unit_test(test_ipv6_relay),
-		cmocka_unit_test(test_bad_edits),
-		cmocka_unit_test(test_nospace),
+	    cmocka_unit_test(test_identity),
+	    cmocka_unit_test(test_asterisk_to_relay),
+	    cmocka_unit_test(test_media_conn_inserted),
+	    cmocka_unit_test(test_conn_rules),
+	    cmocka_unit_test(test_hold),
+	    cmocka_unit_test(test_rejected),
+	    cmocka_unit_test(test_webrtc_ice_remove),
+	    cmocka_unit_test(test_crypto_and_extra),
+	    cmocka_unit_test(test_ipv6_relay),
+	    cmocka_unit_test(test_bad_edits),
+	    cmocka_unit_test(test_nospace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
