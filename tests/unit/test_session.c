@@ -211,7 +211,7 @@ static void test_latch_and_replace(void **st)
 	{
 		const struct fwd_rule *r;
 		rte_hash_lookup_data(session_table, &ka, (void **)&r);
-		session_state[r->slot].packets = 5;
+		session_rule_ctr(r)->packets = 5; /* as the owning worker would */
 	}
 	assert_int_equal(session_add(&b, err, sizeof(err)), 0);
 	assert_int_equal(session_get(&lb, &info), 0);
@@ -261,7 +261,7 @@ static int reader(void *arg)
 					continue;
 				}
 				rd_hits++;
-				if (rules[i]->tag % 65536 != 30000 + base + i)
+				if (session_rule_cold(rules[i])->tag % 65536 != 30000 + base + i)
 					rd_bad++;
 			}
 		}
