@@ -20,6 +20,7 @@
 #include "worker.h"
 
 struct rte_hash *session_table;
+uint32_t *session_ports;
 struct fwd_rule *session_rules;
 struct fwd_rule_cold *session_rules_cold;
 struct stream_order *session_order;
@@ -51,6 +52,7 @@ static struct {
 	uint32_t *free_slots; /* stack of free slot indices */
 	uint32_t nfree;
 	uint64_t count;
+	uint32_t naddr; /* media addresses with a port index (all there were at init) */
 } S;
 
 static void rule_put(struct fwd_rule *r)
@@ -131,7 +133,12 @@ int session_init(const struct session_config *cfg)
 					       (size_t)nrules * sizeof(struct fwd_rule_cold),
 					       RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	S.free_rules = malloc((size_t)nrules * sizeof(uint32_t));
-	if (session_order == NULL || S.carry == NULL || S.free_slots == NULL ||
+	/* Media addresses are all configured before the table (ifaddr.h): 256 KiB each. */
+	S.naddr = ifaddr_count;
+	session_ports = rte_zmalloc_socket("rpa_port_index",
+					   ((size_t)(S.naddr ? S.naddr : 1) << 16) * sizeof(uint32_t),
+					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	if (session_ports == NULL || session_order == NULL || S.carry == NULL || S.free_slots == NULL ||
 	    session_rules == NULL || session_rules_cold == NULL || S.free_rules == NULL) {
 		RTE_LOG(ERR, USER1, "cannot allocate state for %u streams (raise -m)\n",
 			cfg->max_streams);
@@ -171,6 +178,8 @@ void session_fini(void)
 	}
 	rte_hash_free(session_table);
 	session_table = NULL;
+	rte_free(session_ports);
+	session_ports = NULL;
 	rte_free(session_order);
 	session_order = NULL;
 	free(S.carry);
@@ -228,7 +237,7 @@ int session_key_from(const struct rpa_endpoint *ep, struct session_key *key)
 {
 	int idx = ifaddr_find(&ep->addr);
 
-	if (idx < 0)
+	if (idx < 0 || (uint32_t)idx >= S.naddr)
 		return -EADDRNOTAVAIL;
 	memset(key, 0, sizeof(*key));
 	key->addr_idx = (uint16_t)idx;
@@ -268,6 +277,15 @@ static int rule_set_peer(struct fwd_rule *r, uint32_t daddr, uint16_t dport_be, 
 	return 0;
 }
 
+/* Workers see a rule from this store on; it was fully written before (release). */
+static void index_set(const struct session_key *key, const struct fwd_rule *r)
+{
+	uint32_t v = r != NULL ? (uint32_t)(r - session_rules) + 1 : 0;
+
+	__atomic_store_n(&session_ports[(uint32_t)key->addr_idx << 16 | key->port], v,
+			 __ATOMIC_RELEASE);
+}
+
 static struct fwd_rule_cold *cold_of(const struct fwd_rule *r)
 {
 	return &session_rules_cold[r - session_rules];
@@ -289,6 +307,7 @@ static void publish(const struct session_key *key, struct fwd_rule *r, struct fw
 	/* With RW_CONCURRENCY_LF an existing key's data pointer is replaced atomically. */
 	rc = rte_hash_add_key_data(session_table, key, r);
 	RTE_VERIFY(rc == 0);
+	index_set(key, r);
 	c->pending = (uint32_t)(old - session_rules) + 1;
 	retire(old, -1);
 }
@@ -427,6 +446,7 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		snprintf(err, errlen, "session table insert failed: %s", strerror(-rc));
 		return rc;
 	}
+	index_set(&key, r);
 	S.count++;
 	return 0;
 }
@@ -438,9 +458,14 @@ static int del_key(const struct session_key *key)
 
 	if (rte_hash_lookup_data(session_table, key, (void **)&r) < 0)
 		return -ENOENT;
+	/* Unpublish before the grace period starts (retire): a worker that still read r
+	 * keeps it until its next quiescent state. */
+	index_set(key, NULL);
 	pos = rte_hash_del_key(session_table, key);
-	if (pos < 0)
+	if (pos < 0) {
+		index_set(key, r);
 		return pos;
+	}
 	retire(r, pos);
 	S.count--;
 	return 0;

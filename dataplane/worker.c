@@ -24,16 +24,18 @@ enum origin {
 	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt */
 };
 
-/* One burst between the two stages of the loop. Stage one (stage_in) classifies, hands
- * packets of other workers' streams over, looks the rest up in bulk and prefetches their
- * rule lines; stage two (stage_out) applies the rules. worker_poll runs stage one of a
- * burst before stage two of the burst before it, so that the rule lines (one cache miss
- * per packet with many streams) load while the next burst is classified and looked up.
- * Stage two runs in arrival order, so no stream is reordered. On the stack. */
+/* One burst on its way through the three stages of the loop. Stage one (stage_in)
+ * classifies, hands packets of other workers' streams over and prefetches the port index
+ * entries of the rest; stage two (stage_mid) reads the entries and prefetches the rule
+ * lines; stage three (stage_out) applies the rules. With many streams each of the two
+ * prefetches is a cache miss per packet: worker_poll runs a burst's stages one push apart
+ * (struct pipe), so the misses of one burst resolve while the others are worked on.
+ * Stage three runs in arrival order, so no stream is reordered. On the stack. */
 struct stage {
 	enum origin origin;
 	unsigned nm, nfree, npunt;
 	struct rte_mbuf *media[WORKER_BURST];
+	const uint32_t *ent[WORKER_BURST];
 	const struct fwd_rule *rules[WORKER_BURST];
 	struct classify_out co[WORKER_BURST];
 	struct rte_mbuf *free[WORKER_BURST];
@@ -41,9 +43,10 @@ struct stage {
 };
 
 struct pipe {
-	struct stage st[2];
-	struct stage *prev; /* stage one done, stage two pending */
-	unsigned next;      /* which of st[] stage one fills next */
+	struct stage st[3];
+	struct stage *mid; /* stage one done */
+	struct stage *out; /* stages one and two done */
+	unsigned next;     /* which of st[] stage one fills next */
 };
 
 static inline void count_drop(struct worker *w, struct stage *s, struct rte_mbuf *m,
@@ -219,13 +222,11 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 }
 
 /* Stage one: classify; packets of streams another worker owns go to it before any lookup
- * (the port decides the owner, see worker_owner_of); look the rest up and prefetch their
- * rule lines, which stage two reads and writes (counters). */
+ * (the port decides the owner, see worker_owner_of); prefetch the index entries of the
+ * rest. */
 static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, unsigned n,
 		     enum origin origin)
 {
-	struct session_key keys[WORKER_BURST];
-	const struct session_key *kp[WORKER_BURST];
 	unsigned nworkers = worker_shared.nworkers;
 	unsigned nm = 0;
 
@@ -257,10 +258,8 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 					break;
 				}
 			}
-			keys[nm].addr_idx = s->co[nm].addr_idx;
-			keys[nm].port = s->co[nm].dport;
-			keys[nm].zero = 0;
-			kp[nm] = &keys[nm];
+			s->ent[nm] = session_port_entry(s->co[nm].addr_idx, s->co[nm].dport);
+			rte_prefetch0(s->ent[nm]);
 			s->media[nm++] = m;
 			break;
 		case CLASSIFY_SLOW:
@@ -275,15 +274,19 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 		}
 	}
 	s->nm = nm;
-	if (nm > 0) {
-		session_lookup_bulk(kp, nm, s->rules);
-		for (unsigned i = 0; i < nm; i++)
-			if (s->rules[i] != NULL)
-				rte_prefetch0(s->rules[i]);
+}
+
+/* Stage two: the rules, whose lines stage three reads and writes (counters). */
+static void stage_mid(struct stage *s)
+{
+	for (unsigned i = 0; i < s->nm; i++) {
+		s->rules[i] = session_port_rule(s->ent[i]);
+		if (s->rules[i] != NULL)
+			rte_prefetch0(s->rules[i]);
 	}
 }
 
-/* Stage two: apply each stream's rule, then punt and free. */
+/* Stage three: apply each stream's rule, then punt and free. */
 static void stage_out(struct worker *w, struct stage *s, uint64_t now)
 {
 	for (unsigned i = 0; i < s->nm; i++) {
@@ -308,16 +311,29 @@ static inline void pipe_push(struct worker *w, struct pipe *p, struct rte_mbuf *
 	struct stage *s = &p->st[p->next];
 
 	stage_in(w, s, pkts, n, origin);
-	if (p->prev != NULL)
-		stage_out(w, p->prev, now);
-	p->prev = s;
-	p->next ^= 1;
+	if (p->mid != NULL)
+		stage_mid(p->mid);
+	if (p->out != NULL)
+		stage_out(w, p->out, now);
+	p->out = p->mid;
+	p->mid = s;
+	p->next = p->next == 2 ? 0 : p->next + 1;
+}
+
+static inline void pipe_drain(struct worker *w, struct pipe *p, uint64_t now)
+{
+	if (p->mid != NULL)
+		stage_mid(p->mid);
+	if (p->out != NULL)
+		stage_out(w, p->out, now);
+	if (p->mid != NULL)
+		stage_out(w, p->mid, now);
 }
 
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST];
-	struct pipe pp = {.prev = NULL, .next = 0};
+	struct pipe pp = {.mid = NULL, .out = NULL, .next = 0};
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0, n;
 
@@ -340,8 +356,7 @@ unsigned worker_poll(struct worker *w)
 		pipe_push(w, &pp, pkts, n, FROM_HANDOFF, now);
 		total += n;
 	}
-	if (pp.prev != NULL)
-		stage_out(w, pp.prev, now);
+	pipe_drain(w, &pp, now);
 	n = rte_ring_dequeue_burst(w->txr, (void **)pkts, WORKER_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct worker_txbuf *t = &w->txb[pkts[i]->port];

@@ -3,9 +3,10 @@
  * The loop: poll the return ring (packets the slow path resolved), rx queues, the hand-off
  * ring (packets another worker received for a stream this worker owns) and the raw tx ring
  * (ARP frames the main lcore built); classify, hand packets of other workers' streams over,
- * look up in bulk, apply each stream's rule, rewrite, buffer and flush tx; report an RCU
- * quiescent state once per iteration. Bursts go through two stages, so that the rule lines
- * of one burst load while the next burst is classified and looked up (worker.c). */
+ * look streams up in the port index, apply each stream's rule, rewrite, buffer and flush
+ * tx; report an RCU quiescent state once per iteration. Bursts go through three stages a
+ * burst apart, so that the index and rule lines of one burst load while the others are
+ * worked on (worker.c). */
 #ifndef DP_WORKER_H
 #define DP_WORKER_H
 
