@@ -127,7 +127,9 @@ struct session_config {
 	int socket_id;
 };
 
-/* Create the table, state slots and rule pool. 0 or -errno (message via RTE_LOG). */
+/* Create the table, port index, per-slot state and rule pool. Every media address must be
+ * configured (ifaddr_add) before: the port index is sized for them. 0 or -errno (message
+ * via RTE_LOG). */
 int session_init(const struct session_config *cfg);
 void session_fini(void);
 
