@@ -24,6 +24,10 @@
 /* A dataplane that keeps handing out fresh cursors would make a walk endless; 2^20 pages
  * is beyond any table the dataplane can hold (430 streams a page). */
 #define MAX_PAGES (1u << 20)
+/* Requests in flight in a batch. The dataplane drops a client whose replies do not fit
+ * its receive queue, and serves 32 messages per poll: 32 replies of 152 bytes fit any
+ * default socket buffer. */
+#define BATCH_WINDOW 32
 
 struct dpclient {
 	int fd;
@@ -627,4 +631,80 @@ int dpclient_flush(struct dpclient *c, bool by_tag, uint64_t tag, uint64_t *dele
 	if (deleted != NULL)
 		*deleted = r.deleted;
 	return 0;
+}
+
+int dpclient_batch(struct dpclient *c, struct dpclient_op *ops, unsigned n)
+{
+	const uint32_t base = c->seq;
+	unsigned sent = 0, done = 0, i;
+	struct rpa_dp_reply r;
+	struct rpa_dp_hdr h;
+	int64_t deadline;
+	ssize_t got;
+	size_t blen;
+	int rc = 0;
+
+	c->errmsg[0] = '\0';
+	c->remote_err = false;
+	for (i = 0; i < n; i++)
+		if (ops[i].type != RPA_DP_STREAM_ADD && ops[i].type != RPA_DP_STREAM_DEL) {
+			set_err(c, "batch op %u: type %u is not stream add or del", i, ops[i].type);
+			return -EINVAL;
+		}
+	deadline = now_ms() + c->timeout_ms;
+	while (done < n) {
+		while (sent < n && sent - done < BATCH_WINDOW) {
+			blen = ops[sent].type == RPA_DP_STREAM_ADD ? sizeof(ops[sent].stream)
+								     : sizeof(ops[sent].local);
+			memset(&h, 0, sizeof(h));
+			h.magic = RPA_DP_MAGIC;
+			h.version = RPA_DP_VERSION;
+			h.type = ops[sent].type;
+			h.len = (uint32_t)(sizeof(h) + blen);
+			h.seq = base + sent + 1;
+			memcpy(c->buf, &h, sizeof(h));
+			memcpy(c->buf + sizeof(h), &ops[sent].stream, blen);
+			c->seq = h.seq;
+			rc = send_request(c, h.len, deadline);
+			if (rc < 0)
+				goto fail;
+			sent++;
+		}
+		/* check_reply matches against c->seq: expect the oldest request in flight. */
+		c->seq = base + done + 1;
+		do {
+			got = recv_datagram(c, deadline);
+			if (got < 0) {
+				rc = (int)got;
+				goto fail;
+			}
+			rc = check_reply(c, (size_t)got, ops[done].type);
+			if (rc < 0)
+				goto fail;
+		} while (rc == 1);
+		memcpy(&r, c->buf, sizeof(r));
+		if (r.status > 0 || r.status < -4095) {
+			set_err(c, "malformed reply: status %d is not 0 or a negative errno",
+				r.status);
+			rc = -EPROTO;
+			goto fail;
+		}
+		if (r.status < 0) {
+			r.msg[sizeof(r.msg) - 1] = '\0';
+			c->remote_err = true;
+			set_err(c, "%s", r.msg[0] != '\0' ? r.msg : "refused");
+		}
+		ops[done].status = r.status;
+		c->seq = base + sent;
+		done++;
+		deadline = now_ms() + c->timeout_ms;
+	}
+	c->seq = base + sent;
+	return 0;
+
+fail:
+	c->seq = base + sent;
+	for (i = done; i < n; i++)
+		ops[i].status = rc;
+	return rc;
 }
