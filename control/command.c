@@ -573,7 +573,8 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 				append_warning(it->warning, sizeof(it->warning), dpw);
 			}
 			json = build_reply(it);
-			it->t.result = it->result;
+			/* No reply (no usable reply-to) still counts as a failed command. */
+			it->t.result = it->result != NULL ? it->result : it->deleted ? NULL : "error";
 			finish_txn(x, it, json, json != NULL ? strlen(json) : 0);
 		}
 		free(json);

@@ -16,7 +16,7 @@
 struct dpsync {
 	const struct options *o;
 	struct dpclient *c;
-	char client_name[RPA_DP_NAME_LEN];
+	char client_name[OPTIONS_NODE_MAX + 20]; /* dpclient truncates it */
 	uint64_t boot_id;     /* of the dataplane we last reconciled with */
 	bool need_reconcile;
 	uint32_t backoff_ms;

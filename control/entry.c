@@ -159,7 +159,7 @@ int entry_parse(const struct entry_str *fields, size_t nfields, const char *key_
 	const struct entry_str *rt;
 	char opbuf[ENTRY_OP_MAX + 1];
 	size_t i, bad;
-	int f;
+	int f, dup = -1;
 
 	memset(out, 0, sizeof(*out));
 	err[0] = '\0';
@@ -175,8 +175,13 @@ int entry_parse(const struct entry_str *fields, size_t nfields, const char *key_
 				break;
 		if (f == F_COUNT)
 			continue; /* unknown fields are ignored: newer proxies may add some */
-		if (val[f] != NULL)
-			return fail(err, errlen, "field '%s' is given twice", rules[f].name);
+		if (val[f] != NULL) {
+			if (f == F_REPLY_TO)
+				return fail(err, errlen, "field 'reply-to' is given twice");
+			if (dup < 0)
+				dup = f;
+			continue;
+		}
 		val[f] = &fields[i + 1];
 	}
 
@@ -193,6 +198,8 @@ int entry_parse(const struct entry_str *fields, size_t nfields, const char *key_
 		return fail(err, errlen, "reply-to '%s' names one of control's own keys", rt->ptr);
 	out->reply_to = rt->ptr;
 	out->reply_to_len = rt->len;
+	if (dup >= 0)
+		return fail(err, errlen, "field '%s' is given twice", rules[dup].name);
 
 	if (val[F_OP] == NULL || val[F_OP]->len == 0)
 		return fail(err, errlen, "missing op");

@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 	unsigned generation = 0, replayed = 0;
 	struct sigaction sa;
 	redisReply *r;
-	int rc;
+	int rc, block;
 
 	if (dm == NULL)
 		return 1;
@@ -413,10 +413,9 @@ int main(int argc, char **argv)
 		if (flush_outbox(dm, false) < 0)
 			continue;
 
-		rc = chan_read(dm->x.ch, pending ? pending_id : ">", COMMAND_BATCH_MAX,
-			       pending ? -1
-				       : (int)(next_tick > mono_ms() ? next_tick - mono_ms() : 0),
-			       &r);
+		/* BLOCK 0 would wait forever: at least 1 ms, at most until the next tick. */
+		block = pending ? -1 : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms()) : 1;
+		rc = chan_read(dm->x.ch, pending ? pending_id : ">", COMMAND_BATCH_MAX, block, &r);
 		if (rc < 0) {
 			if (rc == -EPROTO)
 				nap(mono_ms() + NAP_MAX_MS);
