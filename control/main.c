@@ -273,7 +273,7 @@ static int setup(struct daemon *dm)
 			log_error("--metrics-listen %s: %s", o->metrics_listen, err);
 			return -1;
 		}
-		log_info("metrics on http://%s/metrics (port %u)", o->metrics_listen,
+		log_info("metrics: GET /metrics on %s (port %u)", o->metrics_listen,
 			 metrics_port(dm->metrics));
 	}
 	return 0;
