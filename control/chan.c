@@ -7,7 +7,7 @@
 #include "chan.h"
 #include "log.h"
 
-/* Bounds every reply wait except XREADGROUP's own BLOCK, which is added to it. */
+/* Bounds every reply wait (plus the longest XREADGROUP BLOCK, for all calls alike). */
 #define CHAN_TIMEOUT_MS 3000
 #define CHAN_CONNECT_TIMEOUT_MS 1000
 
@@ -172,7 +172,7 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 		goto fail;
 	}
 	ch->timeout_ms = -1;
-	set_timeout(ch, CHAN_TIMEOUT_MS);
+	set_timeout(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS);
 	redisEnableKeepAlive(ch->rc);
 	if (o->redis_password[0] != '\0') {
 		const char *auth_user[] = {"AUTH", o->redis_user, o->redis_password};
@@ -225,7 +225,6 @@ redisReply *chan_call(struct chan *ch, int argc, const char *const *argv, const 
 
 	if (!ch->up)
 		return NULL;
-	set_timeout(ch, CHAN_TIMEOUT_MS);
 	r = redisCommandArgv(ch->rc, argc, (const char **)argv, lens);
 	if (r == NULL)
 		chan_fail(ch, argv[0]);
@@ -241,7 +240,6 @@ int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplie
 		replies[i] = NULL;
 	if (!ch->up)
 		return -EIO;
-	set_timeout(ch, CHAN_TIMEOUT_MS);
 	if (redisAppendFormattedCommand(ch->rc, buf, len) != REDIS_OK) {
 		chan_fail(ch, "pipeline");
 		return -EIO;
@@ -256,39 +254,45 @@ int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplie
 	return 0;
 }
 
-int chan_read(struct chan *ch, const char *id, unsigned count, int block_ms, redisReply **out)
+static void append_read(struct chan *ch, const struct chan_readreq *rq)
 {
-	char cnt[16], blk[16], msg[256];
+	char cnt[16], blk[16];
 	const char *argv[12];
-	redisReply *r;
-	int argc = 0;
+	int argc = 0, block = rq->block_ms;
 
-	*out = NULL;
-	if (!ch->up)
-		return -EIO;
-	snprintf(cnt, sizeof(cnt), "%u", count);
+	snprintf(cnt, sizeof(cnt), "%u", rq->count);
 	argv[argc++] = "XREADGROUP";
 	argv[argc++] = "GROUP";
 	argv[argc++] = CHAN_GROUP;
 	argv[argc++] = ch->o->node;
 	argv[argc++] = "COUNT";
 	argv[argc++] = cnt;
-	if (block_ms >= 0) {
-		if (block_ms > CHAN_BLOCK_MAX_MS)
-			block_ms = CHAN_BLOCK_MAX_MS;
-		snprintf(blk, sizeof(blk), "%d", block_ms);
+	if (block >= 0) {
+		if (block > CHAN_BLOCK_MAX_MS)
+			block = CHAN_BLOCK_MAX_MS;
+		snprintf(blk, sizeof(blk), "%d", block);
 		argv[argc++] = "BLOCK";
 		argv[argc++] = blk;
 	}
 	argv[argc++] = "STREAMS";
 	argv[argc++] = ch->key_commands;
-	argv[argc++] = id;
-	set_timeout(ch, CHAN_TIMEOUT_MS + (block_ms > 0 ? block_ms : 0));
-	r = redisCommandArgv(ch->rc, argc, argv, NULL);
-	if (r == NULL) {
+	argv[argc++] = rq->id;
+	redisAppendCommandArgv(ch->rc, argc, argv, NULL);
+}
+
+/* Read the XREADGROUP reply appended earlier. */
+static int read_entries(struct chan *ch, redisReply **out)
+{
+	char msg[256];
+	void *v;
+	redisReply *r;
+
+	*out = NULL;
+	if (redisGetReply(ch->rc, &v) != REDIS_OK) {
 		chan_fail(ch, "XREADGROUP");
 		return -EIO;
 	}
+	r = v;
 	if (r->type == REDIS_REPLY_ERROR) {
 		/* The stream or the group vanished (FLUSHALL, a new server): create again. */
 		if (strncmp(r->str, "NOGROUP", 7) == 0) {
@@ -307,6 +311,15 @@ int chan_read(struct chan *ch, const char *id, unsigned count, int block_ms, red
 	}
 	*out = r;
 	return 0;
+}
+
+int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out)
+{
+	*out = NULL;
+	if (!ch->up)
+		return -EIO;
+	append_read(ch, rq);
+	return read_entries(ch, out);
 }
 
 /* One reply of a transaction (MULTI, QUEUED..., EXEC at index n - 1): log failures. */
@@ -328,14 +341,18 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 				    ch->where, who, i + 1, r->element[i]->str);
 }
 
-unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n)
+unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n,
+		     const struct chan_readreq *rq, redisReply **read_out, int *read_rc)
 {
 	unsigned done = 0, i, k;
 	void *r;
 
+	if (rq != NULL) {
+		*read_out = NULL;
+		*read_rc = -EIO;
+	}
 	if (!ch->up)
 		return 0;
-	set_timeout(ch, CHAN_TIMEOUT_MS);
 	for (i = 0; i < n; i++) {
 		if (txns[i]->failed || txns[i]->len == 0)
 			continue;
@@ -344,6 +361,8 @@ unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n)
 			return 0;
 		}
 	}
+	if (rq != NULL)
+		append_read(ch, rq);
 	for (i = 0; i < n; i++) {
 		const struct txn *t = txns[i];
 
@@ -359,5 +378,96 @@ unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n)
 		}
 		done++;
 	}
+	if (rq != NULL)
+		*read_rc = read_entries(ch, read_out);
 	return done;
+}
+
+/* "<ms>-<seq>" of a reply into numbers; false if malformed. */
+static bool parse_id(const redisReply *r, unsigned long long *ms, unsigned long long *seq)
+{
+	char buf[48], *end;
+
+	if (r == NULL || r->type != REDIS_REPLY_STRING || r->len == 0 || r->len >= sizeof(buf))
+		return false;
+	memcpy(buf, r->str, r->len);
+	buf[r->len] = '\0';
+	errno = 0;
+	*ms = strtoull(buf, &end, 10);
+	if (*end != '-' || errno != 0)
+		return false;
+	*seq = strtoull(end + 1, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+long chan_trim(struct chan *ch)
+{
+	const char *info[] = {"XINFO", "GROUPS", ch->key_commands};
+	const char *pend[] = {"XPENDING", ch->key_commands, CHAN_GROUP};
+	unsigned long long ms = 0, seq = 0;
+	const redisReply *last = NULL;
+	redisReply *gi, *pi, *tr;
+	char minid[48];
+	long removed = 0;
+	bool have = false;
+
+	gi = chan_call(ch, 3, info, NULL);
+	if (gi == NULL)
+		return -EIO;
+	pi = chan_call(ch, 3, pend, NULL);
+	if (pi == NULL) {
+		freeReplyObject(gi);
+		return -EIO;
+	}
+	/* XPENDING summary: count, smallest ID, greatest ID, consumers. */
+	if (pi->type == REDIS_REPLY_ARRAY && pi->elements >= 2 &&
+	    pi->element[0]->type == REDIS_REPLY_INTEGER && pi->element[0]->integer > 0) {
+		have = parse_id(pi->element[1], &ms, &seq);
+	} else if (gi->type == REDIS_REPLY_ARRAY) {
+		for (size_t g = 0; g < gi->elements; g++) {
+			const redisReply *e = gi->element[g];
+			bool ours = false;
+
+			if (e->type != REDIS_REPLY_ARRAY)
+				continue;
+			for (size_t k = 0; k + 1 < e->elements; k += 2) {
+				const redisReply *n = e->element[k], *v = e->element[k + 1];
+
+				if (n->type != REDIS_REPLY_STRING)
+					continue;
+				if (strcmp(n->str, "name") == 0 && v->type == REDIS_REPLY_STRING &&
+				    strcmp(v->str, CHAN_GROUP) == 0)
+					ours = true;
+				if (strcmp(n->str, "last-delivered-id") == 0)
+					last = v;
+			}
+			if (ours)
+				break;
+			last = NULL;
+		}
+		if (last != NULL && parse_id(last, &ms, &seq) && (ms != 0 || seq != 0)) {
+			have = true;
+			if (seq == ~0ull) {
+				ms++;
+				seq = 0;
+			} else {
+				seq++;
+			}
+		}
+	}
+	if (have) {
+		const char *trim[] = {"XTRIM", ch->key_commands, "MINID", minid};
+
+		snprintf(minid, sizeof(minid), "%llu-%llu", ms, seq);
+		tr = chan_call(ch, 4, trim, NULL);
+		if (tr == NULL)
+			removed = -EIO;
+		else if (tr->type == REDIS_REPLY_INTEGER)
+			removed = (long)tr->integer;
+		if (tr != NULL)
+			freeReplyObject(tr);
+	}
+	freeReplyObject(gi);
+	freeReplyObject(pi);
+	return removed;
 }

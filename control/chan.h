@@ -46,17 +46,33 @@ redisReply *chan_call(struct chan *ch, int argc, const char *const *argv, const 
 int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplies,
 		  redisReply **replies);
 
-/* XREADGROUP GROUP rtpanchor <node> COUNT count [BLOCK block_ms] STREAMS
- * <prefix>commands <id> (id "0" or a later ID for our pending entries, ">" for new ones;
- * block_ms < 0: no BLOCK). Returns 0 with *out set (a nil reply when nothing came), -EIO
- * when the connection failed, or -EPROTO for an error reply (logged; a missing group is
- * created again). */
-int chan_read(struct chan *ch, const char *id, unsigned count, int block_ms, redisReply **out);
+/* An XREADGROUP GROUP rtpanchor <node> COUNT count [BLOCK block_ms] STREAMS
+ * <prefix>commands <id>: id "0" (or a later ID) for our pending entries, ">" for new
+ * ones; block_ms < 0: no BLOCK (0 would block forever: use >= 1). */
+struct chan_readreq {
+	const char *id;
+	unsigned count;
+	int block_ms;
+};
+
+/* Read entries. Returns 0 with *out set (a nil reply when nothing came), -EIO when the
+ * connection failed, or -EPROTO for an error reply (logged; a missing group is created
+ * again). */
+int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out);
 
 /* Commit txns[0..n) in one pipeline. Returns how many were committed, in order: n, or
  * fewer when the connection failed (the channel is down and the rest must be retried).
  * A command that fails inside a transaction (a reply-to of the wrong type...) is logged;
- * the transaction still counts as committed. A txn that failed to build is skipped. */
-unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n);
+ * the transaction still counts as committed. A txn that failed to build is skipped.
+ * With rq, the read is sent in the same pipeline, after the transactions (one round trip
+ * for both): *read_rc and *read_out are set as by chan_read (-EIO if not reached). */
+unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n,
+		     const struct chan_readreq *rq, redisReply **read_out, int *read_rc);
+
+/* Trim the command stream: remove every entry already delivered to the group and no
+ * longer pending anywhere (XTRIM MINID: the oldest pending entry, else the one after the
+ * group's last delivered ID). Entries are not deleted one by one as they are
+ * acknowledged; this runs about once a second. Returns entries removed, or -EIO. */
+long chan_trim(struct chan *ch);
 
 #endif

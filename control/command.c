@@ -32,6 +32,9 @@ struct item {
 	struct dpsync_mark mark;
 	bool has_mark;
 	json_t *extra;
+	/* State to write once the dataplane writes are on their way (see store_pending). */
+	struct call *store_call;
+	bool store_add;
 };
 
 static struct item *items; /* COMMAND_BATCH_MAX of them, allocated once */
@@ -212,6 +215,16 @@ static json_t *do_query(struct command_ctx *x, struct call *c, uint64_t now_ms, 
 
 /* ---- state-changing ops ---- */
 
+/* The state of a changed call is encoded after the batch's dataplane writes were sent,
+ * while the dataplane works on them; until then the item holds the call. */
+static void store_pending(struct command_ctx *x, struct item *it)
+{
+	if (it->store_call == NULL)
+		return;
+	store_put(&it->t, x->o, it->store_call, it->store_add);
+	it->store_call = NULL;
+}
+
 static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 {
 	struct call_request req = {
@@ -230,6 +243,12 @@ static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	uint64_t tag0 = c0 != NULL ? call_dp_tag(c0) : 0;
 	int rc;
 
+	/* An earlier command of this batch on the same call has not written its state yet:
+	 * write it now, as it was after that command. */
+	if (c0 != NULL)
+		for (struct item *p = items; p < it; p++)
+			if (p->store_call == c0)
+				store_pending(x, p);
 	memset(&it->r, 0, sizeof(it->r));
 	rc = calls_apply(x->calls, &req, now_ms, &it->r);
 	it->has_r = true;
@@ -254,7 +273,8 @@ static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	} else if (it->r.call != NULL) {
 		na = dpsync_call_streams(it->r.call, &x->after, &x->after_cap);
 		dpsync_diff(x->dp, x->before, nb, x->after, na, &it->mark);
-		store_put(&it->t, x->o, it->r.call);
+		it->store_call = it->r.call;
+		it->store_add = it->r.created;
 		if (it->r.created)
 			events_add(&it->t, x->o, "call-created", call_id(it->r.call), NULL, 0,
 				   now_ms);
@@ -379,7 +399,8 @@ static int fetch_stored(struct command_ctx *x, unsigned n, redisReply **rep)
 	return 0;
 }
 
-/* The reply part of an item's transaction: stored reply, LPUSH + EXPIRE, XACK, XDEL. */
+/* The reply part of an item's transaction: stored reply, LPUSH + EXPIRE, XACK (the entry
+ * itself is trimmed later, see chan_trim). */
 static void finish_txn(struct command_ctx *x, struct item *it, const char *reply, size_t rlen)
 {
 	char rkey[KEYS_MAX], ckey[KEYS_MAX], ttl[16], sttl[16];
@@ -417,7 +438,6 @@ static void finish_txn(struct command_ctx *x, struct item *it, const char *reply
 		txn_cmd(&it->t, 3, argv, lens);
 	}
 	txn_cmdl(&it->t, "XACK", ckey, CHAN_GROUP, it->id, NULL);
-	txn_cmdl(&it->t, "XDEL", ckey, it->id, NULL);
 	txn_end(&it->t);
 }
 
@@ -553,6 +573,9 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 		it->t.op = it->parse_rc == 0 ? entry_op_name(it->e.op) : "unknown";
 		handle(x, it, now_ms);
 	}
+	dpsync_send(x->dp);
+	for (i = 0; i < n; i++)
+		store_pending(x, &items[i]);
 	dpsync_flush(x->dp);
 
 	for (i = 0; i < n; i++) {

@@ -25,9 +25,10 @@ struct dpsync {
 	char logged[DPCLIENT_ERRMSG_LEN + 64];
 	uint64_t synced_ms;
 
-	/* The op queue of the current batch; ops[0..nsent) were sent. */
+	/* The op queue of the current batch; ops[0..nsent) were sent. A started chunk
+	 * (dpsync_send) is ops[nsent..nsent + started). */
 	struct dpclient_op *ops;
-	unsigned nops, nsent, cap;
+	unsigned nops, nsent, cap, started;
 };
 
 static uint64_t realtime_ms(void)
@@ -198,6 +199,7 @@ void dpsync_begin(struct dpsync *d)
 {
 	d->nops = 0;
 	d->nsent = 0;
+	d->started = 0;
 }
 
 void dpsync_diff(struct dpsync *d, const struct call_stream *before, unsigned nb,
@@ -206,6 +208,9 @@ void dpsync_diff(struct dpsync *d, const struct call_stream *before, unsigned nb
 	struct dpclient_op *op;
 	unsigned i, k;
 
+	/* The queue may move when it grows: finish a started chunk first. */
+	if (d->started != 0)
+		dpsync_flush(d);
 	m->first = d->nops;
 	m->count = 0;
 	m->down = d->c == NULL || d->need_reconcile;
@@ -231,14 +236,17 @@ void dpsync_diff(struct dpsync *d, const struct call_stream *before, unsigned nb
 	m->count = d->nops - m->first;
 }
 
-/* Send ops[from..nops); returns 0 or the local failure (the connection is then closed). */
-static int send_ops(struct dpsync *d, unsigned from)
+/* Send ops[from..nops) (the first `started` of them already started by dpsync_send);
+ * returns 0 or the local failure (the connection is then closed). */
+static int send_ops(struct dpsync *d, unsigned from, unsigned started)
 {
 	int rc = 0;
 
-	for (unsigned i = from; i < d->nops && rc == 0; i += DPSYNC_CHUNK) {
-		unsigned n = d->nops - i < DPSYNC_CHUNK ? d->nops - i : DPSYNC_CHUNK;
+	for (unsigned i = from; i < d->nops && rc == 0;) {
+		unsigned n = started != 0 ? started
+			     : d->nops - i < DPSYNC_CHUNK ? d->nops - i : DPSYNC_CHUNK;
 
+		started = 0;
 		if (d->c == NULL) {
 			for (unsigned k = i; k < d->nops; k++)
 				d->ops[k].status = -ENOTCONN;
@@ -250,6 +258,7 @@ static int send_ops(struct dpsync *d, unsigned from)
 				d->ops[k].status = rc;
 			dpsync_fail(d, "stream writes", rc);
 		}
+		i += n;
 	}
 	return rc;
 }
@@ -271,14 +280,35 @@ static void log_refusals(const struct dpsync *d, unsigned from)
 	}
 }
 
+void dpsync_send(struct dpsync *d)
+{
+	unsigned n = d->nops - d->nsent;
+	int rc;
+
+	if (n == 0 || d->started != 0 || d->c == NULL)
+		return;
+	if (n > DPSYNC_CHUNK)
+		n = DPSYNC_CHUNK;
+	rc = dpclient_batch_start(d->c, &d->ops[d->nsent], n);
+	if (rc < 0) {
+		for (unsigned k = d->nsent; k < d->nops; k++)
+			d->ops[k].status = rc;
+		d->nsent = d->nops;
+		dpsync_fail(d, "stream writes", rc);
+		return;
+	}
+	d->started = n;
+}
+
 void dpsync_flush(struct dpsync *d)
 {
-	unsigned from = d->nsent;
+	unsigned from = d->nsent, started = d->started;
 
 	if (from == d->nops)
 		return;
 	d->nsent = d->nops;
-	if (send_ops(d, from) == 0)
+	d->started = 0;
+	if (send_ops(d, from, started) == 0)
 		log_refusals(d, from);
 }
 
@@ -474,7 +504,7 @@ int dpsync_reconcile(struct dpsync *d, struct calls *calls, unsigned *added, uns
 		op->stream = w.s[i];
 		nadd++;
 	}
-	rc = send_ops(d, 0);
+	rc = send_ops(d, 0, 0);
 	if (rc < 0)
 		goto out;
 	for (unsigned i = 0; i < d->nops; i++)

@@ -50,7 +50,12 @@ void dpsync_begin(struct dpsync *d);
  * dataplane is down (m->down; reconciliation catches up). */
 void dpsync_diff(struct dpsync *d, const struct call_stream *before, unsigned nb,
 		 const struct call_stream *after, unsigned na, struct dpsync_mark *m);
-/* Send the writes queued since the last flush, pipelined, in order. */
+/* Start sending the writes queued since the last flush without waiting for the
+ * dataplane, so the caller can work meanwhile; dpsync_flush completes them. Nothing else
+ * may use the connection in between. */
+void dpsync_send(struct dpsync *d);
+/* Send the writes queued since the last flush, pipelined, in order, and wait for every
+ * answer. */
 void dpsync_flush(struct dpsync *d);
 /* After the flush that sent them: "" when the command's writes all succeeded, else a
  * warning for its reply. */

@@ -54,50 +54,6 @@ static bool printable(const struct entry_str *v, bool space)
 	return true;
 }
 
-/* RFC 3629 UTF-8 without NUL; returns the offset of the first bad byte, or len. */
-static size_t utf8_check(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c == 0)
-			return i;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return i;
-		}
-		if (len - i <= n)
-			return i;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return i;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values beyond U+10FFFF. */
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return i;
-		i += n + 1;
-	}
-	return len;
-}
-
 static bool has_prefix(const char *s, size_t len, const char *p, size_t plen)
 {
 	return len >= plen && memcmp(s, p, plen) == 0;
@@ -233,7 +189,7 @@ int entry_parse(const struct entry_str *fields, size_t nfields, const char *key_
 			return fail(err, errlen, "%s too long: %zu bytes (limit %zu)",
 				    rules[f].name, v->len, rules[f].max);
 		if (f == F_SDP) {
-			bad = utf8_check((const unsigned char *)v->ptr, v->len);
+			bad = reply_utf8_check((const unsigned char *)v->ptr, v->len);
 			if (bad != v->len)
 				return fail(err, errlen,
 					    "sdp is not UTF-8 text: byte 0x%02x at offset %zu",

@@ -105,7 +105,25 @@ static int flush_outbox(struct daemon *dm, bool check)
 {
 	if (outbox_len(&dm->outbox) == 0)
 		return 0;
-	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm);
+	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm, NULL, NULL,
+			    NULL);
+}
+
+/* Commit what waits and read the next entries in the same round trip. */
+static int commit_and_read(struct daemon *dm, const struct chan_readreq *rq, redisReply **r)
+{
+	int read_rc;
+
+	if (outbox_len(&dm->outbox) == 0)
+		return chan_read(dm->x.ch, rq, r);
+	if (outbox_flush(&dm->outbox, dm->x.ch, &dm->o, false, committed, dm, rq, r, &read_rc) <
+	    0) {
+		if (*r != NULL)
+			freeReplyObject(*r);
+		*r = NULL;
+		return -EIO;
+	}
+	return read_rc;
 }
 
 static void push_event(struct daemon *dm, const char *event)
@@ -333,12 +351,13 @@ int main(int argc, char **argv)
 {
 	struct daemon *dm = calloc(1, sizeof(*dm));
 	char err[512], last[ENTRY_ID_MAX], pending_id[ENTRY_ID_MAX] = "0";
-	uint64_t next_tick = 0, next_heartbeat = 0, now;
+	uint64_t next_tick = 0, next_heartbeat = 0, next_trim = 0, now;
 	bool ready = false, pending = true, resync = false;
 	unsigned generation = 0, replayed = 0;
+	struct chan_readreq rq;
 	struct sigaction sa;
 	redisReply *r;
-	int rc, block;
+	int rc;
 
 	if (dm == NULL)
 		return 1;
@@ -410,12 +429,15 @@ int main(int argc, char **argv)
 			heartbeat(dm);
 			next_heartbeat = now + HEARTBEAT_INTERVAL_MS;
 		}
-		if (flush_outbox(dm, false) < 0)
-			continue;
-
+		if (now >= next_trim && chan_up(dm->x.ch) && !pending) {
+			chan_trim(dm->x.ch);
+			next_trim = now + TICK_MS;
+		}
 		/* BLOCK 0 would wait forever: at least 1 ms, at most until the next tick. */
-		block = pending ? -1 : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms()) : 1;
-		rc = chan_read(dm->x.ch, pending ? pending_id : ">", COMMAND_BATCH_MAX, block, &r);
+		rq.id = pending ? pending_id : ">";
+		rq.count = COMMAND_BATCH_MAX;
+		rq.block_ms = pending ? -1 : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms()) : 1;
+		rc = commit_and_read(dm, &rq, &r);
 		if (rc < 0) {
 			if (rc == -EPROTO)
 				nap(mono_ms() + NAP_MAX_MS);
@@ -437,7 +459,6 @@ int main(int argc, char **argv)
 				snprintf(pending_id, sizeof(pending_id), "%s", last);
 			}
 		}
-		flush_outbox(dm, false);
 	}
 
 	log_info("signal %d: stopping", (int)quit);

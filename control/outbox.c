@@ -95,14 +95,20 @@ static int check_stored(struct outbox *ob, struct chan *ch, const struct options
 }
 
 int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bool check,
-		 outbox_done_fn done, void *arg)
+		 outbox_done_fn done, void *arg, const struct chan_readreq *rq,
+		 redisReply **read_out, int *read_rc)
 {
 	unsigned char committed[OUTBOX_ROUND];
 	struct txn *round[OUTBOX_ROUND];
 	unsigned skipped = 0;
 	size_t m, k, i;
 	unsigned ok;
+	bool last;
 
+	if (rq != NULL) {
+		*read_out = NULL;
+		*read_rc = -EIO;
+	}
 	while (ob->n > 0) {
 		if (!chan_up(ch))
 			return -EIO;
@@ -120,7 +126,9 @@ int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bo
 		for (i = 0, k = 0; i < m; i++)
 			if (!committed[i])
 				round[k++] = at(ob, i);
-		ok = chan_commit(ch, round, (unsigned)k);
+		/* The read rides with the last round. */
+		last = ob->n <= OUTBOX_ROUND && rq != NULL && !check;
+		ok = chan_commit(ch, round, (unsigned)k, last ? rq : NULL, read_out, read_rc);
 		/* Pop in order up to the first transaction that did not commit. */
 		for (i = 0, k = 0; i < m; i++) {
 			if (!committed[i]) {

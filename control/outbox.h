@@ -27,10 +27,13 @@ static inline size_t outbox_len(const struct outbox *ob)
 	return ob->n;
 }
 /* Commit what is queued. With `check`, first ask Redis (one pipelined EXISTS per entry)
- * which stored replies exist, and drop those transactions. Returns 0 when the outbox is
- * empty, or -EIO when the connection failed (the rest stays queued). */
+ * which stored replies exist, and drop those transactions. With rq (not with check), the
+ * read is pipelined after the last transactions, its outcome in *read_rc / *read_out as
+ * chan_commit gives them. Returns 0 when the outbox is empty, or -EIO when the
+ * connection failed (the rest stays queued). */
 int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bool check,
-		 outbox_done_fn done, void *arg);
+		 outbox_done_fn done, void *arg, const struct chan_readreq *rq,
+		 redisReply **read_out, int *read_rc);
 void outbox_free(struct outbox *ob);
 
 #endif

@@ -20,6 +20,10 @@ char *reply_error(const char *reason);
  * statistics). Returns NULL if sdp is not valid UTF-8. */
 char *reply_ok(const char *sdp, size_t sdp_len, const char *warning, json_t *extra);
 
+/* The offset of the first byte of s[0..len) that is not part of RFC 3629 UTF-8 text (NUL
+ * counts as bad), or len when all of it is. */
+size_t reply_utf8_check(const unsigned char *s, size_t len);
+
 /* Copy s into out[0..cap) replacing bytes outside 0x20..0x7e by '?'. Returns out. */
 char *reply_sanitize(const char *s, char *out, size_t cap);
 

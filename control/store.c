@@ -6,27 +6,31 @@
 #include <string.h>
 
 #include "entry.h"
+#include "jsonenc.h"
 #include "keys.h"
 #include "log.h"
 #include "store.h"
 
 #define STORE_CHUNK 512 /* states read, or calls written, per round trip */
 
-void store_put(struct txn *t, const struct options *o, const struct call *c)
+void store_put(struct txn *t, const struct options *o, const struct call *c, bool add)
 {
 	char key[KEYS_MAX], set[KEYS_MAX], updated[24];
+	/* Kept across calls: the state is encoded for every command. */
+	static struct jsonenc enc;
 	json_t *j = call_to_json(c);
-	char *state = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	const char *argv[8];
+	size_t lens[8];
 
+	jsonenc_reset(&enc);
+	jsonenc_value(&enc, j);
 	json_decref(j);
-	if (state == NULL) {
+	if (j == NULL || enc.failed) {
 		log_error("store: cannot encode the state of call %s (out of memory)", call_id(c));
 		t->failed = true;
 		return;
 	}
 	keys_call(o, call_id(c), key, sizeof(key));
-	keys_node_calls(o, set, sizeof(set));
 	snprintf(updated, sizeof(updated), "%" PRIu64, call_updated_ms(c));
 	argv[0] = "HSET";
 	argv[1] = key;
@@ -35,10 +39,15 @@ void store_put(struct txn *t, const struct options *o, const struct call *c)
 	argv[4] = "updated";
 	argv[5] = updated;
 	argv[6] = "state";
-	argv[7] = state;
-	txn_cmd(t, 8, argv, NULL);
-	txn_cmdl(t, "SADD", set, call_id(c), NULL);
-	free(state);
+	argv[7] = enc.p;
+	for (int i = 0; i < 7; i++)
+		lens[i] = strlen(argv[i]);
+	lens[7] = enc.len;
+	txn_cmd(t, 8, argv, lens);
+	if (add) {
+		keys_node_calls(o, set, sizeof(set));
+		txn_cmdl(t, "SADD", set, call_id(c), NULL);
+	}
 }
 
 void store_del(struct txn *t, const struct options *o, const char *call_id)
@@ -199,7 +208,7 @@ static int add_call(struct call *c, void *arg)
 
 	if (w->n == 0)
 		txn_init(&w->t, NULL);
-	store_put(&w->t, w->o, c);
+	store_put(&w->t, w->o, c, true);
 	w->n++;
 	return 0;
 }
@@ -216,7 +225,7 @@ int store_write_all(struct chan *ch, const struct options *o, struct calls *call
 	if (w.n == 0)
 		return 0;
 	txn_end(&w.t);
-	done = chan_commit(ch, &tp, 1);
+	done = chan_commit(ch, &tp, 1, NULL, NULL, NULL);
 	txn_free(&w.t);
 	if (done != 1)
 		return -EIO;

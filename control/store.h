@@ -5,6 +5,7 @@
 #ifndef RTPANCHOR_CONTROL_STORE_H
 #define RTPANCHOR_CONTROL_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "call.h"
@@ -12,8 +13,8 @@
 #include "options.h"
 #include "txn.h"
 
-/* HSET the call's hash and SADD it to the node's set. */
-void store_put(struct txn *t, const struct options *o, const struct call *c);
+/* HSET the call's hash; with `add` also SADD it to the node's set (a new call). */
+void store_put(struct txn *t, const struct options *o, const struct call *c, bool add);
 /* DEL the call's hash and SREM it from the node's set. */
 void store_del(struct txn *t, const struct options *o, const char *call_id);
 

@@ -17,7 +17,7 @@ static bool reserve(struct txn *t, size_t more)
 		return false;
 	if (t->len + more <= t->cap)
 		return true;
-	cap = t->cap != 0 ? t->cap : 1024;
+	cap = t->cap != 0 ? t->cap : 4096; /* a command's state + reply fits */
 	while (cap < t->len + more)
 		cap *= 2;
 	p = realloc(t->buf, cap);
@@ -38,12 +38,19 @@ static void put(struct txn *t, const char *s, size_t n)
 	t->len += n;
 }
 
+/* "*<n>\r\n" or "$<n>\r\n": formatted by hand, this runs for every argument. */
 static void put_header(struct txn *t, char kind, size_t n)
 {
-	char h[32];
-	int k = snprintf(h, sizeof(h), "%c%zu\r\n", kind, n);
+	char h[24], *p = h + sizeof(h);
 
-	put(t, h, (size_t)k);
+	*--p = '\n';
+	*--p = '\r';
+	do {
+		*--p = (char)('0' + n % 10);
+		n /= 10;
+	} while (n > 0);
+	*--p = kind;
+	put(t, p, (size_t)(h + sizeof(h) - p));
 }
 
 void txn_cmd(struct txn *t, int argc, const char *const *argv, const size_t *lens)

@@ -73,6 +73,11 @@ struct dpclient_op {
  * connection (-ETIMEDOUT, -ECONNRESET, -EPROTO): that op and every later one get it as
  * status, and the connection must be closed. The timeout applies to each reply. */
 int dpclient_batch(struct dpclient *c, struct dpclient_op *ops, unsigned n);
+/* Start a batch without waiting: send the first window of ops[0..n) and return, so the
+ * caller can work while the dataplane does; dpclient_batch(c, ops, n) with the same ops
+ * and n then completes it. No other call may use the connection in between. Returns 0
+ * or the local failure (as dpclient_batch). */
+int dpclient_batch_start(struct dpclient *c, struct dpclient_op *ops, unsigned n);
 
 /* Read one stream with its counters. */
 int dpclient_stream_get(struct dpclient *c, const struct rpa_endpoint *local,

@@ -100,7 +100,7 @@ class RedisServer:
 
     def start(self, timeout=10.0):
         argv = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "always",
+                "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "everysec",
                 "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--logfile", self.log_path]
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

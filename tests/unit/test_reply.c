@@ -83,6 +83,29 @@ static void test_ok_with_sdp(void **state)
 	assert_null(reply_ok("v=0\r\ns=\xff\r\n", 10, NULL, NULL));
 }
 
+/* The hand-written encoder escapes exactly what JSON needs: every ASCII byte and some
+ * multi-byte UTF-8 round-trip through a real JSON parser unchanged. */
+static void test_ok_escaping(void **state)
+{
+	char text[200];
+	size_t n = 0;
+	json_t *j;
+
+	for (int c = 1; c < 0x80; c++)
+		text[n++] = (char)c;
+	memcpy(text + n, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x93\x9e\"\\", 11);
+	n += 11;
+	j = decode(reply_ok(text, n, "w\"\\", NULL));
+	assert_int_equal(json_string_length(json_object_get(j, "sdp")), n);
+	assert_memory_equal(json_string_value(json_object_get(j, "sdp")), text, n);
+	assert_string_equal(str(j, "warning"), "w\"\\");
+	json_decref(j);
+	/* An empty SDP is still a string. */
+	j = decode(reply_ok("", 0, NULL, NULL));
+	assert_string_equal(str(j, "sdp"), "");
+	json_decref(j);
+}
+
 static void test_ok_extra(void **state)
 {
 	json_t *extra = json_pack("{s:[s,s], s:i, s:s}", "calls", "a", "b", "count", 2, "result",
@@ -113,6 +136,7 @@ int main(void)
 		cmocka_unit_test(test_pong),
 		cmocka_unit_test(test_error),
 		cmocka_unit_test(test_ok_with_sdp),
+		cmocka_unit_test(test_ok_escaping),
 		cmocka_unit_test(test_ok_extra),
 		cmocka_unit_test(test_sanitize),
 	};
