@@ -299,7 +299,7 @@ static int parse_file(struct options *o, struct parse_state *ps, const char *pat
 static int apply(struct options *o, struct parse_state *ps, int opt, const char *arg,
 		 bool in_file, char *err, size_t errlen)
 {
-	uint32_t v;
+	uint32_t v = 0;
 	int rc;
 
 	switch (opt) {
@@ -362,11 +362,13 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 		return parse_iface(o, arg, err, errlen);
 	case OPT_PORT_MIN:
 		rc = parse_u32("port-min", arg, 1024, 65534, &v, err, errlen);
-		o->port_min = (uint16_t)v;
+		if (rc == 0)
+			o->port_min = (uint16_t)v;
 		return rc;
 	case OPT_PORT_MAX:
 		rc = parse_u32("port-max", arg, 1025, 65535, &v, err, errlen);
-		o->port_max = (uint16_t)v;
+		if (rc == 0)
+			o->port_max = (uint16_t)v;
 		return rc;
 	case OPT_PORT_QUARANTINE:
 		return parse_u32("port-quarantine-ms", arg, 0, 3600000, &o->port_quarantine_ms,
