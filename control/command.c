@@ -37,7 +37,6 @@ struct item {
 	bool store_add;
 };
 
-static struct item *items; /* COMMAND_BATCH_MAX of them, allocated once */
 
 static uint64_t realtime_ms(void)
 {
@@ -246,7 +245,7 @@ static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	/* An earlier command of this batch on the same call has not written its state yet:
 	 * write it now, as it was after that command. */
 	if (c0 != NULL)
-		for (struct item *p = items; p < it; p++)
+		for (struct item *p = x->items; p < it; p++)
 			if (p->store_call == c0)
 				store_pending(x, p);
 	memset(&it->r, 0, sizeof(it->r));
@@ -364,6 +363,7 @@ static bool split_entry(const redisReply *en, struct item *it, const char *prefi
 /* Redelivered entries: fetch their stored replies in one round trip. */
 static int fetch_stored(struct command_ctx *x, unsigned n, redisReply **rep)
 {
+	struct item *items = x->items;
 	struct txn q = {0};
 	unsigned nq = 0, i;
 	int rc;
@@ -517,9 +517,19 @@ static void handle(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	snprintf(it->error, sizeof(it->error), "unknown op");
 }
 
+void command_free(struct command_ctx *x)
+{
+	free(x->items);
+	free(x->before);
+	free(x->after);
+	x->items = NULL;
+	x->before = x->after = NULL;
+}
+
 int command_batch(struct command_ctx *x, const redisReply *reply, bool redelivered,
 		  uint64_t read_ns, char *last_id, size_t last_len)
 {
+	struct item *items;
 	redisReply *stored[COMMAND_BATCH_MAX];
 	const redisReply *entries;
 	uint64_t now_ms;
@@ -534,11 +544,12 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 		log_warning("redis: XREADGROUP reply has an unexpected shape; ignored");
 		return 0;
 	}
-	if (items == NULL) {
-		items = calloc(COMMAND_BATCH_MAX, sizeof(*items));
-		if (items == NULL)
+	if (x->items == NULL) {
+		x->items = calloc(COMMAND_BATCH_MAX, sizeof(*x->items));
+		if (x->items == NULL)
 			return -ENOMEM;
 	}
+	items = x->items;
 	entries = reply->element[0]->element[1];
 	n = entries->elements < COMMAND_BATCH_MAX ? (unsigned)entries->elements
 						   : COMMAND_BATCH_MAX;

@@ -35,7 +35,11 @@ struct command_ctx {
 	/* Scratch for call_streams. */
 	struct call_stream *before, *after;
 	unsigned before_cap, after_cap;
+	struct item *items; /* COMMAND_BATCH_MAX of them (command.c), allocated once */
 };
+
+/* Free what command_batch allocated in x. */
+void command_free(struct command_ctx *x);
 
 /* Handle the entries of one XREADGROUP reply (`reply` as chan_read returned it). With
  * `redelivered` (entries read by ID, i.e. pending ones), an entry whose stored reply

@@ -309,8 +309,7 @@ static void teardown(struct daemon *dm)
 	chan_destroy(dm->x.ch);
 	dpsync_destroy(dm->x.dp);
 	timeouts_destroy(dm->x.to);
-	free(dm->x.before);
-	free(dm->x.after);
+	command_free(&dm->x);
 	free(dm->x.dpstats);
 	free(dm->gstats);
 }

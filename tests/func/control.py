@@ -189,6 +189,14 @@ class Control:
             out.append(d)
         return out
 
+    def metrics(self):
+        """The Prometheus text from the control's --metrics-listen (port from its log)."""
+        import urllib.request
+        m = re.findall(r"metrics: GET /metrics on \S+ \(port (\d+)\)", self.log())
+        assert m, "no metrics port in the log"
+        with urllib.request.urlopen(f"http://127.0.0.1:{m[-1]}/metrics", timeout=5) as r:
+            return r.read().decode()
+
     def pending(self):
         """Entries of the command stream delivered but not acknowledged."""
         return self.client().command("XPENDING", PREFIX + "commands", "rtpanchor")[0]

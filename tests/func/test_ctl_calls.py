@@ -79,6 +79,14 @@ def test_offer_answer_media_query_delete(ctl, dp, topo, udp):
     assert {i["name"] for i in st["interfaces"]} == {"a", "b"}
     assert st["commands"]["offer"] == 1 and st["commands"]["answer"] == 1
 
+    # Metrics: commands counted by op and result once committed; gauges refreshed by the
+    # once-a-second timer.
+    wait_for(lambda: 'rtpanchor_calls 1' in ctl.metrics(), 5.0, what="the calls gauge")
+    text = ctl.metrics()
+    assert 'rtpanchor_commands_total{op="offer",result="ok"} 1' in text, text
+    assert 'rtpanchor_commands_total{op="answer",result="ok"} 1' in text
+    assert 'rtpanchor_dataplane_up 1' in text and 'rtpanchor_redis_up 1' in text
+
     # delete: forwarding stops, the state and the streams are gone.
     ctl.delete("call-1", "ft1")
     assert ctl.calls() == []
