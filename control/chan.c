@@ -173,7 +173,13 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	}
 	ch->timeout_ms = -1;
 	set_timeout(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS);
-	redisEnableKeepAlive(ch->rc);
+	/* TCP keepalive notices a silently dead peer; a Unix socket has none (and the call
+	 * would fail and poison the context). */
+	if (!o->redis_unix && redisEnableKeepAlive(ch->rc) != REDIS_OK) {
+		snprintf(msg, sizeof(msg), "keepalive: %s", ch->rc->errstr);
+		rc = -EIO;
+		goto fail;
+	}
 	if (o->redis_password[0] != '\0') {
 		const char *auth_user[] = {"AUTH", o->redis_user, o->redis_password};
 		const char *auth[] = {"AUTH", o->redis_password};
