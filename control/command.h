@@ -28,10 +28,10 @@ struct command_ctx {
 	struct chan *ch;
 	struct timeouts *to;
 	struct outbox *outbox;
-	uint64_t started_ms;   /* CLOCK_REALTIME */
-	uint64_t streams;      /* dataplane streams the calls need */
+	uint64_t started_ms;		       /* CLOCK_REALTIME */
+	uint64_t streams;		       /* dataplane streams the calls need */
 	uint64_t ops[ENTRY_OP_STATISTICS + 1]; /* commands handled, by op */
-	struct dpclient_stats *dpstats; /* scratch for statistics */
+	struct dpclient_stats *dpstats;	       /* scratch for statistics */
 	/* Scratch for call_streams. */
 	struct call_stream *before, *after;
 	unsigned before_cap, after_cap;
