@@ -290,7 +290,10 @@ static bool one_pair(struct client *cl, bool measuring)
 	if (out == OUT_IO && !reconnect(cl))
 		return false;
 	if (need_delete && (cl->o->delete || out != OUT_OK)) {
-		r = (struct ctlreq){.op = "delete", .call_id = call_id, .flags = "delete-delay=0"};
+		r = (struct ctlreq){.op = "delete",
+				    .call_id = call_id,
+				    .from_tag = from_tag,
+				    .flags = "delete-delay=0"};
 		out = round_trip(cl, &r, measuring, CMD_DELETE);
 		if (out == OUT_IO && !reconnect(cl))
 			return false;
@@ -579,6 +582,7 @@ int main(int argc, char **argv)
 	struct dist pd, cd[CMD_N];
 	char err[512], where[300];
 	double elapsed, rate;
+	size_t ncmds;
 	unsigned i, k, ndead = 0;
 	int rc;
 
@@ -644,6 +648,7 @@ int main(int argc, char **argv)
 		t_end = now_ns();
 	elapsed = (double)(t_end - t_start) / 1e9;
 	rate = pair.n > 0 ? (double)pair.n / elapsed : 0;
+	ncmds = cmds[CMD_OFFER].n + cmds[CMD_ANSWER].n + cmds[CMD_DELETE].n;
 	pd = distribution(&pair);
 	for (k = 0; k < CMD_N; k++)
 		cd[k] = distribution(&cmds[k]);
@@ -656,11 +661,12 @@ int main(int argc, char **argv)
 		for (k = 0; k < CMD_N; k++)
 			if (cd[k].n > 0)
 				json_object_set_new(c, cmd_names[k], dist_json(&cd[k]));
-		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:f, s:o, s:o, "
+		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:f, s:f, s:o, s:o, "
 			      "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
 			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
 			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
-			      "pairs_per_s", rate, "pair_latency_ms", dist_json(&pd),
+			      "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
+			      "pair_latency_ms", dist_json(&pd),
 			      "command_latency_ms", c, "errors", "total",
 			      (json_int_t)(err_reply + timeouts + bad + io), "error_replies",
 			      (json_int_t)err_reply, "timeouts", (json_int_t)timeouts,
@@ -679,7 +685,8 @@ int main(int argc, char **argv)
 		printf("rtpanchor-bench-ctl: %u client%s, Redis %s, prefix %s, delete %s\n",
 		       o.clients, o.clients == 1 ? "" : "s", where, o.prefix,
 		       o.delete ? "on" : "off");
-		printf("pairs:          %zu in %.2f s = %.1f pairs/s\n", pair.n, elapsed, rate);
+		printf("pairs:          %zu in %.2f s = %.1f pairs/s (%.1f commands/s)\n", pair.n,
+		       elapsed, rate, (double)ncmds / elapsed);
 		printf("pair latency:   p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean %.3f ms "
 		       "(offer XADD -> answer reply)\n",
 		       pd.p50, pd.p90, pd.p99, pd.max, pd.mean);

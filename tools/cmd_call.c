@@ -37,7 +37,7 @@ static const struct call_sub subs[] = {
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_SDP) | B(O_FLAGS),
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_SDP)},
     {"delete", "delete", "delete a call, or one branch of it with --to-tag",
-     B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_FLAGS), B(O_CALL_ID)},
+     B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_FLAGS), B(O_CALL_ID) | B(O_FROM_TAG)},
     {"query", "query", "show a call: its parties, media and per-stream packet counters",
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG), B(O_CALL_ID)},
     {"list", "list", "list the calls rtpanchor-control holds", 0, 0},
@@ -50,8 +50,8 @@ static const struct call_sub subs[] = {
 static const struct cli_opt all_opts[O_COUNT] = {
     [O_CALL_ID] = {"call-id", "ID", false, "the SIP Call-ID"},
     [O_FROM_TAG] = {"from-tag", "TAG", false,
-		    "tag of the party that sends this SDP (From tag of the INVITE for an "
-		    "offer; the offering party's tag for an answer)"},
+		    "the caller's tag: the From tag of the INVITE (for an answer too, as "
+		    "rtpengine's protocol has it)"},
     [O_TO_TAG] = {"to-tag", "TAG", false, "tag of the answering branch (To tag)"},
     [O_SDP] = {"sdp", "FILE", false, "the SDP body, read from FILE, or standard input for '-'"},
     [O_FLAGS] = {"flags", "\"F ...\"", false,

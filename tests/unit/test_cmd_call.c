@@ -106,6 +106,8 @@ static void test_parse_errors(void **state)
 	free(help);
 	assert_int_equal(parse(&g, &a, &help, "delete", NULL), CLI_EXIT_USAGE);
 	free(help);
+	assert_int_equal(parse(&g, &a, &help, "delete", "--call-id", "c", NULL), CLI_EXIT_USAGE);
+	free(help);
 	assert_int_equal(parse(&g, &a, &help, "query", "--from-tag", "f", NULL), CLI_EXIT_USAGE);
 	free(help);
 	/* Options a command does not take, unknown ones, stray words, empty values, twice. */
