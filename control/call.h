@@ -189,6 +189,10 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
  * strings, output digests as 16 hex digits. to_json(restore(to_json(c))) equals
  * to_json(c). */
 json_t *call_to_json(const struct call *c);
+/* The same text as jsonenc_value(call_to_json(c)), byte for byte, appended to e without
+ * building the jansson tree (it runs for every command that changes a call). */
+struct jsonenc;
+void call_state_write(const struct call *c, struct jsonenc *e);
 int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err,
 		  size_t errlen);
 

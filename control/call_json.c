@@ -2,6 +2,7 @@
  * the Redis call hash. Restoring checks every field of hostile input and reserves the
  * call's relay ports. Control main thread only; no I/O. */
 #include "call_priv.h"
+#include "jsonenc.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -101,6 +102,165 @@ json_t *call_to_json(const struct call *c)
 		      "parties", parties, "offer", offer, "sdp-out", out_json(&c->out[0]),
 		      out_json(&c->out[1]));
 	return j;
+}
+
+/* ---- to text, without the jansson tree ---- */
+
+#define LIT(e, s) jsonenc_raw((e), (s), sizeof(s) - 1)
+
+static void put_str(struct jsonenc *e, const char *s)
+{
+	jsonenc_string(e, s, strlen(s));
+}
+
+static void put_bool(struct jsonenc *e, bool b)
+{
+	if (b)
+		LIT(e, "true");
+	else
+		LIT(e, "false");
+}
+
+static void endpoint_write(struct jsonenc *e, const struct rpa_endpoint *ep)
+{
+	char buf[RPA_ADDR_STRLEN];
+
+	LIT(e, "{\"addr\":");
+	if (rpa_addr_is_unspec(&ep->addr)) {
+		LIT(e, "null");
+	} else if (rpa_addr_format(&ep->addr, buf, sizeof(buf)) != NULL) {
+		put_str(e, buf);
+	} else {
+		e->failed = true; /* call_to_json has no value for it either */
+		return;
+	}
+	LIT(e, ",\"port\":");
+	jsonenc_int(e, (int)ep->port);
+	LIT(e, "}");
+}
+
+static void peer_write(struct jsonenc *e, const struct call_peer *p)
+{
+	if (!p->known) {
+		LIT(e, "null");
+		return;
+	}
+	LIT(e, "{\"hold\":");
+	put_bool(e, p->hold);
+	LIT(e, ",\"rtcp-mux\":");
+	put_bool(e, p->mux);
+	LIT(e, ",\"direction\":");
+	put_str(e, p->dir < 5 ? dir_names[p->dir] : "unset");
+	LIT(e, ",\"rtp\":");
+	endpoint_write(e, &p->rtp);
+	LIT(e, ",\"rtcp\":");
+	endpoint_write(e, &p->rtcp);
+	LIT(e, "}");
+}
+
+static void party_write(struct jsonenc *e, const struct call *c, const struct call_party *p)
+{
+	bool first = true;
+
+	LIT(e, "{\"tag\":");
+	put_str(e, p->tag);
+	LIT(e, ",\"flags\":[");
+	for (unsigned k = 0; k < sizeof(pflag_names) / sizeof(pflag_names[0]); k++)
+		if (p->pflags & pflag_names[k].bit) {
+			if (!first)
+				LIT(e, ",");
+			first = false;
+			put_str(e, pflag_names[k].name);
+		}
+	LIT(e, "],\"peers\":[");
+	for (unsigned i = 0; i < c->nmedia; i++) {
+		if (i > 0)
+			LIT(e, ",");
+		peer_write(e, &p->peer[i]);
+	}
+	LIT(e, "]}");
+}
+
+static void out_write(struct jsonenc *e, const struct call_out *o)
+{
+	static const char hex[] = "0123456789abcdef";
+	char d[16];
+
+	if (!o->valid) {
+		LIT(e, "null");
+		return;
+	}
+	for (unsigned i = 0; i < 16; i++)
+		d[i] = hex[(o->digest >> (60 - 4 * i)) & 0xf];
+	LIT(e, "{\"version\":\"");
+	jsonenc_uint(e, o->version);
+	LIT(e, "\",\"digest\":\"");
+	jsonenc_raw(e, d, sizeof(d));
+	LIT(e, "\"}");
+}
+
+void call_state_write(const struct call *c, struct jsonenc *e)
+{
+	LIT(e, "{\"format\":");
+	jsonenc_int(e, CALL_JSON_FORMAT);
+	LIT(e, ",\"call-id\":");
+	put_str(e, c->id);
+	LIT(e, ",\"owner\":");
+	put_str(e, c->owner);
+	/* As call_to_json: the timestamps as json_int_t. */
+	LIT(e, ",\"created\":");
+	jsonenc_int(e, (json_int_t)c->created_ms);
+	LIT(e, ",\"updated\":");
+	jsonenc_int(e, (json_int_t)c->updated_ms);
+	LIT(e, ",\"delete-at\":");
+	jsonenc_int(e, (json_int_t)c->delete_at_ms);
+	LIT(e, ",\"interfaces\":[");
+	put_str(e, c->cfg->ifaces[c->iface[0]].name);
+	LIT(e, ",");
+	put_str(e, c->cfg->ifaces[c->iface[1]].name);
+	LIT(e, "],\"active\":");
+	jsonenc_int(e, (int)c->active);
+	LIT(e, ",\"media\":[");
+	for (unsigned i = 0; i < c->nmedia; i++) {
+		const struct call_media *m = &c->media[i];
+
+		if (i > 0)
+			LIT(e, ",");
+		LIT(e, "{\"rtp\":");
+		put_bool(e, m->is_rtp);
+		LIT(e, ",\"ports\":[");
+		jsonenc_int(e, (int)m->port[0]);
+		LIT(e, ",");
+		jsonenc_int(e, (int)m->port[1]);
+		LIT(e, "],\"rtcp-mux\":[");
+		put_bool(e, m->mux[0]);
+		LIT(e, ",");
+		put_bool(e, m->mux[1]);
+		LIT(e, "]}");
+	}
+	LIT(e, "],\"parties\":[");
+	for (unsigned p = 0; p < c->nparties; p++) {
+		if (p > 0)
+			LIT(e, ",");
+		party_write(e, c, &c->party[p]);
+	}
+	LIT(e, "],\"offer\":{\"valid\":");
+	put_bool(e, c->offer.valid);
+	LIT(e, ",\"answered\":");
+	put_bool(e, c->offer.answered);
+	LIT(e, ",\"from\":");
+	jsonenc_int(e, (int)c->offer.from);
+	LIT(e, ",\"rtcp-mux\":");
+	put_str(e, flags_rtcp_mux_name((enum flags_rtcp_mux)c->offer.mode));
+	LIT(e, ",\"offered-mux\":");
+	jsonenc_int(e, (json_int_t)c->offer.offered_mux);
+	LIT(e, ",\"offerer-mux\":");
+	jsonenc_int(e, (json_int_t)c->offer.offerer_mux);
+	LIT(e, "},\"sdp-out\":[");
+	out_write(e, &c->out[0]);
+	LIT(e, ",");
+	out_write(e, &c->out[1]);
+	LIT(e, "]}");
 }
 
 /* ---- from JSON ---- */

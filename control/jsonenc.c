@@ -72,18 +72,27 @@ void jsonenc_string(struct jsonenc *e, const char *s, size_t n)
 	jsonenc_raw(e, "\"", 1);
 }
 
-static void integer(struct jsonenc *e, json_int_t v)
+static void decimal(struct jsonenc *e, unsigned long long u, bool neg)
 {
 	char buf[24], *p = buf + sizeof(buf);
-	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
 
 	do {
 		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u > 0);
-	if (v < 0)
+	if (neg)
 		*--p = '-';
 	jsonenc_raw(e, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void jsonenc_int(struct jsonenc *e, long long v)
+{
+	decimal(e, v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v, v < 0);
+}
+
+void jsonenc_uint(struct jsonenc *e, unsigned long long v)
+{
+	decimal(e, v, false);
 }
 
 static void value(struct jsonenc *e, const json_t *v, int depth)
@@ -126,7 +135,7 @@ static void value(struct jsonenc *e, const json_t *v, int depth)
 		jsonenc_string(e, json_string_value(v), json_string_length(v));
 		return;
 	case JSON_INTEGER:
-		integer(e, json_integer_value(v));
+		jsonenc_int(e, json_integer_value(v));
 		return;
 	case JSON_REAL:
 		n = snprintf(num, sizeof(num), "%.17g", json_real_value(v));

@@ -24,6 +24,9 @@ void jsonenc_raw(struct jsonenc *e, const char *s, size_t n);
 /* Append a JSON string of s[0..n), which must be valid UTF-8: quotes, backslashes and
  * control characters are escaped, everything else is copied. */
 void jsonenc_string(struct jsonenc *e, const char *s, size_t n);
+/* Append an integer in decimal. */
+void jsonenc_int(struct jsonenc *e, long long v);
+void jsonenc_uint(struct jsonenc *e, unsigned long long v);
 /* Append the compact form of a jansson value (objects in their insertion order). Nesting
  * deeper than JSONENC_DEPTH_MAX fails. */
 void jsonenc_value(struct jsonenc *e, const json_t *v);

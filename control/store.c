@@ -18,14 +18,12 @@ void store_put(struct txn *t, const struct options *o, const struct call *c, boo
 	char key[KEYS_MAX], set[KEYS_MAX], updated[24];
 	/* Kept across calls: the state is encoded for every command. */
 	static struct jsonenc enc;
-	json_t *j = call_to_json(c);
 	const char *argv[8];
 	size_t lens[8];
 
 	jsonenc_reset(&enc);
-	jsonenc_value(&enc, j);
-	json_decref(j);
-	if (j == NULL || enc.failed) {
+	call_state_write(c, &enc);
+	if (enc.failed) {
 		log_error("store: cannot encode the state of call %s (out of memory)", call_id(c));
 		t->failed = true;
 		return;

@@ -1,7 +1,7 @@
 /* Call state in Redis: one hash per call (<prefix>call:<call-id>: owner, updated, state =
- * call_to_json) and the node's set of call-ids (<prefix>node:<node>:calls). Writes are
- * added to a command's transaction, so the state is committed with (and before) the
- * reply; loading runs at start. Main thread. */
+ * the text of call_to_json, written by call_state_write) and the node's set of call-ids
+ * (<prefix>node:<node>:calls). Writes are added to a command's transaction, so the state
+ * is committed with (and before) the reply; loading runs at start. Main thread. */
 #ifndef RTPANCHOR_CONTROL_STORE_H
 #define RTPANCHOR_CONTROL_STORE_H
 

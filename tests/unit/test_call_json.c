@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "jsonenc.h"
+
 static const char SDP_AV[] = "v=0\r\n"
 			     "o=- 1234567 1234567 IN IP4 203.0.113.10\r\n"
 			     "s=Asterisk\r\n"
@@ -150,6 +152,75 @@ static void test_round_trip(void **state)
 	assert_non_null(strstr(err, "call 'cx' is loaded already"));
 	assert_int_equal(portalloc_used(g->pa[2]), 1);
 	json_decref(j1);
+	fx_free(f);
+	fx_free(g);
+}
+
+/* call_state_write (the text stored in Redis) is byte for byte the compact text of
+ * call_to_json, and restores to the same call. */
+static void check_text(struct fix *g, const struct call *c, const char *what)
+{
+	struct jsonenc want = {0}, got = {0};
+	char err[CALL_ERRLEN] = "";
+	json_t *j = call_to_json(c), *loaded, *again;
+	struct call *d = NULL;
+
+	assert_non_null(j);
+	jsonenc_value(&want, j);
+	call_state_write(c, &got);
+	assert_false(want.failed);
+	assert_false(got.failed);
+	if (got.len != want.len || memcmp(got.p, want.p, got.len) != 0)
+		fail_msg("%s: call_state_write differs from call_to_json:\n%s\n%s", what, got.p,
+			 want.p);
+	loaded = json_loadb(got.p, got.len, 0, NULL);
+	assert_non_null(loaded);
+	if (calls_restore(g->t, loaded, &d, err, sizeof(err)) != 0)
+		fail_msg("%s: the text does not restore: %s", what, err);
+	again = call_to_json(d);
+	assert_true(json_equal(j, again));
+	calls_remove(g->t, d, 0);
+	json_decref(again);
+	json_decref(loaded);
+	json_decref(j);
+	jsonenc_free(&want);
+	jsonenc_free(&got);
+}
+
+static void test_text(void **state)
+{
+	struct fix *f = fx_new_ranges(30000, 30999), *g = fx_new_ranges(30000, 30999);
+	struct call_result r;
+	char *sdp;
+
+	(void)state;
+	/* Each step of the complex call: offer, answer, fork, hold, delete-delay. */
+	free(fx_ok(f, CALL_OP_OFFER, "cx", "alice", NULL, SDP_AV,
+		   "direction=nat,b trust-address strict-source rtcp-mux=require", T0, NULL));
+	check_text(g, calls_find(f->t, "cx"), "offer");
+	free(fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-1", SDP_AV_ANSWER, "asymmetric", T0 + 100,
+		   NULL));
+	check_text(g, calls_find(f->t, "cx"), "answer");
+	free(
+	    fx_ok(f, CALL_OP_ANSWER, "cx", "alice", "bob-2", SDP_AV_ANSWER2, NULL, T0 + 200, NULL));
+	check_text(g, calls_find(f->t, "cx"), "fork");
+	free(fx_ok(f, CALL_OP_OFFER, "cx", "alice", "bob-2", SDP_AV_HOLD,
+		   "trust-address strict-source", T0 + 300, NULL));
+	check_text(g, calls_find(f->t, "cx"), "hold");
+	free(fx_ok(f, CALL_OP_DELETE, "cx", "alice", NULL, NULL, "delete-delay=60", T0 + 400, &r));
+	check_text(g, r.call, "delete-delay");
+	/* A plain call (LF input, RFC 3605 answer), a tag with JSON metacharacters, an
+	 * ICE-less offer with rtcp-mux offered, and a re-offer from the callee. */
+	free(fx_ok(f, CALL_OP_OFFER, "plain-1@example.com", "a\"b\\c", NULL, SDP_CALLER, NULL,
+		   T0 + 1000, NULL));
+	check_text(g, calls_find(f->t, "plain-1@example.com"), "plain offer");
+	free(fx_ok(f, CALL_OP_ANSWER, "plain-1@example.com", "a\"b\\c", "t{o}", SDP_CALLEE,
+		   "symmetric", T0 + 1100, NULL));
+	check_text(g, calls_find(f->t, "plain-1@example.com"), "plain answer");
+	sdp = fx_ok(f, CALL_OP_OFFER, "plain-1@example.com", "t{o}", "a\"b\\c", SDP_CALLEE2,
+		    "rtcp-mux=offer", T0 + 1200, NULL);
+	free(sdp);
+	check_text(g, calls_find(f->t, "plain-1@example.com"), "re-offer by the callee");
 	fx_free(f);
 	fx_free(g);
 }
@@ -371,6 +442,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_text),
 	    cmocka_unit_test(test_busy),
 	    cmocka_unit_test(test_hostile),
 	};
