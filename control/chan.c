@@ -330,15 +330,20 @@ int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out)
 static void check_reply(struct chan *ch, const struct txn *t, const redisReply *r, unsigned k,
 			unsigned n)
 {
-	const char *who = t->entry_id[0] != '\0' ? t->entry_id : "timer work";
+	char who[ENTRY_ID_MAX + 48];
 
+	if (r->type != REDIS_REPLY_ERROR && (k + 1 != n || r->type != REDIS_REPLY_ARRAY))
+		return;
+	if (t->nentries == 0)
+		snprintf(who, sizeof(who), "timer work");
+	else
+		snprintf(who, sizeof(who), "%u command(s)%s%s", t->nentries,
+			 t->has_reply ? ", reply " : "", t->has_reply ? t->entry_id : "");
 	if (r->type == REDIS_REPLY_ERROR) {
 		log_warning("redis %s: transaction for %s: %s %u refused: %.200s", ch->where, who,
 			    k + 1 == n ? "EXEC" : "command", k, r->str);
 		return;
 	}
-	if (k + 1 != n || r->type != REDIS_REPLY_ARRAY)
-		return;
 	for (size_t i = 0; i < r->elements; i++)
 		if (r->element[i]->type == REDIS_REPLY_ERROR)
 			log_warning("redis %s: transaction for %s: command %zu failed: %.200s",

@@ -22,7 +22,8 @@ struct item {
 	int parse_rc;
 	char err[ENTRY_ERRLEN];
 	const redisReply *stored; /* its stored reply (a redelivery) */
-	struct txn t;
+	struct txn t;		  /* its commands, without MULTI/EXEC (see commit_batch) */
+	const char *count_op, *count_result; /* for metrics; result NULL = not counted */
 	/* Outcome, turned into the reply once the dataplane writes are flushed. */
 	const char *result; /* "ok", "error", "pong"; NULL = no reply */
 	char error[CALL_ERRLEN];
@@ -400,46 +401,96 @@ static int fetch_stored(struct command_ctx *x, unsigned n, redisReply **rep)
 	return 0;
 }
 
-/* The reply part of an item's transaction: stored reply, LPUSH + EXPIRE, XACK (the entry
- * itself is trimmed later, see chan_trim). */
+/* The reply part of an item's commands: stored reply, LPUSH + EXPIRE. The batch's
+ * transaction adds one XACK for all entries (the entries themselves are trimmed later,
+ * see chan_trim). */
 static void finish_txn(struct command_ctx *x, struct item *it, const char *reply, size_t rlen)
 {
-	char rkey[KEYS_MAX], ckey[KEYS_MAX], ttl[16], sttl[16];
+	char rkey[KEYS_MAX], ttl[16], sttl[16];
 	const char *argv[6];
 	size_t lens[6];
 
+	if (reply == NULL || it->e.reply_to == NULL)
+		return;
+	keys_reply(x->o, it->id, rkey, sizeof(rkey));
+	snprintf(sttl, sizeof(sttl), "%u", x->o->stored_reply_ttl_s);
+	snprintf(ttl, sizeof(ttl), "%u", x->o->reply_ttl_s);
+	argv[0] = "SET";
+	argv[1] = rkey;
+	argv[2] = reply;
+	argv[3] = "EX";
+	argv[4] = sttl;
+	lens[0] = 3;
+	lens[1] = strlen(rkey);
+	lens[2] = rlen;
+	lens[3] = 2;
+	lens[4] = strlen(sttl);
+	txn_cmd(&it->t, 5, argv, lens);
+	it->t.has_reply = true;
+	argv[0] = "LPUSH";
+	argv[1] = it->e.reply_to;
+	argv[2] = reply;
+	lens[0] = 5;
+	lens[1] = it->e.reply_to_len;
+	lens[2] = rlen;
+	txn_cmd(&it->t, 3, argv, lens);
+	argv[0] = "EXPIRE";
+	argv[2] = ttl;
+	lens[0] = 6;
+	lens[2] = strlen(ttl);
+	txn_cmd(&it->t, 3, argv, lens);
+}
+
+/* One transaction for the whole batch, in entry order: each entry's state, events and
+ * reply, then one XACK of every entry. Atomic as a whole (MULTI/EXEC), so the stored
+ * reply of any one entry it applied proves that all of it was committed; with only
+ * redelivered entries, the proof is a stored reply that exists already, and skipping
+ * the transaction on a reconnect is safe because unacknowledged entries are read again
+ * first (as with one transaction per entry). Goes to the outbox. */
+static void commit_batch(struct command_ctx *x, unsigned n, uint64_t read_ns)
+{
+	const char *argv[COMMAND_BATCH_MAX + 3];
+	const char *proof = NULL, *proof_old = NULL;
+	char ckey[KEYS_MAX];
+	struct txn bt;
+	int argc = 0;
+	unsigned i;
+
 	keys_commands(x->o, ckey, sizeof(ckey));
-	if (reply != NULL && it->e.reply_to != NULL) {
-		keys_reply(x->o, it->id, rkey, sizeof(rkey));
-		snprintf(sttl, sizeof(sttl), "%u", x->o->stored_reply_ttl_s);
-		snprintf(ttl, sizeof(ttl), "%u", x->o->reply_ttl_s);
-		argv[0] = "SET";
-		argv[1] = rkey;
-		argv[2] = reply;
-		argv[3] = "EX";
-		argv[4] = sttl;
-		lens[0] = 3;
-		lens[1] = strlen(rkey);
-		lens[2] = rlen;
-		lens[3] = 2;
-		lens[4] = strlen(sttl);
-		txn_cmd(&it->t, 5, argv, lens);
-		it->t.has_reply = true;
-		argv[0] = "LPUSH";
-		argv[1] = it->e.reply_to;
-		argv[2] = reply;
-		lens[0] = 5;
-		lens[1] = it->e.reply_to_len;
-		lens[2] = rlen;
-		txn_cmd(&it->t, 3, argv, lens);
-		argv[0] = "EXPIRE";
-		argv[2] = ttl;
-		lens[0] = 6;
-		lens[2] = strlen(ttl);
-		txn_cmd(&it->t, 3, argv, lens);
+	argv[argc++] = "XACK";
+	argv[argc++] = ckey;
+	argv[argc++] = CHAN_GROUP;
+	txn_init(&bt, NULL);
+	bt.read_ns = read_ns;
+	for (i = 0; i < n; i++) {
+		struct item *it = &x->items[i];
+
+		if (it->id[0] == '\0')
+			continue;
+		txn_append(&bt, &it->t);
+		argv[argc++] = it->id;
+		bt.nentries++;
+		if (it->t.has_reply && it->stored == NULL && proof == NULL)
+			proof = it->id;
+		if (it->t.has_reply && it->stored != NULL && proof_old == NULL)
+			proof_old = it->id;
+		/* Redeliveries were counted when first applied. */
+		if (it->stored == NULL && it->count_result != NULL)
+			txn_count(&bt, it->count_op, it->count_result);
 	}
-	txn_cmdl(&it->t, "XACK", ckey, CHAN_GROUP, it->id, NULL);
-	txn_end(&it->t);
+	if (argc == 3) {
+		txn_free(&bt);
+		return;
+	}
+	if (proof == NULL)
+		proof = proof_old;
+	if (proof != NULL) {
+		snprintf(bt.entry_id, sizeof(bt.entry_id), "%s", proof);
+		bt.has_reply = true;
+	}
+	txn_cmd(&bt, argc, argv, NULL);
+	txn_end(&bt);
+	outbox_push(x->outbox, &bt);
 }
 
 static char *build_reply(struct item *it)
@@ -520,6 +571,8 @@ static void handle(struct command_ctx *x, struct item *it, uint64_t now_ms)
 
 void command_free(struct command_ctx *x)
 {
+	for (unsigned i = 0; x->items != NULL && i < COMMAND_BATCH_MAX; i++)
+		txn_free(&x->items[i].t);
 	free(x->items);
 	free(x->before);
 	free(x->after);
@@ -555,8 +608,11 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 	n = entries->elements < COMMAND_BATCH_MAX ? (unsigned)entries->elements : COMMAND_BATCH_MAX;
 	for (i = 0; i < n; i++) {
 		struct item *it = &items[i];
+		struct txn keep = it->t; /* its buffers are reused batch after batch */
 
 		memset(it, 0, sizeof(*it));
+		it->t = keep;
+		txn_clear(&it->t);
 		if (!split_entry(entries->element[i], it, x->o->key_prefix)) {
 			log_warning("redis: a stream entry without a valid ID; ignored");
 			it->id[0] = '\0';
@@ -579,9 +635,6 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 
 		if (it->id[0] == '\0')
 			continue;
-		txn_init(&it->t, it->id);
-		it->t.read_ns = read_ns;
-		it->t.op = it->parse_rc == 0 ? entry_op_name(it->e.op) : "unknown";
 		handle(x, it, now_ms);
 	}
 	dpsync_send(x->dp);
@@ -599,7 +652,6 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			log_info("command %s was redelivered: sending its stored reply again, "
 				 "not applying it twice",
 				 it->id);
-			it->t.op = NULL; /* not counted again */
 			finish_txn(x, it, it->stored->str, it->stored->len);
 		} else {
 			if (it->has_mark) {
@@ -608,17 +660,18 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			}
 			json = build_reply(it);
 			/* No reply (no usable reply-to) still counts as a failed command. */
-			it->t.result = it->result != NULL ? it->result
-				       : it->deleted	  ? NULL
-							  : "error";
+			it->count_op = it->parse_rc == 0 ? entry_op_name(it->e.op) : "unknown";
+			it->count_result = it->result != NULL ? it->result
+					   : it->deleted      ? NULL
+							      : "error";
 			finish_txn(x, it, json, json != NULL ? strlen(json) : 0);
 		}
 		free(json);
 		if (it->has_r)
 			call_result_clear(&it->r);
 		json_decref(it->extra);
-		outbox_push(x->outbox, &it->t);
 	}
+	commit_batch(x, n, read_ns);
 	for (i = 0; i < COMMAND_BATCH_MAX; i++)
 		if (stored[i] != NULL)
 			freeReplyObject(stored[i]);

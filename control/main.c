@@ -96,9 +96,13 @@ static void committed(const struct txn *t, void *arg)
 {
 	struct daemon *dm = arg;
 
-	if (dm->metrics == NULL || t->op == NULL || t->result == NULL)
+	double s;
+
+	if (dm->metrics == NULL || t->ncounts == 0)
 		return;
-	metrics_command(dm->metrics, t->op, t->result, (double)(mono_ns() - t->read_ns) / 1e9);
+	s = (double)(mono_ns() - t->read_ns) / 1e9;
+	for (unsigned i = 0; i < t->ncounts; i++)
+		metrics_command(dm->metrics, t->counts[i].op, t->counts[i].result, s);
 }
 
 static int flush_outbox(struct daemon *dm, bool check)

@@ -88,6 +88,47 @@ void txn_init(struct txn *t, const char *entry_id)
 	txn_cmdl(t, "MULTI", NULL);
 }
 
+void txn_clear(struct txn *t)
+{
+	char *buf = t->buf;
+	size_t cap = t->cap;
+	struct txn_count *counts = t->counts;
+	unsigned ccap = t->counts_cap;
+
+	memset(t, 0, sizeof(*t));
+	t->buf = buf;
+	t->cap = cap;
+	t->counts = counts;
+	t->counts_cap = ccap;
+}
+
+void txn_append(struct txn *t, const struct txn *src)
+{
+	if (src->failed) {
+		t->failed = true;
+		return;
+	}
+	if (src->len > 0)
+		put(t, src->buf, src->len);
+	t->ncmds += src->ncmds;
+}
+
+void txn_count(struct txn *t, const char *op, const char *result)
+{
+	if (t->ncounts == t->counts_cap) {
+		unsigned cap = t->counts_cap != 0 ? t->counts_cap * 2 : 64;
+		struct txn_count *p = realloc(t->counts, cap * sizeof(*p));
+
+		if (p == NULL)
+			return;
+		t->counts = p;
+		t->counts_cap = cap;
+	}
+	t->counts[t->ncounts].op = op;
+	t->counts[t->ncounts].result = result;
+	t->ncounts++;
+}
+
 void txn_end(struct txn *t)
 {
 	txn_cmdl(t, "EXEC", NULL);
@@ -96,6 +137,7 @@ void txn_end(struct txn *t)
 void txn_free(struct txn *t)
 {
 	free(t->buf);
+	free(t->counts);
 	memset(t, 0, sizeof(*t));
 }
 

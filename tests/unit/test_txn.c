@@ -56,6 +56,64 @@ static void test_large(void **state)
 	txn_free(&t);
 }
 
+/* A command list built after txn_clear (reused buffers, no MULTI) appended to a
+ * transaction; metrics records move with it. */
+static void test_append(void **state)
+{
+	static const char want[] = "*1\r\n$5\r\nMULTI\r\n"
+				   "*2\r\n$3\r\nDEL\r\n$1\r\na\r\n"
+				   "*2\r\n$3\r\nDEL\r\n$1\r\nb\r\n"
+				   "*2\r\n$3\r\nDEL\r\n$1\r\nc\r\n"
+				   "*1\r\n$4\r\nEXEC\r\n";
+	struct txn list, t, moved;
+	char *buf;
+
+	memset(&list, 0, sizeof(list));
+	txn_clear(&list);
+	txn_cmdl(&list, "DEL", "x", NULL);
+	buf = list.buf;
+	list.has_reply = true;
+	txn_clear(&list);
+	assert_ptr_equal(list.buf, buf); /* kept */
+	assert_int_equal(list.len, 0);
+	assert_int_equal(list.ncmds, 0);
+	assert_false(list.has_reply);
+	txn_cmdl(&list, "DEL", "a", NULL);
+	txn_cmdl(&list, "DEL", "b", NULL);
+
+	txn_init(&t, NULL);
+	txn_append(&t, &list);
+	txn_clear(&list);
+	txn_append(&t, &list); /* empty: nothing */
+	txn_cmdl(&list, "DEL", "c", NULL);
+	txn_append(&t, &list);
+	for (int i = 0; i < 100; i++)
+		txn_count(&t, "offer", i % 2 ? "ok" : "error");
+	txn_end(&t);
+	assert_false(t.failed);
+	assert_int_equal(t.ncmds, 5);
+	assert_int_equal(t.len, sizeof(want) - 1);
+	assert_memory_equal(t.buf, want, sizeof(want) - 1);
+	assert_int_equal(t.ncounts, 100);
+	assert_string_equal(t.counts[99].result, "ok");
+	assert_string_equal(t.counts[98].result, "error");
+
+	txn_move(&moved, &t);
+	assert_null(t.counts);
+	assert_int_equal(t.ncounts, 0);
+	assert_int_equal(moved.ncounts, 100);
+	txn_free(&moved);
+	assert_null(moved.counts);
+
+	/* A list that failed to build fails the transaction. */
+	list.failed = true;
+	txn_init(&t, NULL);
+	txn_append(&t, &list);
+	assert_true(t.failed);
+	txn_free(&t);
+	txn_free(&list);
+}
+
 static void test_keys(void **state)
 {
 	struct options o;
@@ -83,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_resp),
 	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_keys),
 	};
 
