@@ -1,5 +1,6 @@
 /* Redis connection and command-stream access (see chan.h). Main thread. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,12 @@
 
 struct chan {
 	const struct options *o;
-	redisContext *rc;
+	redisContext *rc; /* transactions and every other command */
+	redisContext *rd; /* XREADGROUP only */
 	bool up;
+	bool reading;	   /* a read is in flight on rd */
+	unsigned inflight; /* transactions sent on rc whose replies are not all read */
+	unsigned partial;  /* replies of the oldest of them read already */
 	unsigned generation;
 	uint32_t backoff_ms;
 	uint64_t retry_at;
@@ -22,7 +27,6 @@ struct chan {
 	char logged_err[256]; /* the failure last logged; repeats go to debug */
 	char where[300];      /* endpoint, for messages */
 	char key_commands[OPTIONS_PREFIX_MAX + 16];
-	int timeout_ms; /* SO_RCVTIMEO currently set */
 };
 
 static struct timeval tv_ms(int ms)
@@ -54,8 +58,12 @@ static void drop(struct chan *ch)
 {
 	if (ch->rc != NULL)
 		redisFree(ch->rc);
-	ch->rc = NULL;
+	if (ch->rd != NULL)
+		redisFree(ch->rd);
+	ch->rc = ch->rd = NULL;
 	ch->up = false;
+	ch->reading = false;
+	ch->inflight = ch->partial = 0;
 }
 
 void chan_destroy(struct chan *ch)
@@ -100,7 +108,9 @@ void chan_fail(struct chan *ch, const char *what)
 	if (!ch->up)
 		return;
 	snprintf(msg, sizeof(msg), "connection lost during %s: %s", what,
-		 ch->rc != NULL && ch->rc->err != 0 ? ch->rc->errstr : "protocol error");
+		 ch->rc != NULL && ch->rc->err != 0   ? ch->rc->errstr
+		 : ch->rd != NULL && ch->rd->err != 0 ? ch->rd->errstr
+						      : "protocol error");
 	drop(ch);
 	ch->failures = 0;
 	ch->backoff_ms = CHAN_BACKOFF_MIN_MS;
@@ -109,23 +119,15 @@ void chan_fail(struct chan *ch, const char *what)
 	log_down(ch, msg);
 }
 
-static void set_timeout(struct chan *ch, int ms)
-{
-	if (ch->timeout_ms == ms)
-		return;
-	redisSetTimeout(ch->rc, tv_ms(ms));
-	ch->timeout_ms = ms;
-}
-
 /* A command during connect; returns 0 or -EIO/-EPROTO with msg set. */
-static int setup_cmd(struct chan *ch, int argc, const char *const *argv, const char *what,
+static int setup_cmd(redisContext *c, int argc, const char *const *argv, const char *what,
 		     bool busygroup_ok, char *msg, size_t msglen)
 {
-	redisReply *r = redisCommandArgv(ch->rc, argc, (const char **)argv, NULL);
+	redisReply *r = redisCommandArgv(c, argc, (const char **)argv, NULL);
 	int rc = 0;
 
 	if (r == NULL) {
-		snprintf(msg, msglen, "%s: %s", what, ch->rc->errstr);
+		snprintf(msg, msglen, "%s: %s", what, c->errstr);
 		return -EIO;
 	}
 	if (r->type == REDIS_REPLY_ERROR &&
@@ -137,17 +139,69 @@ static int setup_cmd(struct chan *ch, int argc, const char *const *argv, const c
 	return rc;
 }
 
-static int create_group(struct chan *ch, char *msg, size_t msglen)
+static int create_group(struct chan *ch, redisContext *c, char *msg, size_t msglen)
 {
 	const char *argv[] = {"XGROUP", "CREATE", ch->key_commands, CHAN_GROUP, "0", "MKSTREAM"};
 
-	return setup_cmd(ch, 6, argv, "XGROUP CREATE", true, msg, msglen);
+	return setup_cmd(c, 6, argv, "XGROUP CREATE", true, msg, msglen);
+}
+
+/* One connection: connect, timeouts, keepalive, AUTH, SELECT. Returns 0 or a negative
+ * errno with msg set; *out is set either way (NULL only when out of memory). */
+static int connect_one(struct chan *ch, int timeout_ms, redisContext **out, char *msg,
+		       size_t msglen)
+{
+	const struct options *o = ch->o;
+	redisContext *c;
+	char db[16];
+	int rc;
+
+	if (o->redis_unix)
+		c = redisConnectUnixWithTimeout(o->redis_path, tv_ms(CHAN_CONNECT_TIMEOUT_MS));
+	else
+		c = redisConnectWithTimeout(o->redis_host, o->redis_port,
+					    tv_ms(CHAN_CONNECT_TIMEOUT_MS));
+	*out = c;
+	if (c == NULL) {
+		snprintf(msg, msglen, "cannot connect: out of memory");
+		return -ENOMEM;
+	}
+	if (c->err != 0) {
+		snprintf(msg, msglen, "cannot connect: %s", c->errstr);
+		return -ECONNREFUSED;
+	}
+	redisSetTimeout(c, tv_ms(timeout_ms));
+	/* TCP keepalive notices a silently dead peer; a Unix socket has none (and the call
+	 * would fail and poison the context). */
+	if (!o->redis_unix && redisEnableKeepAlive(c) != REDIS_OK) {
+		snprintf(msg, msglen, "keepalive: %s", c->errstr);
+		return -EIO;
+	}
+	if (o->redis_password[0] != '\0') {
+		const char *auth_user[] = {"AUTH", o->redis_user, o->redis_password};
+		const char *auth[] = {"AUTH", o->redis_password};
+
+		rc = o->redis_user[0] != '\0'
+			 ? setup_cmd(c, 3, auth_user, "AUTH", false, msg, msglen)
+			 : setup_cmd(c, 2, auth, "AUTH", false, msg, msglen);
+		if (rc < 0)
+			return rc;
+	}
+	if (o->redis_db != 0) {
+		const char *sel[] = {"SELECT", db};
+
+		snprintf(db, sizeof(db), "%u", o->redis_db);
+		rc = setup_cmd(c, 2, sel, "SELECT", false, msg, msglen);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
 }
 
 int chan_connect(struct chan *ch, uint64_t now_ms)
 {
 	const struct options *o = ch->o;
-	char msg[256], db[16];
+	char msg[256];
 	int rc;
 
 	if (ch->up)
@@ -155,49 +209,13 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	if (now_ms < ch->retry_at)
 		return -EAGAIN;
 	ch->failures++;
-	if (o->redis_unix)
-		ch->rc = redisConnectUnixWithTimeout(o->redis_path, tv_ms(CHAN_CONNECT_TIMEOUT_MS));
-	else
-		ch->rc = redisConnectWithTimeout(o->redis_host, o->redis_port,
-						 tv_ms(CHAN_CONNECT_TIMEOUT_MS));
-	if (ch->rc == NULL) {
-		snprintf(msg, sizeof(msg), "cannot connect: out of memory");
-		rc = -ENOMEM;
-		goto fail;
-	}
-	if (ch->rc->err != 0) {
-		snprintf(msg, sizeof(msg), "cannot connect: %s", ch->rc->errstr);
-		rc = -ECONNREFUSED;
-		goto fail;
-	}
-	ch->timeout_ms = -1;
-	set_timeout(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS);
-	/* TCP keepalive notices a silently dead peer; a Unix socket has none (and the call
-	 * would fail and poison the context). */
-	if (!o->redis_unix && redisEnableKeepAlive(ch->rc) != REDIS_OK) {
-		snprintf(msg, sizeof(msg), "keepalive: %s", ch->rc->errstr);
-		rc = -EIO;
-		goto fail;
-	}
-	if (o->redis_password[0] != '\0') {
-		const char *auth_user[] = {"AUTH", o->redis_user, o->redis_password};
-		const char *auth[] = {"AUTH", o->redis_password};
-
-		rc = o->redis_user[0] != '\0'
-			 ? setup_cmd(ch, 3, auth_user, "AUTH", false, msg, sizeof(msg))
-			 : setup_cmd(ch, 2, auth, "AUTH", false, msg, sizeof(msg));
-		if (rc < 0)
-			goto fail;
-	}
-	if (o->redis_db != 0) {
-		const char *sel[] = {"SELECT", db};
-
-		snprintf(db, sizeof(db), "%u", o->redis_db);
-		rc = setup_cmd(ch, 2, sel, "SELECT", false, msg, sizeof(msg));
-		if (rc < 0)
-			goto fail;
-	}
-	rc = create_group(ch, msg, sizeof(msg));
+	/* Nothing on rc blocks in Redis; reads wait up to the longest BLOCK besides. */
+	rc = connect_one(ch, CHAN_TIMEOUT_MS, &ch->rc, msg, sizeof(msg));
+	if (rc == 0)
+		rc = connect_one(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS, &ch->rd, msg,
+				 sizeof(msg));
+	if (rc == 0)
+		rc = create_group(ch, ch->rc, msg, sizeof(msg));
 	if (rc < 0)
 		goto fail;
 
@@ -223,11 +241,24 @@ fail:
 	return rc;
 }
 
+/* The replies of transactions in flight come first on rc: using it now would take them
+ * for this command's. A caller bug; dropping the connection keeps every guarantee (the
+ * outbox checks what was committed when it is back). */
+static bool rc_busy(struct chan *ch, const char *what)
+{
+	if (ch->inflight == 0)
+		return false;
+	log_error("redis %s: %s while %u transaction(s) await their replies; reconnecting",
+		  ch->where, what, ch->inflight);
+	chan_fail(ch, what);
+	return true;
+}
+
 redisReply *chan_call(struct chan *ch, int argc, const char *const *argv, const size_t *lens)
 {
 	redisReply *r;
 
-	if (!ch->up)
+	if (!ch->up || rc_busy(ch, argv[0]))
 		return NULL;
 	r = redisCommandArgv(ch->rc, argc, (const char **)argv, lens);
 	if (r == NULL)
@@ -242,7 +273,7 @@ int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplie
 
 	for (unsigned i = 0; i < nreplies; i++)
 		replies[i] = NULL;
-	if (!ch->up)
+	if (!ch->up || rc_busy(ch, "pipeline"))
 		return -EIO;
 	if (redisAppendFormattedCommand(ch->rc, buf, len) != REDIS_OK) {
 		chan_fail(ch, "pipeline");
@@ -258,12 +289,34 @@ int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplie
 	return 0;
 }
 
-static void append_read(struct chan *ch, const struct chan_readreq *rq)
+/* Write out what hiredis buffered for c. */
+static int write_out(struct chan *ch, redisContext *c, const char *what)
+{
+	int done = 0;
+
+	do {
+		if (redisBufferWrite(c, &done) != REDIS_OK) {
+			chan_fail(ch, what);
+			return -EIO;
+		}
+	} while (!done);
+	return 0;
+}
+
+int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 {
 	char cnt[16], blk[16];
 	const char *argv[12];
 	int argc = 0, block = rq->block_ms;
 
+	if (!ch->up)
+		return -EIO;
+	if (ch->reading) {
+		log_error("redis %s: a second read while one is in flight; reconnecting",
+			  ch->where);
+		chan_fail(ch, "XREADGROUP");
+		return -EIO;
+	}
 	snprintf(cnt, sizeof(cnt), "%u", rq->count);
 	argv[argc++] = "XREADGROUP";
 	argv[argc++] = "GROUP";
@@ -281,30 +334,44 @@ static void append_read(struct chan *ch, const struct chan_readreq *rq)
 	argv[argc++] = "STREAMS";
 	argv[argc++] = ch->key_commands;
 	argv[argc++] = rq->id;
-	redisAppendCommandArgv(ch->rc, argc, argv, NULL);
+	if (redisAppendCommandArgv(ch->rd, argc, argv, NULL) != REDIS_OK) {
+		chan_fail(ch, "XREADGROUP");
+		return -EIO;
+	}
+	if (write_out(ch, ch->rd, "XREADGROUP") < 0)
+		return -EIO;
+	ch->reading = true;
+	return 0;
 }
 
-/* Read the XREADGROUP reply appended earlier. */
-static int read_entries(struct chan *ch, redisReply **out)
+bool chan_read_pending(const struct chan *ch)
+{
+	return ch->reading;
+}
+
+int chan_read_finish(struct chan *ch, redisReply **out)
 {
 	char msg[256];
 	void *v;
 	redisReply *r;
 
 	*out = NULL;
-	if (redisGetReply(ch->rc, &v) != REDIS_OK) {
+	if (!ch->up || !ch->reading)
+		return -EIO;
+	if (redisGetReply(ch->rd, &v) != REDIS_OK) {
 		chan_fail(ch, "XREADGROUP");
 		return -EIO;
 	}
+	ch->reading = false;
 	r = v;
 	if (r->type == REDIS_REPLY_ERROR) {
 		/* The stream or the group vanished (FLUSHALL, a new server): create again. */
 		if (strncmp(r->str, "NOGROUP", 7) == 0) {
 			log_warning("redis %s: consumer group %s is gone; creating it again",
 				    ch->where, CHAN_GROUP);
-			if (create_group(ch, msg, sizeof(msg)) < 0) {
+			if (create_group(ch, ch->rd, msg, sizeof(msg)) < 0) {
 				log_warning("redis %s: %s", ch->where, msg);
-				if (ch->rc->err != 0)
+				if (ch->rd->err != 0)
 					chan_fail(ch, "XGROUP CREATE");
 			}
 		} else {
@@ -319,11 +386,10 @@ static int read_entries(struct chan *ch, redisReply **out)
 
 int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out)
 {
+	int rc = chan_read_start(ch, rq);
+
 	*out = NULL;
-	if (!ch->up)
-		return -EIO;
-	append_read(ch, rq);
-	return read_entries(ch, out);
+	return rc < 0 ? rc : chan_read_finish(ch, out);
 }
 
 /* One reply of a transaction (MULTI, QUEUED..., EXEC at index n - 1): log failures. */
@@ -350,45 +416,94 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 				    ch->where, who, i + 1, r->element[i]->str);
 }
 
-unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n,
-		     const struct chan_readreq *rq, redisReply **read_out, int *read_rc)
+static bool sendable(const struct txn *t)
 {
-	unsigned done = 0, i, k;
-	void *r;
+	return !t->failed && t->len != 0;
+}
 
-	if (rq != NULL) {
-		*read_out = NULL;
-		*read_rc = -EIO;
-	}
+int chan_send(struct chan *ch, struct txn *const *txns, unsigned n)
+{
+	unsigned sent = 0;
+
 	if (!ch->up)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (txns[i]->failed || txns[i]->len == 0)
+		return -EIO;
+	for (unsigned i = 0; i < n; i++) {
+		if (!sendable(txns[i]))
 			continue;
 		if (redisAppendFormattedCommand(ch->rc, txns[i]->buf, txns[i]->len) != REDIS_OK) {
 			chan_fail(ch, "commit");
-			return 0;
+			return -EIO;
 		}
+		sent++;
 	}
-	if (rq != NULL)
-		append_read(ch, rq);
-	for (i = 0; i < n; i++) {
-		const struct txn *t = txns[i];
+	if (sent == 0)
+		return 0;
+	if (write_out(ch, ch->rc, "commit") < 0)
+		return -EIO;
+	ch->inflight += sent;
+	return 0;
+}
 
-		if (!t->failed && t->len != 0) {
-			for (k = 0; k < t->ncmds; k++) {
-				if (redisGetReply(ch->rc, &r) != REDIS_OK) {
-					chan_fail(ch, "commit");
-					return done;
-				}
-				check_reply(ch, t, r, k, t->ncmds);
-				freeReplyObject(r);
-			}
+unsigned chan_inflight(const struct chan *ch)
+{
+	return ch->inflight;
+}
+
+/* The next reply on rc: 0, -EAGAIN (not complete yet and !wait) or -EIO. */
+static int next_reply(struct chan *ch, bool wait, void **r)
+{
+	struct pollfd p = {.fd = ch->rc->fd, .events = POLLIN};
+
+	*r = NULL;
+	if (wait)
+		return redisGetReply(ch->rc, r) == REDIS_OK ? 0 : -EIO;
+	if (redisGetReplyFromReader(ch->rc, r) != REDIS_OK)
+		return -EIO;
+	if (*r != NULL)
+		return 0;
+	if (poll(&p, 1, 0) <= 0)
+		return -EAGAIN;
+	/* Readable: data, or the end of the connection (then the read fails). */
+	if (redisBufferRead(ch->rc) != REDIS_OK || redisGetReplyFromReader(ch->rc, r) != REDIS_OK)
+		return -EIO;
+	return *r != NULL ? 0 : -EAGAIN;
+}
+
+int chan_collect(struct chan *ch, const struct txn *t, bool wait)
+{
+	void *r;
+	int rc;
+
+	if (!sendable(t))
+		return 0; /* never sent */
+	if (!ch->up || ch->inflight == 0)
+		return -EIO;
+	while (ch->partial < t->ncmds) {
+		rc = next_reply(ch, wait, &r);
+		if (rc == -EAGAIN)
+			return rc;
+		if (rc < 0) {
+			chan_fail(ch, "commit");
+			return -EIO;
 		}
-		done++;
+		check_reply(ch, t, r, ch->partial, t->ncmds);
+		freeReplyObject(r);
+		ch->partial++;
 	}
-	if (rq != NULL)
-		*read_rc = read_entries(ch, read_out);
+	ch->partial = 0;
+	ch->inflight--;
+	return 0;
+}
+
+unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n)
+{
+	unsigned done = 0;
+
+	if (!ch->up || rc_busy(ch, "commit") || chan_send(ch, txns, n) < 0)
+		return 0;
+	for (; done < n; done++)
+		if (chan_collect(ch, txns[done], true) < 0)
+			break;
 	return done;
 }
 

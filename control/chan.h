@@ -1,7 +1,10 @@
 /* The Redis connection of rtpanchor-control (hiredis, blocking with timeouts): connect
  * with AUTH/SELECT and the consumer group, reconnect with exponential backoff, read
- * command entries, and commit transactions pipelined. Main thread only. Each change of
- * the connection's state is logged once, not each retry. */
+ * command entries, and send transactions without waiting for their replies. Two
+ * connections make one channel: one carries only XREADGROUP, so the next read (even a
+ * blocking one) can be in flight while the batch read before it is still being applied
+ * and committed on the other; they fail and come back together. Main thread only. Each
+ * change of the channel's state is logged once, not each retry. */
 #ifndef RTPANCHOR_CONTROL_CHAN_H
 #define RTPANCHOR_CONTROL_CHAN_H
 
@@ -38,11 +41,12 @@ unsigned chan_generation(const struct chan *ch);
 void chan_fail(struct chan *ch, const char *what);
 
 /* One command. Returns the reply (an error reply is a reply: check its type), or NULL
- * when the connection failed (then the channel is down). freeReplyObject() it. */
+ * when the connection failed (then the channel is down). freeReplyObject() it. No
+ * transaction may be in flight (chan_inflight() == 0): their replies come first. */
 redisReply *chan_call(struct chan *ch, int argc, const char *const *argv, const size_t *lens);
 /* Commands already RESP-encoded in buf, nreplies answers expected. Fills replies[] and
  * returns 0, or -EIO when the connection failed (the channel is down; replies received
- * before the failure are filled, the rest NULL). */
+ * before the failure are filled, the rest NULL). No transaction may be in flight. */
 int chan_pipeline(struct chan *ch, const char *buf, size_t len, unsigned nreplies,
 		  redisReply **replies);
 
@@ -55,19 +59,33 @@ struct chan_readreq {
 	int block_ms;
 };
 
-/* Read entries. Returns 0 with *out set (a nil reply when nothing came), -EIO when the
- * connection failed, or -EPROTO for an error reply (logged; a missing group is created
- * again). */
+/* Send a read on the read connection; at most one is in flight. Returns 0, or -EIO when
+ * the connection failed. */
+int chan_read_start(struct chan *ch, const struct chan_readreq *rq);
+bool chan_read_pending(const struct chan *ch);
+/* Wait for the reply of the read in flight. Returns 0 with *out set (a nil reply when
+ * nothing came), -EIO when the connection failed, or -EPROTO for an error reply (logged;
+ * a missing group is created again). */
+int chan_read_finish(struct chan *ch, redisReply **out);
+/* chan_read_start and chan_read_finish. */
 int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out);
 
-/* Commit txns[0..n) in one pipeline. Returns how many were committed, in order: n, or
- * fewer when the connection failed (the channel is down and the rest must be retried).
- * A command that fails inside a transaction (a reply-to of the wrong type...) is logged;
- * the transaction still counts as committed. A txn that failed to build is skipped.
- * With rq, the read is sent in the same pipeline, after the transactions (one round trip
- * for both): *read_rc and *read_out are set as by chan_read (-EIO if not reached). */
-unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n,
-		     const struct chan_readreq *rq, redisReply **read_out, int *read_rc);
+/* Send txns[0..n) (skipping those that failed to build) without waiting for their
+ * replies; they are in flight until chan_collect reads them, oldest first. Returns 0, or
+ * -EIO when the connection failed (the channel is down: nothing is in flight any more). */
+int chan_send(struct chan *ch, struct txn *const *txns, unsigned n);
+/* Transactions sent and not collected (0 whenever the channel is down). */
+unsigned chan_inflight(const struct chan *ch);
+/* Read the replies of t, the oldest transaction in flight (as sent: skip one that failed
+ * to build, it was not sent). A command that fails inside a transaction (a reply-to of
+ * the wrong type...) is logged; the transaction still counts as committed. With `wait`
+ * false, returns -EAGAIN unless its replies have all arrived already. Returns 0, -EAGAIN,
+ * or -EIO when the connection failed. */
+int chan_collect(struct chan *ch, const struct txn *t, bool wait);
+/* Send txns[0..n) and wait for their replies. Returns how many were committed, in
+ * order: n, or fewer when the connection failed (the rest must be retried). Nothing else
+ * may be in flight. */
+unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n);
 
 /* Trim the command stream: remove every entry already delivered to the group and no
  * longer pending anywhere (XTRIM MINID: the oldest pending entry, else the one after the

@@ -581,7 +581,8 @@ void command_free(struct command_ctx *x)
 }
 
 int command_batch(struct command_ctx *x, const redisReply *reply, bool redelivered,
-		  uint64_t read_ns, char *last_id, size_t last_len)
+		  uint64_t read_ns, char *last_id, size_t last_len, command_mid_fn mid,
+		  void *mid_arg)
 {
 	struct item *items;
 	redisReply *stored[COMMAND_BATCH_MAX];
@@ -638,6 +639,8 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 		handle(x, it, now_ms);
 	}
 	dpsync_send(x->dp);
+	if (mid != NULL)
+		mid(mid_arg);
 	for (i = 0; i < n; i++)
 		store_pending(x, &items[i]);
 	dpsync_flush(x->dp);

@@ -41,14 +41,19 @@ struct command_ctx {
 /* Free what command_batch allocated in x. */
 void command_free(struct command_ctx *x);
 
+/* Called once per batch with entries, once its dataplane writes are on their way and
+ * before waiting for them: the caller can start the next read meanwhile. */
+typedef void (*command_mid_fn)(void *arg);
+
 /* Handle the entries of one XREADGROUP reply (`reply` as chan_read returned it). With
  * `redelivered` (entries read by ID, i.e. pending ones), an entry whose stored reply
- * exists gets that reply again and is not applied. Transactions go to the outbox.
- * *last_id receives the last entry ID (for paging pending entries; "" if none).
- * Returns the number of entries, or -EIO when Redis failed during the stored-reply check
- * (nothing was applied). */
+ * exists gets that reply again and is not applied. The batch's transaction goes to the
+ * outbox. *last_id receives the last entry ID (for paging pending entries; "" if none).
+ * mid (may be NULL) is called as described above. Returns the number of entries, or
+ * -EIO when Redis failed during the stored-reply check (nothing was applied). */
 int command_batch(struct command_ctx *x, const redisReply *reply, bool redelivered,
-		  uint64_t read_ns, char *last_id, size_t last_len);
+		  uint64_t read_ns, char *last_id, size_t last_len, command_mid_fn mid,
+		  void *mid_arg);
 
 /* Remove a call now for `reason` ("delete-delay", "media-timeout", "final-timeout"):
  * its streams, its ports, its state (DEL + SREM) and an event call-deleted, added to t.

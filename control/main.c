@@ -109,24 +109,38 @@ static int flush_outbox(struct daemon *dm, bool check)
 {
 	if (outbox_len(&dm->outbox) == 0)
 		return 0;
-	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm, NULL, NULL, NULL);
+	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm);
 }
 
-/* Commit what waits and read the next entries in the same round trip. */
-static int commit_and_read(struct daemon *dm, const struct chan_readreq *rq, redisReply **r)
+/* The command connection must be quiet (every reply read) for a command of its own. */
+static int collect_all(struct daemon *dm)
 {
-	int read_rc;
+	return outbox_collect(&dm->outbox, dm->x.ch, true, committed, dm);
+}
 
-	if (outbox_len(&dm->outbox) == 0)
-		return chan_read(dm->x.ch, rq, r);
-	if (outbox_flush(&dm->outbox, dm->x.ch, &dm->o, false, committed, dm, rq, r, &read_rc) <
-	    0) {
-		if (*r != NULL)
-			freeReplyObject(*r);
-		*r = NULL;
-		return -EIO;
-	}
-	return read_rc;
+/* New entries, waiting at least 1 ms (BLOCK 0 would wait forever) and at most until the
+ * next tick. */
+static int read_new(struct daemon *dm, uint64_t next_tick)
+{
+	struct chan_readreq rq = {.id = ">", .count = COMMAND_BATCH_MAX};
+	uint64_t now = mono_ms();
+
+	rq.block_ms = next_tick > now + 1 ? (int)(next_tick - now) : 1;
+	return chan_read_start(dm->x.ch, &rq);
+}
+
+struct ahead {
+	struct daemon *dm;
+	uint64_t next_tick;
+};
+
+/* In the middle of a batch (command_mid_fn): read the next one while the dataplane works
+ * on this one. A failure shows at the next use of the channel. */
+static void read_ahead(void *arg)
+{
+	struct ahead *a = arg;
+
+	read_new(a->dm, a->next_tick);
 }
 
 static void push_event(struct daemon *dm, const char *event)
@@ -351,10 +365,11 @@ int main(int argc, char **argv)
 {
 	struct daemon *dm = calloc(1, sizeof(*dm));
 	char err[512], last[ENTRY_ID_MAX], pending_id[ENTRY_ID_MAX] = "0";
-	uint64_t next_tick = 0, next_heartbeat = 0, next_trim = 0, now;
+	uint64_t next_tick = 0, next_heartbeat = 0, next_trim = 0, now, read_ns;
 	bool ready = false, pending = true, resync = false;
 	unsigned generation = 0, replayed = 0;
 	struct chan_readreq rq;
+	struct ahead ahead;
 	struct sigaction sa;
 	redisReply *r;
 	int rc;
@@ -393,10 +408,19 @@ int main(int argc, char **argv)
 		 RPA_VERSION, dm->o.node, dm->o.nifaces, dm->o.port_min, dm->o.port_max,
 		 dm->o.dp_socket);
 
-	while (!quit) {
+	/* A batch is read, applied (the dataplane written) and its transaction sent; the
+	 * next read is sent as soon as a batch arrives, on the other connection, so Redis
+	 * works on it while this batch is applied. Replies of sent transactions are
+	 * collected when they are there. On a signal, a read in flight is finished and its
+	 * batch handled before stopping. */
+	for (;;) {
 		now = mono_ms();
+		if (quit && !chan_read_pending(dm->x.ch))
+			break;
 		if (!chan_up(dm->x.ch)) {
 			ready = false;
+			if (quit)
+				break;
 			if (chan_connect(dm->x.ch, now) < 0) {
 				if (now >= next_tick && dm->loaded) {
 					tick(dm);
@@ -421,34 +445,62 @@ int main(int argc, char **argv)
 				continue;
 			ready = true;
 		}
-		if (now >= next_tick) {
-			tick(dm);
-			next_tick = now + TICK_MS;
+		if (!quit && (now >= next_tick || now >= next_heartbeat ||
+			      (now >= next_trim && !pending))) {
+			if (collect_all(dm) < 0)
+				continue;
+			if (now >= next_tick) {
+				tick(dm);
+				next_tick = now + TICK_MS;
+			}
+			if (now >= next_heartbeat && chan_up(dm->x.ch)) {
+				heartbeat(dm);
+				next_heartbeat = now + HEARTBEAT_INTERVAL_MS;
+			}
+			if (now >= next_trim && chan_up(dm->x.ch) && !pending) {
+				chan_trim(dm->x.ch);
+				next_trim = now + TICK_MS;
+			}
+			if (outbox_send(&dm->outbox, dm->x.ch) < 0)
+				continue;
 		}
-		if (now >= next_heartbeat && chan_up(dm->x.ch)) {
-			heartbeat(dm);
-			next_heartbeat = now + HEARTBEAT_INTERVAL_MS;
+		if (!chan_read_pending(dm->x.ch)) {
+			if (outbox_send(&dm->outbox, dm->x.ch) < 0)
+				continue;
+			if (pending) {
+				rq.id = pending_id;
+				rq.count = COMMAND_BATCH_MAX;
+				rq.block_ms = -1;
+				rc = chan_read_start(dm->x.ch, &rq);
+			} else {
+				rc = read_new(dm, next_tick);
+			}
+			if (rc < 0)
+				continue;
 		}
-		if (now >= next_trim && chan_up(dm->x.ch) && !pending) {
-			chan_trim(dm->x.ch);
-			next_trim = now + TICK_MS;
-		}
-		/* BLOCK 0 would wait forever: at least 1 ms, at most until the next tick. */
-		rq.id = pending ? pending_id : ">";
-		rq.count = COMMAND_BATCH_MAX;
-		rq.block_ms = pending			  ? -1
-			      : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms())
-							  : 1;
-		rc = commit_and_read(dm, &rq, &r);
+		rc = chan_read_finish(dm->x.ch, &r);
 		if (rc < 0) {
 			if (rc == -EPROTO)
 				nap(mono_ms() + NAP_MAX_MS);
 			continue;
 		}
-		rc = command_batch(&dm->x, r, pending, mono_ns(), last, sizeof(last));
+		read_ns = mono_ns();
+		/* With redelivered entries, the stored replies are read on the command
+		 * connection: it must be quiet. */
+		if (pending && collect_all(dm) < 0) {
+			freeReplyObject(r);
+			continue;
+		}
+		ahead.dm = dm;
+		ahead.next_tick = next_tick;
+		rc = command_batch(&dm->x, r, pending, read_ns, last, sizeof(last),
+				   pending || quit ? NULL : read_ahead, &ahead);
 		freeReplyObject(r);
 		if (rc < 0)
 			continue;
+		/* The batch's transaction goes out now; earlier ones were confirmed meanwhile. */
+		if (outbox_send(&dm->outbox, dm->x.ch) == 0)
+			outbox_collect(&dm->outbox, dm->x.ch, false, committed, dm);
 		if (pending) {
 			if (rc == 0) {
 				if (replayed > 0)
@@ -465,10 +517,13 @@ int main(int argc, char **argv)
 
 	log_info("signal %d: stopping", (int)quit);
 	if (dm->loaded) {
+		bool again = !chan_up(dm->x.ch);
+
 		push_event(dm, "node-down");
-		if (!chan_up(dm->x.ch))
+		/* On a new connection, what was in flight may have been committed. */
+		if (again)
 			chan_connect(dm->x.ch, mono_ms());
-		if (flush_outbox(dm, false) < 0 || outbox_len(&dm->outbox) > 0)
+		if (flush_outbox(dm, again) < 0 || outbox_len(&dm->outbox) > 0)
 			log_warning("redis unavailable: %zu transaction(s) not committed at exit "
 				    "(their commands stay pending and are answered after restart)",
 				    outbox_len(&dm->outbox));

@@ -94,21 +94,65 @@ static int check_stored(struct outbox *ob, struct chan *ch, const struct options
 	return rc;
 }
 
+/* Transactions sent on a connection that is gone are no longer in flight. */
+static void settle(struct outbox *ob, struct chan *ch)
+{
+	if (!chan_up(ch) || chan_generation(ch) != ob->gen)
+		ob->nsent = 0;
+}
+
+int outbox_send(struct outbox *ob, struct chan *ch)
+{
+	struct txn *round[OUTBOX_ROUND];
+	size_t k;
+
+	settle(ob, ch);
+	while (ob->nsent < ob->n) {
+		if (!chan_up(ch))
+			return -EIO;
+		for (k = 0; k < OUTBOX_ROUND && ob->nsent + k < ob->n; k++)
+			round[k] = at(ob, ob->nsent + k);
+		if (chan_send(ch, round, (unsigned)k) < 0) {
+			ob->nsent = 0;
+			return -EIO;
+		}
+		ob->nsent += k;
+		ob->gen = chan_generation(ch);
+	}
+	return 0;
+}
+
+int outbox_collect(struct outbox *ob, struct chan *ch, bool wait, outbox_done_fn done,
+		   void *arg)
+{
+	int rc;
+
+	settle(ob, ch);
+	while (ob->nsent > 0) {
+		rc = chan_collect(ch, at(ob, 0), wait);
+		if (rc == -EAGAIN)
+			return 0;
+		if (rc < 0) {
+			ob->nsent = 0;
+			return -EIO;
+		}
+		pop(ob, done, arg);
+		ob->nsent--;
+	}
+	return 0;
+}
+
 int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bool check,
-		 outbox_done_fn done, void *arg, const struct chan_readreq *rq,
-		 redisReply **read_out, int *read_rc)
+		 outbox_done_fn done, void *arg)
 {
 	unsigned char committed[OUTBOX_ROUND];
 	struct txn *round[OUTBOX_ROUND];
 	unsigned skipped = 0;
 	size_t m, k, i;
 	unsigned ok;
-	bool last;
 
-	if (rq != NULL) {
-		*read_out = NULL;
-		*read_rc = -EIO;
-	}
+	if (outbox_collect(ob, ch, true, done, arg) < 0)
+		return -EIO;
 	while (ob->n > 0) {
 		if (!chan_up(ch))
 			return -EIO;
@@ -126,9 +170,7 @@ int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bo
 		for (i = 0, k = 0; i < m; i++)
 			if (!committed[i])
 				round[k++] = at(ob, i);
-		/* The read rides with the last round. */
-		last = ob->n <= OUTBOX_ROUND && rq != NULL && !check;
-		ok = chan_commit(ch, round, (unsigned)k, last ? rq : NULL, read_out, read_rc);
+		ok = chan_commit(ch, round, (unsigned)k);
 		/* Pop in order up to the first transaction that did not commit. */
 		for (i = 0, k = 0; i < m; i++) {
 			if (!committed[i]) {
@@ -144,7 +186,7 @@ int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bo
 			return -EIO;
 	}
 	if (skipped > 0)
-		log_info("outbox: %u command(s) had been committed before the connection broke; "
+		log_info("outbox: %u transaction(s) had been committed before the connection broke; "
 			 "not written twice",
 			 skipped);
 	return 0;

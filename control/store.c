@@ -223,7 +223,7 @@ int store_write_all(struct chan *ch, const struct options *o, struct calls *call
 	if (w.n == 0)
 		return 0;
 	txn_end(&w.t);
-	done = chan_commit(ch, &tp, 1, NULL, NULL, NULL);
+	done = chan_commit(ch, &tp, 1);
 	txn_free(&w.t);
 	if (done != 1)
 		return -EIO;
