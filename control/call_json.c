@@ -121,6 +121,27 @@ static void put_bool(struct jsonenc *e, bool b)
 		LIT(e, "false");
 }
 
+/* Dotted quad of a network-order IPv4 address into buf (16 bytes); returns its length.
+ * By hand: inet_ntop goes through sprintf, and four addresses go out per command. */
+static size_t v4_format(uint32_t be, char *buf)
+{
+	const uint8_t *b = (const uint8_t *)&be;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (i > 0)
+			buf[n++] = '.';
+		if (v >= 100)
+			buf[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			buf[n++] = (char)('0' + v / 10 % 10);
+		buf[n++] = (char)('0' + v % 10);
+	}
+	return n;
+}
+
 static void endpoint_write(struct jsonenc *e, const struct rpa_endpoint *ep)
 {
 	char buf[RPA_ADDR_STRLEN];
@@ -128,6 +149,10 @@ static void endpoint_write(struct jsonenc *e, const struct rpa_endpoint *ep)
 	LIT(e, "{\"addr\":");
 	if (rpa_addr_is_unspec(&ep->addr)) {
 		LIT(e, "null");
+	} else if (ep->addr.family == RPA_AF_INET) {
+		LIT(e, "\"");
+		jsonenc_raw(e, buf, v4_format(ep->addr.v4, buf));
+		LIT(e, "\"");
 	} else if (rpa_addr_format(&ep->addr, buf, sizeof(buf)) != NULL) {
 		put_str(e, buf);
 	} else {

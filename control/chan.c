@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "chan.h"
 #include "log.h"
@@ -11,6 +12,7 @@
 /* Bounds every reply wait (plus the longest XREADGROUP BLOCK, for all calls alike). */
 #define CHAN_TIMEOUT_MS		3000
 #define CHAN_CONNECT_TIMEOUT_MS 1000
+#define CHAN_IOV_MAX		64 /* transactions per writev */
 
 struct chan {
 	const struct options *o;
@@ -101,22 +103,27 @@ static void log_down(struct chan *ch, const char *msg)
 		    CHAN_BACKOFF_MAX_MS);
 }
 
-void chan_fail(struct chan *ch, const char *what)
+static void fail_because(struct chan *ch, const char *what, const char *why)
 {
 	char msg[256];
 
 	if (!ch->up)
 		return;
-	snprintf(msg, sizeof(msg), "connection lost during %s: %s", what,
-		 ch->rc != NULL && ch->rc->err != 0   ? ch->rc->errstr
-		 : ch->rd != NULL && ch->rd->err != 0 ? ch->rd->errstr
-						      : "protocol error");
+	snprintf(msg, sizeof(msg), "connection lost during %s: %s", what, why);
 	drop(ch);
 	ch->failures = 0;
 	ch->backoff_ms = CHAN_BACKOFF_MIN_MS;
 	ch->retry_at = 0; /* the first reconnect is immediate */
 	ch->logged_err[0] = '\0';
 	log_down(ch, msg);
+}
+
+void chan_fail(struct chan *ch, const char *what)
+{
+	fail_because(ch, what,
+		     ch->rc != NULL && ch->rc->err != 0	  ? ch->rc->errstr
+		     : ch->rd != NULL && ch->rd->err != 0 ? ch->rd->errstr
+							  : "protocol error");
 }
 
 /* A command during connect; returns 0 or -EIO/-EPROTO with msg set. */
@@ -212,8 +219,8 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	/* Nothing on rc blocks in Redis; reads wait up to the longest BLOCK besides. */
 	rc = connect_one(ch, CHAN_TIMEOUT_MS, &ch->rc, msg, sizeof(msg));
 	if (rc == 0)
-		rc = connect_one(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS, &ch->rd, msg,
-				 sizeof(msg));
+		rc =
+		    connect_one(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS, &ch->rd, msg, sizeof(msg));
 	if (rc == 0)
 		rc = create_group(ch, ch->rc, msg, sizeof(msg));
 	if (rc < 0)
@@ -421,25 +428,79 @@ static bool sendable(const struct txn *t)
 	return !t->failed && t->len != 0;
 }
 
+/* Write the sendable txns[0..n) from their own buffers. hiredis would first copy each
+ * into its output buffer, which it frees whenever it empties: a large reallocation for
+ * every batch. Only while hiredis holds nothing unsent itself (always the case: every
+ * other write on rc is complete before its caller returns). Returns 0 or -EIO. */
+static int write_txns(struct chan *ch, struct txn *const *txns, unsigned n)
+{
+	struct iovec iov[CHAN_IOV_MAX];
+	unsigned i = 0, k;
+	size_t off = 0, left;
+	ssize_t w;
+	int cnt;
+
+	for (;;) {
+		while (i < n && !sendable(txns[i]))
+			i++;
+		if (i == n)
+			return 0;
+		cnt = 0;
+		for (k = i; k < n && cnt < CHAN_IOV_MAX; k++) {
+			if (!sendable(txns[k]))
+				continue;
+			iov[cnt].iov_base = txns[k]->buf + (k == i ? off : 0);
+			iov[cnt].iov_len = txns[k]->len - (k == i ? off : 0);
+			cnt++;
+		}
+		w = writev(ch->rc->fd, iov, cnt);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			fail_because(ch, "commit",
+				     w == 0 || errno == EAGAIN ? "write timed out"
+							       : strerror(errno));
+			return -EIO;
+		}
+		for (left = (size_t)w; left > 0; i++) {
+			while (!sendable(txns[i]))
+				i++;
+			if (left < txns[i]->len - off) {
+				off += left;
+				break;
+			}
+			left -= txns[i]->len - off;
+			off = 0;
+		}
+	}
+}
+
 int chan_send(struct chan *ch, struct txn *const *txns, unsigned n)
 {
 	unsigned sent = 0;
 
 	if (!ch->up)
 		return -EIO;
-	for (unsigned i = 0; i < n; i++) {
-		if (!sendable(txns[i]))
-			continue;
-		if (redisAppendFormattedCommand(ch->rc, txns[i]->buf, txns[i]->len) != REDIS_OK) {
-			chan_fail(ch, "commit");
-			return -EIO;
-		}
-		sent++;
-	}
+	for (unsigned i = 0; i < n; i++)
+		sent += sendable(txns[i]);
 	if (sent == 0)
 		return 0;
-	if (write_out(ch, ch->rc, "commit") < 0)
-		return -EIO;
+	if (sdslen(ch->rc->obuf) == 0) {
+		if (write_txns(ch, txns, n) < 0)
+			return -EIO;
+	} else {
+		for (unsigned i = 0; i < n; i++) {
+			if (!sendable(txns[i]))
+				continue;
+			if (redisAppendFormattedCommand(ch->rc, txns[i]->buf, txns[i]->len) !=
+			    REDIS_OK) {
+				chan_fail(ch, "commit");
+				return -EIO;
+			}
+		}
+		if (write_out(ch, ch->rc, "commit") < 0)
+			return -EIO;
+	}
 	ch->inflight += sent;
 	return 0;
 }

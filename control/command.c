@@ -1,6 +1,7 @@
 /* Command handling (see command.h). Main thread. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +21,36 @@ struct item {
 	bool deleted; /* the entry's fields are gone (XDEL'd while pending) */
 	struct entry e;
 	int parse_rc;
-	char err[ENTRY_ERRLEN];
 	const redisReply *stored; /* its stored reply (a redelivery) */
 	struct txn t;		  /* its commands, without MULTI/EXEC (see commit_batch) */
 	const char *count_op, *count_result; /* for metrics; result NULL = not counted */
 	/* Outcome, turned into the reply once the dataplane writes are flushed. */
 	const char *result; /* "ok", "error", "pong"; NULL = no reply */
-	char error[CALL_ERRLEN];
-	char warning[WARN_MAX];
-	struct call_result r;
-	bool has_r;
+	bool has_r;	    /* r is set (apply cleared it first) */
 	struct dpsync_mark mark;
 	bool has_mark;
 	json_t *extra;
 	/* State to write once the dataplane writes are on their way (see store_pending). */
 	struct call *store_call;
 	bool store_add;
+	/* Text buffers last: item_reset clears only their first byte. */
+	char err[ENTRY_ERRLEN];
+	char error[CALL_ERRLEN];
+	char warning[WARN_MAX];
+	struct call_result r;
 };
+
+/* An empty item keeping its command list's buffers (reused batch after batch). Not a
+ * memset of the whole item: it holds a few kilobytes of text buffers. */
+static void item_reset(struct item *it)
+{
+	struct txn keep = it->t;
+
+	memset(it, 0, offsetof(struct item, err));
+	it->err[0] = it->error[0] = it->warning[0] = '\0';
+	it->t = keep;
+	txn_clear(&it->t);
+}
 
 static uint64_t realtime_ms(void)
 {
@@ -401,6 +415,22 @@ static int fetch_stored(struct command_ctx *x, unsigned n, redisReply **rep)
 	return 0;
 }
 
+/* v in decimal into buf (at least 11 bytes), NUL-terminated: per command, without
+ * snprintf. */
+static void decimal(uint32_t v, char *buf)
+{
+	char tmp[12], *p = tmp + sizeof(tmp);
+	size_t n;
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+}
+
 /* The reply part of an item's commands: stored reply, LPUSH + EXPIRE. The batch's
  * transaction adds one XACK for all entries (the entries themselves are trimmed later,
  * see chan_trim). */
@@ -413,8 +443,8 @@ static void finish_txn(struct command_ctx *x, struct item *it, const char *reply
 	if (reply == NULL || it->e.reply_to == NULL)
 		return;
 	keys_reply(x->o, it->id, rkey, sizeof(rkey));
-	snprintf(sttl, sizeof(sttl), "%u", x->o->stored_reply_ttl_s);
-	snprintf(ttl, sizeof(ttl), "%u", x->o->reply_ttl_s);
+	decimal(x->o->stored_reply_ttl_s, sttl);
+	decimal(x->o->reply_ttl_s, ttl);
 	argv[0] = "SET";
 	argv[1] = rkey;
 	argv[2] = reply;
@@ -609,11 +639,8 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 	n = entries->elements < COMMAND_BATCH_MAX ? (unsigned)entries->elements : COMMAND_BATCH_MAX;
 	for (i = 0; i < n; i++) {
 		struct item *it = &items[i];
-		struct txn keep = it->t; /* its buffers are reused batch after batch */
 
-		memset(it, 0, sizeof(*it));
-		it->t = keep;
-		txn_clear(&it->t);
+		item_reset(it);
 		if (!split_entry(entries->element[i], it, x->o->key_prefix)) {
 			log_warning("redis: a stream entry without a valid ID; ignored");
 			it->id[0] = '\0';

@@ -445,8 +445,8 @@ int main(int argc, char **argv)
 				continue;
 			ready = true;
 		}
-		if (!quit && (now >= next_tick || now >= next_heartbeat ||
-			      (now >= next_trim && !pending))) {
+		if (!quit &&
+		    (now >= next_tick || now >= next_heartbeat || (now >= next_trim && !pending))) {
 			if (collect_all(dm) < 0)
 				continue;
 			if (now >= next_tick) {

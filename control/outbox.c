@@ -122,8 +122,7 @@ int outbox_send(struct outbox *ob, struct chan *ch)
 	return 0;
 }
 
-int outbox_collect(struct outbox *ob, struct chan *ch, bool wait, outbox_done_fn done,
-		   void *arg)
+int outbox_collect(struct outbox *ob, struct chan *ch, bool wait, outbox_done_fn done, void *arg)
 {
 	int rc;
 
@@ -186,9 +185,10 @@ int outbox_flush(struct outbox *ob, struct chan *ch, const struct options *o, bo
 			return -EIO;
 	}
 	if (skipped > 0)
-		log_info("outbox: %u transaction(s) had been committed before the connection broke; "
-			 "not written twice",
-			 skipped);
+		log_info(
+		    "outbox: %u transaction(s) had been committed before the connection broke; "
+		    "not written twice",
+		    skipped);
 	return 0;
 }
 

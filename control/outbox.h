@@ -18,8 +18,8 @@
 struct outbox {
 	struct txn *q;
 	size_t head, n, cap;
-	size_t nsent;	/* the first nsent are in flight on the channel... */
-	unsigned gen;	/* ...of this generation (chan_generation) */
+	size_t nsent; /* the first nsent are in flight on the channel... */
+	unsigned gen; /* ...of this generation (chan_generation) */
 };
 
 /* Called for each transaction once committed (or found committed already). */
@@ -38,8 +38,7 @@ int outbox_send(struct outbox *ob, struct chan *ch);
  * each; with `wait`, wait for all of them. Returns 0 (also when some are still in flight
  * and !wait), or -EIO when the connection failed (the rest stays queued, to be sent
  * again). */
-int outbox_collect(struct outbox *ob, struct chan *ch, bool wait, outbox_done_fn done,
-		   void *arg);
+int outbox_collect(struct outbox *ob, struct chan *ch, bool wait, outbox_done_fn done, void *arg);
 /* Commit everything queued and wait for it. With `check`, first ask Redis (one pipelined
  * EXISTS per transaction that stores a reply) which were committed already, and drop
  * those. Returns 0 when the outbox is empty, or -EIO when the connection failed (the
