@@ -161,7 +161,7 @@ done
 
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 [ "$JSON" = 1 ] || {
-	echo "machine: $(nproc) x $CPU, $(uname -r)"
+	echo "machine: $(nproc) x $CPU, $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $REDIS" \
 		"($([ "$AOF" = 1 ] && echo 'appendonly everysec' || echo 'no persistence'))," \
 		"dataplane $([ "$DATAPLANE" = 1 ] && echo 'net_null' || echo 'none')," \

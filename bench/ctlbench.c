@@ -177,8 +177,7 @@ static enum outcome round_trip(struct client *cl, const struct ctlreq *r, bool m
 	t0 = now_ns();
 	st = ctlreq_send(cl->c, r, cl->o->prefix, cl->key, id, sizeof(id), err, sizeof(err));
 	if (st == CTLREQ_OK)
-		st = ctlreq_wait(cl->c, cl->key, cl->o->timeout_ms, &reply, &len, err,
-				 sizeof(err));
+		st = ctlreq_wait(cl->c, cl->key, cl->o->timeout_ms, &reply, &len, err, sizeof(err));
 	t1 = now_ns();
 	switch (st) {
 	case CTLREQ_OK:
@@ -414,8 +413,7 @@ static void usage(FILE *f)
 		MAX_CLIENTS);
 }
 
-static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t max,
-			 uint64_t *out)
+static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -434,13 +432,20 @@ static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option lo[] = {
-	    {"redis", required_argument, NULL, 'r'},	{"redis-db", required_argument, NULL, 'b'},
-	    {"key-prefix", required_argument, NULL, 'p'}, {"clients", required_argument, NULL, 'c'},
-	    {"duration", required_argument, NULL, 'd'},	{"count", required_argument, NULL, 'n'},
-	    {"warmup", required_argument, NULL, 'w'},	{"no-delete", no_argument, NULL, 'D'},
-	    {"flags", required_argument, NULL, 'f'},	{"video", no_argument, NULL, 'v'},
-	    {"timeout", required_argument, NULL, 't'},	{"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"redis", required_argument, NULL, 'r'},
+	    {"redis-db", required_argument, NULL, 'b'},
+	    {"key-prefix", required_argument, NULL, 'p'},
+	    {"clients", required_argument, NULL, 'c'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"no-delete", no_argument, NULL, 'D'},
+	    {"flags", required_argument, NULL, 'f'},
+	    {"video", no_argument, NULL, 'v'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
 	char *end;
@@ -617,9 +622,9 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&warm);
 	t_start = now_ns();
 	if (o.count == 0) {
-		struct timespec ts = {.tv_sec = (time_t)o.duration_s,
-				      .tv_nsec = (long)((o.duration_s - (double)(time_t)o.duration_s) *
-							1e9)};
+		struct timespec ts = {
+		    .tv_sec = (time_t)o.duration_s,
+		    .tv_nsec = (long)((o.duration_s - (double)(time_t)o.duration_s) * 1e9)};
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
@@ -666,13 +671,12 @@ int main(int argc, char **argv)
 			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
 			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
 			      "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
-			      "pair_latency_ms", dist_json(&pd),
-			      "command_latency_ms", c, "errors", "total",
-			      (json_int_t)(err_reply + timeouts + bad + io), "error_replies",
-			      (json_int_t)err_reply, "timeouts", (json_int_t)timeouts,
-			      "bad_replies", (json_int_t)bad, "io", (json_int_t)io, "warnings",
-			      (json_int_t)warnings, "first_error", first_error, "first_warning",
-			      first_warning);
+			      "pair_latency_ms", dist_json(&pd), "command_latency_ms", c, "errors",
+			      "total", (json_int_t)(err_reply + timeouts + bad + io),
+			      "error_replies", (json_int_t)err_reply, "timeouts",
+			      (json_int_t)timeouts, "bad_replies", (json_int_t)bad, "io",
+			      (json_int_t)io, "warnings", (json_int_t)warnings, "first_error",
+			      first_error, "first_warning", first_warning);
 		s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (s == NULL) {
 			fprintf(stderr, "rtpanchor-bench-ctl: out of memory\n");
