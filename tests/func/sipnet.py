@@ -1,0 +1,301 @@
+# The SIP side of the end-to-end test: a signalling network beside netns.Topology, a
+# private redis-server, Kamailio with examples/kamailio/kamailio.cfg and SIPp, all inside
+# namespaces the test made. Runs in the pytest process; every wait is bounded and every
+# process is stopped by its pid.
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import netns
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCENARIOS = os.path.join(ROOT, "tests", "func", "sip")
+KAMAILIO_CFG = os.path.join(ROOT, "examples", "kamailio", "kamailio.cfg")
+PCAP = "/usr/share/sip-tester/g711a.pcap"
+KAMAILIO = "/usr/sbin/kamailio"
+SIPP = "/usr/bin/sipp"
+REDIS_SERVER = "/usr/bin/redis-server"
+
+
+class SigNet:
+    """
+    Signalling only, never through the relay:
+      a: s0 10.255.0.10 ─┐
+                         sbr 10.255.0.1 in namespace <prefix>sip (Kamailio, Redis, control)
+      b: s0 10.255.0.20 ─┘
+    Media stays on the topology's 192.0.2.0/24 (a) and 198.51.100.0/24 (b) sides.
+    """
+
+    PROXY = "10.255.0.1"
+    A = "10.255.0.10"
+    B = "10.255.0.20"
+
+    def __init__(self, topo):
+        self.topo = topo
+        self.ns = topo.prefix + "sip"
+
+    def up(self):
+        try:
+            netns.add_ns(self.ns)
+            netns.ip(self.ns, "link", "add", "sbr", "type", "bridge", "stp_state", "0",
+                     "forward_delay", "0")
+            netns.ip(self.ns, "link", "set", "sbr", "up")
+            netns.ip(self.ns, "addr", "add", f"{self.PROXY}/24", "dev", "sbr")
+            for peer, port, addr in ((self.topo.a, "sa", self.A), (self.topo.b, "sb", self.B)):
+                netns.add_veth(self.ns, port, peer, "s0")
+                netns.ip(self.ns, "link", "set", port, "master", "sbr")
+                netns.ip(peer, "addr", "add", f"{addr}/24", "dev", "s0")
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def down(self):
+        for p in netns.run(["ip", "netns", "pids", self.ns], check=False).stdout.split():
+            try:
+                os.kill(int(p), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        # The s0 ends in a and b go with their peers.
+        netns.del_ns(self.ns)
+
+
+def free_port(ns, type_=socket.SOCK_STREAM, addr="127.0.0.1"):
+    s = netns.socket_in(ns, socket.AF_INET, type_)
+    try:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+class Proc:
+    """A process started with `ip netns exec` (which execs it: the pid is the program's),
+    output to a log file, in its own session so that its children can be reaped too."""
+
+    def __init__(self, name, ns, argv, workdir):
+        self.name = name
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        with open(self.log_path, "ab") as log:
+            log.write(f"---- {' '.join(argv)}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(["ip", "netns", "exec", ns, *argv],
+                                         stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def wait(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+        rc = self.wait(timeout)
+        if rc is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+        # Whatever the program forked (Kamailio's workers) dies with its session.
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        return rc
+
+    def log(self, lines=80):
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode(errors="replace")
+        except OSError:
+            return "(no log)"
+
+
+class RespError(Exception):
+    pass
+
+
+class Redis:
+    """A minimal RESP2 client on a socket opened inside a namespace (the test's view of the
+    command channel; Kamailio and control use their own clients)."""
+
+    def __init__(self, ns, port, timeout=5.0):
+        self.sock = netns.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(("127.0.0.1", port))
+        self.buf = b""
+
+    def close(self):
+        self.sock.close()
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RespError("connection closed")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n + 2:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RespError("connection closed")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RespError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            return None if n < 0 else self._exact(n)
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RespError(f"bad reply line {line!r}")
+
+    def cmd(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            b = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+        self.sock.sendall(b"".join(out))
+        return self._reply()
+
+
+class RedisServer:
+    def __init__(self, ns, workdir):
+        self.ns = ns
+        self.port = free_port(ns)
+        self.proc = Proc("redis", ns, [REDIS_SERVER, "--port", str(self.port),
+                                       "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "no", "--dir", workdir,
+                                       "--daemonize", "no"], workdir)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                c = Redis(ns, self.port)
+                try:
+                    if c.cmd("PING") == "PONG":
+                        return
+                finally:
+                    c.close()
+            except (OSError, RespError):
+                pass
+            if not self.proc.alive() or time.monotonic() > deadline:
+                raise AssertionError(f"redis-server did not start:\n{self.proc.log()}")
+            time.sleep(0.05)
+
+    def client(self):
+        return Redis(self.ns, self.port)
+
+    def stop(self):
+        return self.proc.stop()
+
+
+def udp_bound(ns, addr, port):
+    """True when some socket in ns is bound to addr:port (UDP)."""
+    out = netns.run(["ss", "-Hlun", "src", f"{addr}:{port}"], ns=ns, check=False).stdout
+    return bool(out.strip())
+
+
+class Kamailio:
+    """examples/kamailio/kamailio.cfg in the foreground (-DD -E), settings as -A defines."""
+
+    def __init__(self, ns, workdir, listen_addr, redis_port, defines=None, port=5060):
+        self.addr = listen_addr
+        self.port = port
+        rundir = os.path.join(workdir, "kamailio-run")
+        os.makedirs(rundir, exist_ok=True)
+        d = {"RTPANCHOR_REDIS": f'"name=rtpanchor;addr=127.0.0.1;port={redis_port}"',
+             "SIP_CHILDREN": "2"}
+        d.update(defines or {})
+        self.argv = [KAMAILIO, "-DD", "-E", "-f", KAMAILIO_CFG, "-l",
+                     f"udp:{listen_addr}:{port}", "-Y", rundir, "-m", "64", "-M", "8",
+                     "-w", rundir]
+        for k, v in d.items():
+            self.argv += ["-A", f"{k}={v}"]
+        self.proc = Proc("kamailio", ns, self.argv, workdir)
+        deadline = time.monotonic() + 15
+        while not udp_bound(ns, listen_addr, port):
+            if not self.proc.alive() or time.monotonic() > deadline:
+                raise AssertionError(f"kamailio did not start:\n{self.proc.log()}")
+            time.sleep(0.1)
+
+    def stop(self):
+        return self.proc.stop()
+
+
+class Sipp:
+    """One SIPp run in a namespace. Its logs (messages, <log> actions, errors) go to the
+    work directory and are read back by the test."""
+
+    def __init__(self, name, ns, workdir, scenario, sip_addr, media_addr, media_port,
+                 remote=None, keys=None, extra=(), timeout_s=40):
+        self.name = name
+        self.files = {k: os.path.join(workdir, f"{name}-{k}.log")
+                      for k in ("messages", "logs", "errors", "screen")}
+        argv = [SIPP]
+        if remote:
+            argv.append(remote)
+        argv += ["-sf", os.path.join(SCENARIOS, scenario), "-i", sip_addr, "-p", "5060",
+                 "-mi", media_addr, "-mp", str(media_port), "-m", "1", "-nostdin",
+                 "-timeout", f"{timeout_s}s", "-timeout_error",
+                 "-trace_msg", "-message_file", self.files["messages"],
+                 "-trace_logs", "-log_file", self.files["logs"],
+                 "-trace_err", "-error_file", self.files["errors"],
+                 "-trace_screen", "-screen_file", self.files["screen"]]
+        for k, v in (keys or {}).items():
+            argv += ["-key", k, str(v)]
+        argv += list(extra)
+        self.proc = Proc(name, ns, argv, workdir)
+
+    def wait(self, timeout):
+        rc = self.proc.wait(timeout)
+        if rc is None:
+            self.proc.stop(signal.SIGKILL)
+            raise AssertionError(f"{self.name}: SIPp still running after {timeout}s\n"
+                                 f"{self.report()}")
+        return rc
+
+    def stop(self):
+        return self.proc.stop(signal.SIGKILL)
+
+    def read(self, kind):
+        try:
+            with open(self.files[kind], errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def logged(self, key):
+        """The values of `key=` in the scenario's <log> lines, in order."""
+        out = []
+        for line in self.read("logs").splitlines():
+            for word in line.split():
+                if word.startswith(key + "="):
+                    out.append(word[len(key) + 1:])
+        return out
+
+    def report(self):
+        return (f"---- {self.name} output ----\n{self.proc.log(40)}\n"
+                f"---- {self.name} errors ----\n{self.read('errors')[-3000:]}\n"
+                f"---- {self.name} messages ----\n{self.read('messages')[-6000:]}")
