@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libdpdk-dev dpdk libcmocka-dev
 libjansson-dev libsrtp2-dev libhiredis-dev redis-server iproute2 ethtool python3
-python3-pytest procps"
+python3-pytest procps kamailio kamailio-redis-modules kamailio-json-modules sip-tester"
 
 missing=
 for p in $PACKAGES; do

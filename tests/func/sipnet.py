@@ -2,12 +2,14 @@
 # private redis-server, Kamailio with examples/kamailio/kamailio.cfg and SIPp, all inside
 # namespaces the test made. Runs in the pytest process; every wait is bounded and every
 # process is stopped by its pid.
+import json
 import os
 import signal
 import socket
 import subprocess
 import time
 
+import dataplane
 import netns
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -17,6 +19,7 @@ PCAP = "/usr/share/sip-tester/g711a.pcap"
 KAMAILIO = "/usr/sbin/kamailio"
 SIPP = "/usr/bin/sipp"
 REDIS_SERVER = "/usr/bin/redis-server"
+CONTROL = os.path.join(dataplane.BUILD, "control", "rtpanchor-control")
 
 
 class SigNet:
@@ -128,7 +131,7 @@ class Redis:
     """A minimal RESP2 client on a socket opened inside a namespace (the test's view of the
     command channel; Kamailio and control use their own clients)."""
 
-    def __init__(self, ns, port, timeout=5.0):
+    def __init__(self, ns, port, timeout=15.0):
         self.sock = netns.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         self.sock.connect(("127.0.0.1", port))
@@ -299,3 +302,55 @@ class Sipp:
         return (f"---- {self.name} output ----\n{self.proc.log(40)}\n"
                 f"---- {self.name} errors ----\n{self.read('errors')[-3000:]}\n"
                 f"---- {self.name} messages ----\n{self.read('messages')[-6000:]}")
+
+
+class Control:
+    """The real rtpanchor-control, next to Redis in the signalling namespace; it reaches the
+    dataplane through its Unix socket (a path, whatever the namespace). Ready once it
+    answers a ping through the command channel, exactly as a proxy would ask."""
+
+    def __init__(self, ns, workdir, redis, dp_socket, interfaces, prefix="rtpanchor:",
+                 node="sipnode", extra=()):
+        self.redis = redis
+        self.prefix = prefix
+        argv = [CONTROL, "--redis", f"127.0.0.1:{redis.port}", "--node", node,
+                "--dataplane-socket", dp_socket, "--key-prefix", prefix,
+                "--metrics-listen", "off"]
+        for name, addr in interfaces.items():
+            argv += ["--interface", f"{name}={addr}"]
+        argv += list(extra)
+        self.proc = Proc("control", ns, argv, workdir)
+        deadline = time.monotonic() + 15
+        c = redis.client()
+        try:
+            while True:
+                if not self.proc.alive():
+                    raise AssertionError(f"rtpanchor-control exited:\n{self.proc.log()}")
+                reply = command(c, prefix, {"op": "ping"}, timeout_s=1)
+                if reply is not None and reply.get("result") == "pong":
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"rtpanchor-control did not answer ping:\n"
+                                         f"{self.proc.log()}")
+        finally:
+            c.close()
+
+    def stop(self):
+        return self.proc.stop()
+
+
+_seq = [0]
+
+
+def command(client, prefix, fields, timeout_s=5):
+    """One command on the channel (XADD + BLPOP): the decoded JSON reply, or None when no
+    reply came within timeout_s."""
+    _seq[0] += 1
+    key = f"{prefix}test:{os.getpid()}.{_seq[0]}"
+    args = ["XADD", prefix + "commands", "*"]
+    for k, v in fields.items():
+        args += [k, v]
+    args += ["reply-to", key]
+    client.cmd(*args)
+    got = client.cmd("BLPOP", key, str(timeout_s))
+    return None if got is None else json.loads(got[1])
