@@ -64,9 +64,9 @@ class Rig:
                                         self.redis.port, d)
         return self
 
-    def uas(self, scenario):
+    def uas(self, scenario, extra=()):
         s = sipnet.Sipp("uas", self.topo.b, self.workdir, scenario, self.net.B, self.topo.B,
-                        UAS_MEDIA_PORT, extra=["-rtp_echo"])
+                        UAS_MEDIA_PORT, extra=["-rtp_echo", *extra])
         self.sipps.append(s)
         deadline = time.monotonic() + 10
         while not sipnet.udp_bound(self.topo.b, self.net.B, 5060):
@@ -211,11 +211,12 @@ def test_call_media_through_relay(rig):
 
 def test_late_offer(rig):
     """INVITE without SDP: the callee offers in its 200 OK (from the B side: direction=b,a)
-    and the caller answers in the ACK; both get the relay on their side and media flows."""
+    and the caller answers in the ACK; both get the relay on their side and media flows.
+    The callee hangs up: its BYE deletes the streams too."""
     rig.start()
     packets = pcap_packets(DTMF_PCAP)
-    uas = rig.uas("uas_late.xml")
-    uac = rig.uac("uac_late.xml", {"pcap": DTMF_PCAP, "ftag": "late."}, ["-d", "3000"])
+    uas = rig.uas("uas_late.xml", ["-d", "3000"])
+    uac = rig.uac("uac_late.xml", {"pcap": DTMF_PCAP, "ftag": "late."})
     # The caller sends RTP right after its ACK, and the ACK carries the answer: echoes of
     # the first packets may reach the relay before that answer did (dropped as no-stream,
     # the nature of a late offer), so the way back is only required to carry media.
@@ -232,14 +233,18 @@ def test_late_offer(rig):
     assert to_b is not None and to_a is not None, seen
     assert to_b["dst"] == f"{rig.topo.B}:{UAS_MEDIA_PORT}", to_b
     assert to_a["dst"] == f"{rig.topo.A}:{UAC_MEDIA_PORT}", to_a
+    # The caller got the BYE from Kamailio, which relays it once rtpanchor confirmed the
+    # delete.
     assert rig.streams() == []
 
     cmds = call_commands(rig, "@")
     assert [op for op, _ in cmds] == ["offer", "answer", "delete"], cmds
-    offer, answer = cmds[0][1], cmds[1][1]
-    # The offerer is the callee: its tag is the from-tag of both offer and answer.
+    offer, answer, delete = (f for _, f in cmds)
+    # The offerer is the callee: its tag is the from-tag of both offer and answer, and of
+    # the delete since it sent the BYE.
     assert offer["to-tag"].startswith("late.") and offer["flags"] == "direction=b,a"
     assert answer["from-tag"] == offer["from-tag"] and answer["to-tag"] == offer["to-tag"]
+    assert delete["from-tag"] == offer["from-tag"] and delete["to-tag"] == offer["to-tag"]
 
 
 def reject(rig, c_line):
