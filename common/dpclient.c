@@ -24,6 +24,10 @@
 /* A dataplane that keeps handing out fresh cursors would make a walk endless; 2^20 pages
  * is beyond any table the dataplane can hold (430 streams a page). */
 #define MAX_PAGES (1u << 20)
+/* Requests in flight in a batch. The dataplane drops a client whose replies do not fit
+ * its receive queue, and serves 32 messages per poll: 32 replies of 152 bytes fit any
+ * default socket buffer. */
+#define BATCH_WINDOW 32
 
 struct dpclient {
 	int fd;
@@ -33,6 +37,10 @@ struct dpclient {
 	char errmsg[DPCLIENT_ERRMSG_LEN];
 	struct rpa_dp_hello_reply server;
 	char client[RPA_DP_NAME_LEN]; /* announced in every HELLO */
+	/* A batch started by dpclient_batch_start and not finished yet. */
+	const struct dpclient_op *bops;
+	unsigned bn, bsent;
+	uint32_t bbase;
 	uint8_t buf[RPA_DP_MSG_MAX];  /* the request being sent, then the reply */
 };
 
@@ -165,9 +173,10 @@ static ssize_t recv_datagram(struct dpclient *c, int64_t deadline)
 	}
 }
 
-/* Check one received datagram against the request. Returns 1 for a stale reply to skip,
- * 0 for our reply, -EPROTO otherwise. */
-static int check_reply(struct dpclient *c, size_t n, uint16_t type)
+/* Check one received datagram buf[0..n) against the request numbered seq. Returns 1 for
+ * a stale reply to skip, 0 for our reply, -EPROTO otherwise. */
+static int check_reply(struct dpclient *c, const uint8_t *buf, size_t n, uint32_t seq,
+		       uint16_t type)
 {
 	struct rpa_dp_hdr h;
 
@@ -176,7 +185,7 @@ static int check_reply(struct dpclient *c, size_t n, uint16_t type)
 			sizeof(h));
 		return -EPROTO;
 	}
-	memcpy(&h, c->buf, sizeof(h));
+	memcpy(&h, buf, sizeof(h));
 	if (h.magic != RPA_DP_MAGIC) {
 		set_err(c, "malformed reply: magic 0x%08x, expected 0x%08x", h.magic, RPA_DP_MAGIC);
 		return -EPROTO;
@@ -192,11 +201,11 @@ static int check_reply(struct dpclient *c, size_t n, uint16_t type)
 		set_err(c, "malformed reply: header says %u bytes, datagram has %zu", h.len, n);
 		return -EPROTO;
 	}
-	if (h.seq != c->seq) {
+	if (h.seq != seq) {
 		/* Older than ours: the answer to a request that timed out. */
-		if ((int32_t)(c->seq - h.seq) > 0)
+		if ((int32_t)(seq - h.seq) > 0)
 			return 1;
-		set_err(c, "malformed reply: sequence %u, expected %u", h.seq, c->seq);
+		set_err(c, "malformed reply: sequence %u, expected %u", h.seq, seq);
 		return -EPROTO;
 	}
 	if (h.type != type) {
@@ -224,6 +233,7 @@ static int xfer(struct dpclient *c, uint16_t type, const void *req, size_t req_l
 
 	c->errmsg[0] = '\0';
 	c->remote_err = false;
+	c->bops = NULL;
 	*body = NULL;
 	*body_len = 0;
 	if (req_len > sizeof(c->buf) - sizeof(h)) {
@@ -248,7 +258,7 @@ static int xfer(struct dpclient *c, uint16_t type, const void *req, size_t req_l
 		n = recv_datagram(c, deadline);
 		if (n < 0)
 			return (int)n;
-		rc = check_reply(c, (size_t)n, type);
+		rc = check_reply(c, c->buf, (size_t)n, c->seq, type);
 		if (rc < 0)
 			return rc;
 	} while (rc == 1);
@@ -627,4 +637,188 @@ int dpclient_flush(struct dpclient *c, bool by_tag, uint64_t tag, uint64_t *dele
 	if (deleted != NULL)
 		*deleted = r.deleted;
 	return 0;
+}
+
+/* One reply of a batch: status into op, or a local failure. */
+static int batch_reply(struct dpclient *c, const uint8_t *buf, size_t n, bool truncated,
+		       uint32_t seq, struct dpclient_op *op)
+{
+	struct rpa_dp_reply r;
+	int rc;
+
+	if (truncated) {
+		struct rpa_dp_hdr h;
+
+		/* Only a stale reply (a list page after a timeout) can be that long. */
+		memcpy(&h, buf, sizeof(h));
+		if (h.magic == RPA_DP_MAGIC && (int32_t)(seq - h.seq) > 0)
+			return 1;
+		set_err(c, "malformed reply: longer than a stream add/del reply");
+		return -EPROTO;
+	}
+	rc = check_reply(c, buf, n, seq, op->type);
+	if (rc != 0)
+		return rc;
+	memcpy(&r, buf, sizeof(r));
+	if (r.status > 0 || r.status < -4095) {
+		set_err(c, "malformed reply: status %d is not 0 or a negative errno", r.status);
+		return -EPROTO;
+	}
+	if (r.status < 0) {
+		r.msg[sizeof(r.msg) - 1] = '\0';
+		c->remote_err = true;
+		set_err(c, "%s", r.msg[0] != '\0' ? r.msg : "refused");
+	}
+	op->status = r.status;
+	return 0;
+}
+
+/* Requests go out with sendmmsg and replies come back with recvmmsg, so a window of
+ * BATCH_WINDOW requests costs two system calls instead of one poll, one send and one
+ * receive each; poll runs only when the socket is not ready. */
+static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bool wait)
+{
+	enum { REQ_MAX = sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_dp_stream),
+	       REP_MAX = sizeof(struct rpa_dp_reply) + 8 };
+	uint8_t sbuf[BATCH_WINDOW][REQ_MAX], rbuf[BATCH_WINDOW][REP_MAX];
+	struct mmsghdr sm[BATCH_WINDOW], rm[BATCH_WINDOW];
+	struct iovec siov[BATCH_WINDOW], riov[BATCH_WINDOW];
+	const bool resume = c->bops == ops && c->bn == n;
+	const uint32_t base = resume ? c->bbase : c->seq;
+	unsigned sent = resume ? c->bsent : 0, done = 0, i, k, want;
+	struct rpa_dp_hdr h;
+	int64_t deadline;
+	char eb[64];
+	size_t blen;
+	int rc = 0, got;
+
+	c->errmsg[0] = '\0';
+	c->remote_err = false;
+	c->bops = NULL;
+	for (i = 0; i < n; i++)
+		if (ops[i].type != RPA_DP_STREAM_ADD && ops[i].type != RPA_DP_STREAM_DEL) {
+			set_err(c, "batch op %u: type %u is not stream add or del", i, ops[i].type);
+			return -EINVAL;
+		}
+	deadline = now_ms() + c->timeout_ms;
+	while (done < n) {
+		want = n - sent < BATCH_WINDOW - (sent - done) ? n - sent
+							       : BATCH_WINDOW - (sent - done);
+		for (k = 0; k < want; k++) {
+			const struct dpclient_op *op = &ops[sent + k];
+			uint8_t *m = sbuf[k];
+
+			blen = op->type == RPA_DP_STREAM_ADD ? sizeof(op->stream) : sizeof(op->local);
+			memset(&h, 0, sizeof(h));
+			h.magic = RPA_DP_MAGIC;
+			h.version = RPA_DP_VERSION;
+			h.type = op->type;
+			h.len = (uint32_t)(sizeof(h) + blen);
+			h.seq = base + sent + k + 1;
+			memcpy(m, &h, sizeof(h));
+			memcpy(m + sizeof(h), &op->stream, blen);
+			siov[k].iov_base = m;
+			siov[k].iov_len = h.len;
+			memset(&sm[k], 0, sizeof(sm[k]));
+			sm[k].msg_hdr.msg_iov = &siov[k];
+			sm[k].msg_hdr.msg_iovlen = 1;
+		}
+		if (want > 0) {
+			got = sendmmsg(c->fd, sm, want, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (got > 0) {
+				sent += (unsigned)got;
+				c->seq = base + sent;
+			} else if (got < 0 && errno != EAGAIN && errno != EINTR) {
+				if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN) {
+					rc = -ECONNRESET;
+					set_err(c, "the dataplane closed the connection");
+				} else {
+					rc = -errno;
+					set_err(c, "send: %s", errstr(-rc, eb, sizeof(eb)));
+				}
+				goto fail;
+			}
+		}
+		if (!wait) {
+			/* Started: the rest is sent and collected by dpclient_batch. */
+			c->bops = ops;
+			c->bn = n;
+			c->bsent = sent;
+			c->bbase = base;
+			return 0;
+		}
+		if (sent == done) {
+			rc = wait_fd(c, POLLOUT, deadline);
+			if (rc == -ETIMEDOUT)
+				set_err(c, "could not send within %d ms (dataplane not reading)",
+					c->timeout_ms);
+			else if (rc < 0)
+				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			if (rc < 0)
+				goto fail;
+			continue;
+		}
+		for (k = 0; k < sent - done; k++) {
+			riov[k].iov_base = rbuf[k];
+			riov[k].iov_len = REP_MAX;
+			memset(&rm[k], 0, sizeof(rm[k]));
+			rm[k].msg_hdr.msg_iov = &riov[k];
+			rm[k].msg_hdr.msg_iovlen = 1;
+		}
+		got = recvmmsg(c->fd, rm, sent - done, MSG_DONTWAIT, NULL);
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				rc = errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
+				set_err(c, "recv: %s", errstr(errno, eb, sizeof(eb)));
+				goto fail;
+			}
+			rc = wait_fd(c, POLLIN, deadline);
+			if (rc == -ETIMEDOUT)
+				set_err(c, "no reply within %d ms", c->timeout_ms);
+			else if (rc < 0)
+				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			if (rc < 0)
+				goto fail;
+			continue;
+		}
+		if (got == 0) {
+			rc = -ECONNRESET;
+			set_err(c, "the dataplane closed the connection");
+			goto fail;
+		}
+		for (k = 0; k < (unsigned)got; k++) {
+			if (rm[k].msg_len == 0) {
+				rc = -ECONNRESET;
+				set_err(c, "the dataplane closed the connection");
+				goto fail;
+			}
+			rc = batch_reply(c, rbuf[k], rm[k].msg_len,
+					 (rm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0, base + done + 1,
+					 &ops[done]);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0) {
+				done++;
+				deadline = now_ms() + c->timeout_ms;
+			}
+		}
+	}
+	c->seq = base + sent;
+	return 0;
+
+fail:
+	c->seq = base + sent;
+	for (i = done; i < n; i++)
+		ops[i].status = rc;
+	return rc;
+}
+
+int dpclient_batch(struct dpclient *c, struct dpclient_op *ops, unsigned n)
+{
+	return batch_run(c, ops, n, true);
+}
+
+int dpclient_batch_start(struct dpclient *c, struct dpclient_op *ops, unsigned n)
+{
+	return batch_run(c, ops, n, false);
 }

@@ -10,7 +10,47 @@
  * branches, since they all received that one offer). Media from the caller goes to the
  * active branch's address; the last answer (or a re-INVITE from a branch) makes a branch
  * active. A re-INVITE (offer for a known call, from either party) keeps the relay ports
- * and applies new peer addresses and media changes. */
+ * and applies new peer addresses and media changes.
+ *
+ * Rules where the protocol leaves a choice (implemented in call.c, call_sdp.c,
+ * call_streams.c):
+ *  - Offer: from the caller's tag (or a new call-id: that tag becomes the caller) or from a
+ *    branch's tag (a callee re-INVITE: for that exchange the callee is the offerer, its
+ *    answer must come with from-tag = that branch and to-tag = the caller). Any other
+ *    from-tag on a known call is an error. A caller offer whose to-tag names a branch makes
+ *    it active. An offer clears a pending delete-delay (the call goes on).
+ *  - Answer: from-tag must be the last offer's offerer; the to-tag picks the branch. For a
+ *    caller's offer a new to-tag adds a branch (forking), an existing one answers again;
+ *    the answering branch becomes active. An answer never clears a delete-delay (late 200 OK
+ *    retransmissions must not revive a call).
+ *  - Media sections: a re-offer must keep every m= line (RFC 3264 §8). A new section, or a
+ *    rejected slot offered again with a port (RFC 3264 §8.1), gets new relay ports; a
+ *    section with port 0 in an offer or answer releases its ports for every branch; an
+ *    answer cannot revive a rejected section (its port 0 is written back). direction= on a
+ *    re-offer that names other interfaces moves that side to new ports there.
+ *  - direction=<if>,<if>: the first interface is the offerer's side (the caller's on the
+ *    initial offer, the callee's on a callee re-INVITE), as rtpengine reads it. On an
+ *    answer it must name the interfaces in effect.
+ *  - trust-address, strict-source, asymmetric come with each SDP and describe its sender;
+ *    a party that has sent no SDP yet (a callee before its answer) is latched. With
+ *    trust-address and strict-source but no address (hold), strictness starts at the latch.
+ *  - ICE: rtpanchor takes no part in ICE, so passing candidates on would let endpoints
+ *    bypass (or fail to reach) the relay: ICE attributes are always removed, and without
+ *    ice-remove the reply carries a warning saying so.
+ *  - rtcp-mux (modes in flags.h): decided per leg. A leg that muxes has no RTCP stream of
+ *    its own; RTCP towards a muxing leg leaves from and goes to the RTP ports. When only one
+ *    leg muxes, the muxing party's RTCP reaches the other party's RTP port (the dataplane
+ *    does not split RTP from RTCP); the reply warns about it.
+ *  - Hold: c=0.0.0.0 is passed on unchanged and the streams towards that party lose their
+ *    destination; sendonly/inactive with a real address change nothing in the streams.
+ *  - o= version, per side: the first SDP sent towards a side keeps the sender's version;
+ *    later ones carry the last version sent there, plus one when anything but the o= line
+ *    differs from the last SDP sent there.
+ *  - Delete: without tags, or with only the caller's from-tag, the whole call. A to-tag (or
+ *    else from-tag) naming a branch deletes that branch: if others remain it goes at once
+ *    and the latest remaining branch becomes active; the last branch takes the call with it
+ *    (unless the caller's newest offer still waits for an answer), after delete-delay.
+ *    A second delete never postpones an earlier delete time; delete-delay=0 removes now. */
 #ifndef RTPANCHOR_CALL_H
 #define RTPANCHOR_CALL_H
 
@@ -144,7 +184,10 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
  * peers, flags, timestamps; SRTP keys later). call_to_json returns a new reference.
  * calls_restore adds a call from such an object (a restart): it reserves the call's ports
  * and fails with -EBUSY if one is taken, -EINVAL with err set on malformed JSON, -EEXIST
- * if the call-id is loaded already. */
+ * if the call-id is loaded already (err is set in every case; nothing is taken on error).
+ * The object carries "format": 1; interfaces are stored by name, o= versions as decimal
+ * strings, output digests as 16 hex digits. to_json(restore(to_json(c))) equals
+ * to_json(c). */
 json_t *call_to_json(const struct call *c);
 int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err,
 		  size_t errlen);

@@ -6,6 +6,7 @@
 #define RTPANCHOR_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define METRICS_DEFAULT_LISTEN "127.0.0.1:9810"
@@ -26,7 +27,8 @@ uint16_t metrics_port(const struct metrics *m);
  * "statistics", or "unknown"), result ("ok", "error", "pong") and its latency from the
  * moment it was read to the moment its reply was written, in seconds. Feeds
  * rtpanchor_commands_total{op,result} and the histogram
- * rtpanchor_command_duration_seconds{op} (buckets 0.0005 .. 1 s). */
+ * rtpanchor_command_duration_seconds{op} (buckets 0.0005 .. 1 s). An op outside that list
+ * counts as "unknown", a result outside it as "error"; negative or NaN seconds as 0. */
 void metrics_command(struct metrics *m, const char *op, const char *result, double seconds);
 
 /* Gauges and dataplane figures, refreshed by the main loop (about once a second). */

@@ -24,6 +24,10 @@ int portalloc_reserve(struct portalloc *pa, uint16_t rtp);
 /* Release a pair taken by get or reserve into quarantine until now_ms + quarantine_ms.
  * Releasing a pair that is not in use is ignored (returns -ENOENT). */
 int portalloc_put(struct portalloc *pa, uint16_t rtp, uint64_t now_ms);
+/* Give back a pair taken by get or reserve that was never published (a command that failed
+ * after allocating): it becomes free at once, first in line, without quarantine.
+ * -ERANGE as for reserve, -ENOENT when the pair is not in use. */
+int portalloc_cancel(struct portalloc *pa, uint16_t rtp);
 
 /* Pairs that get() could hand out at now_ms, pairs in use, and the total. */
 unsigned portalloc_free(const struct portalloc *pa, uint64_t now_ms);

@@ -96,7 +96,10 @@ int sdp_parse(const char *buf, size_t len, struct sdp_session *out, char *err, s
 #define SDP_DROP_CRYPTO   0x8u /* a=crypto */
 
 /* How one m= section changes. A section with port 0 in the input stays rejected whatever
- * the edit says (its m= line and body are copied unchanged). */
+ * the edit says (its m= line and body are copied unchanged). A section rejected now (port
+ * 0 here) gets "m=<type> 0 <proto> <fmts>", its lines copied with `drop` applied and its
+ * own c= rewritten when addr is given; nothing is added to it. An accepted section's m=
+ * line loses any "/<n>" port count: the relay gives it one port (RTCP on the next). */
 struct sdp_media_edit {
 	uint16_t port;        /* new m= port (the relay's); 0 = reject this section now */
 	bool keep_addr;       /* leave this section's c= as it is (hold with 0.0.0.0) */
@@ -116,8 +119,10 @@ struct sdp_edit {
 	struct rpa_addr origin_addr;
 	/* The session-level c= is rewritten to session_addr when present and either
 	 * replace_session_conn is set or some non-rejected section has no c= of its own (so
-	 * it inherits the session's). A section whose own addr differs from what it would
-	 * inherit gets a media-level c= line written. */
+	 * it inherits the session's); a keep_addr section does not count, it keeps what it
+	 * inherits. A section whose own addr differs from what it would inherit gets a
+	 * media-level c= line written (after m= and i=; for keep_addr, a copy of the old
+	 * session c= line). */
 	bool replace_session_conn;
 	struct rpa_addr session_addr;
 	uint32_t session_drop;     /* SDP_DROP_ICE for session-level ICE lines */
@@ -127,9 +132,11 @@ struct sdp_edit {
 
 /* Write the edited SDP of `s` into out[0..cap) with CRLF line endings; *out_len receives
  * its length (no NUL is written). Unchanged lines are copied byte for byte (only their
- * line ending may change to CRLF). Returns 0, -ENOSPC if cap is too small (the message
- * says how much is needed), or -EINVAL if the edit does not fit the session (nmedia
- * differs, an address family the SDP cannot carry). */
+ * line ending may change to CRLF; trailing empty lines are left out). Returns 0, -ENOSPC
+ * if cap is too small (the message says how much is needed, and *out_len is set to it;
+ * out may be NULL with cap 0 to ask for the size), or -EINVAL if the edit does not fit the
+ * session (nmedia differs, an address family the SDP cannot carry, a proto that is not
+ * one token, extra lines that are not "<type>=...CRLF" lines). */
 int sdp_rewrite(const struct sdp_session *s, const struct sdp_edit *e, char *out, size_t cap,
 		size_t *out_len, char *err, size_t errlen);
 

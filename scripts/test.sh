@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test command (README, .ci/run): installs what is missing, builds with warnings as
-# errors, runs the unit tests (meson) and the functional tests (pytest, real dataplane in
-# network namespaces), then prints `rtpanchor: N passed, M failed`. Root only.
+# errors, runs the unit tests (meson), the SDP fuzzer (60 s) and the functional tests
+# (pytest, real dataplane in network namespaces), then prints `rtpanchor: N passed,
+# M failed`. Root only.
 # Extra arguments go to pytest (e.g. -k latch).
 set -u
 . "$(dirname -- "$0")/lib.sh"
@@ -58,6 +59,16 @@ passed=$((passed + ok))
 failed=$((failed + bad))
 if [ "$unit_rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
 	echo "meson test exited $unit_rc without a failing test in its log" >&2
+	failed=$((failed + 1))
+fi
+
+# Fuzzing: the SDP parser and rewriter under libFuzzer for 60 s; one test (a crash, a
+# broken invariant or a build failure is a failure).
+rpa_log "fuzz: scripts/fuzz.sh 60"
+if timeout -k 10 300 "$RPA_ROOT/scripts/fuzz.sh" 60 </dev/null; then
+	passed=$((passed + 1))
+else
+	echo "fuzz: sdp failed" >&2
 	failed=$((failed + 1))
 fi
 

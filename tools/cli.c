@@ -19,7 +19,15 @@ static const struct cli_opt global_opts[] = {
     {"socket", "PATH", false,
      "dataplane control socket (default: $RTPANCHOR_DP_SOCKET, else " RPA_DP_DEFAULT_SOCKET ")"},
     {"json", NULL, false, "print JSON on stdout instead of text"},
-    {"timeout", "MS", false, "give up on the dataplane after MS milliseconds (default 5000)"},
+    {"timeout", "TIME", false,
+     "give up after TIME: N or Nms milliseconds, Ns seconds (default 5000 ms)"},
+    {"redis", "HOST:PORT|PATH", false,
+     "Redis of the command channel: host:port, [v6]:port or a unix socket path (default: "
+     "$RTPANCHOR_REDIS, else 127.0.0.1:6379); credentials only from $RTPANCHOR_REDIS_USER "
+     "and $RTPANCHOR_REDIS_PASSWORD"},
+    {"redis-db", "N", false, "Redis database number (default: $RTPANCHOR_REDIS_DB, else 0)"},
+    {"key-prefix", "P", false,
+     "prefix of every Redis key (default: $RTPANCHOR_KEY_PREFIX, else rtpanchor:)"},
     {"help", NULL, false, "show help and exit (also -h)"},
     {NULL, NULL, false, NULL},
 };
@@ -101,6 +109,34 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int cli_parse_ms(const char *s, uint64_t max_ms, int *out)
+{
+	uint64_t v, mul = 1;
+	char num[24];
+	size_t n = strlen(s);
+	int rc;
+
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0) {
+		n -= 2;
+	} else if (n > 1 && s[n - 1] == 's') {
+		n -= 1;
+		mul = 1000;
+	}
+	if (n == 0 || n >= sizeof(num))
+		return -EINVAL;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (strncmp(num, "0x", 2) == 0 || strncmp(num, "0X", 2) == 0)
+		return -EINVAL; /* durations are decimal */
+	rc = cli_parse_u64(num, max_ms / mul, &v);
+	if (rc < 0)
+		return rc;
+	if (v == 0)
+		return -ERANGE;
+	*out = (int)(v * mul);
+	return 0;
+}
+
 /* "--name" or "--name=value" against name; sets *inline_val for the second form. */
 static bool opt_match(const char *word, const char *name, const char **inline_val)
 {
@@ -153,10 +189,37 @@ int cli_global_opt(const char *cmd, int argc, char **argv, int *i, struct cli_gl
 		v = opt_value(cmd, "timeout", iv, argc, argv, i);
 		if (v == NULL)
 			return CLI_EXIT_USAGE;
-		if (cli_parse_u64(v, CLI_MAX_TIMEOUT_MS, &ms) < 0 || ms == 0)
-			return cli_usage_error(cmd, "--timeout: '%s' is not 1..%d milliseconds", v,
-					       CLI_MAX_TIMEOUT_MS);
-		g->timeout_ms = (int)ms;
+		if (cli_parse_ms(v, CLI_MAX_TIMEOUT_MS, &g->timeout_ms) < 0)
+			return cli_usage_error(cmd,
+					       "--timeout: '%s' is not 1..%d milliseconds (N, Nms) "
+					       "or seconds (Ns)",
+					       v, CLI_MAX_TIMEOUT_MS);
+		return 1;
+	}
+	if (opt_match(w, "redis", &iv)) {
+		v = opt_value(cmd, "redis", iv, argc, argv, i);
+		if (v == NULL)
+			return CLI_EXIT_USAGE;
+		if (v[0] == '\0')
+			return cli_usage_error(cmd, "--redis: the address is empty");
+		g->redis = v;
+		return 1;
+	}
+	if (opt_match(w, "redis-db", &iv)) {
+		v = opt_value(cmd, "redis-db", iv, argc, argv, i);
+		if (v == NULL)
+			return CLI_EXIT_USAGE;
+		if (cli_parse_u64(v, INT32_MAX, &ms) < 0)
+			return cli_usage_error(cmd, "--redis-db: '%s' is not a database number", v);
+		g->redis_db = (int)ms;
+		g->redis_db_set = true;
+		return 1;
+	}
+	if (opt_match(w, "key-prefix", &iv)) {
+		v = opt_value(cmd, "key-prefix", iv, argc, argv, i);
+		if (v == NULL)
+			return CLI_EXIT_USAGE;
+		g->key_prefix = v;
 		return 1;
 	}
 	return 0;

@@ -12,9 +12,9 @@
 /* Exit codes; scripts and tests rely on them. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,
-	CLI_EXIT_REFUSED = 1,	  /* the dataplane answered with an error */
+	CLI_EXIT_REFUSED = 1,	  /* the dataplane or control answered with an error */
 	CLI_EXIT_USAGE = 2,	  /* bad command line; the message names the argument */
-	CLI_EXIT_UNREACHABLE = 3, /* no usable connection to the dataplane */
+	CLI_EXIT_UNREACHABLE = 3, /* no usable connection (dataplane, Redis), or no reply */
 };
 
 #define CLI_DEFAULT_TIMEOUT_MS 5000
@@ -25,6 +25,11 @@ struct cli_globals {
 	const char *socket; /* --socket; NULL = environment or default (cli_socket_path) */
 	bool json;
 	int timeout_ms;
+	/* The Redis command channel (cmd_call.c resolves the defaults). */
+	const char *redis;	/* --redis; NULL = $RTPANCHOR_REDIS, else 127.0.0.1:6379 */
+	const char *key_prefix; /* --key-prefix; NULL = $RTPANCHOR_KEY_PREFIX, else rtpanchor: */
+	bool redis_db_set;	/* --redis-db given; else $RTPANCHOR_REDIS_DB, else 0 */
+	int redis_db;
 };
 
 /* One subcommand option, "--name" or "--name VALUE" / "--name=VALUE". */
@@ -69,6 +74,8 @@ int cli_unreachable(const struct cli_globals *g, const char *msg);
 
 /* Numbers in decimal or 0x-hex, no sign, no spaces, at most max. 0 or -EINVAL/-ERANGE. */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* A duration: N or Nms (milliseconds), Ns (seconds); 1 ms .. max_ms. 0 or -EINVAL/-ERANGE. */
+int cli_parse_ms(const char *s, uint64_t max_ms, int *out);
 
 /* JSON values from dataplane data. Integers above INT64_MAX (jansson's limit) still come
  * out as exact JSON numbers; strings are made printable ASCII. */

@@ -1,11 +1,13 @@
 /* The rtpanchor operator CLI: global options and dispatch on the first word to a command
- * family (dataplane now; the Redis control commands later). Single-threaded. */
+ * family (the Redis commands to rtpanchor-control, the dataplane socket). Single-threaded. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <rtpanchor/dp_proto.h>
 
 #include "cli.h"
+#include "cmd_call.h"
 #include "cmd_dataplane.h"
 
 #ifndef RTPANCHOR_VERSION
@@ -22,6 +24,13 @@ struct command {
 static int cmd_help(int argc, char **argv, struct cli_globals *g);
 
 static const struct command commands[] = {
+    {"offer", cmd_call, "send an SDP offer through Redis; prints the rewritten SDP"},
+    {"answer", cmd_call, "send an SDP answer through Redis; prints the rewritten SDP"},
+    {"delete", cmd_call, "delete a call (or one branch with --to-tag)"},
+    {"query", cmd_call, "show a call with its streams' packet counters"},
+    {"list", cmd_call, "list the calls"},
+    {"stats", cmd_call, "show rtpanchor-control's statistics"},
+    {"ping", cmd_call, "check that rtpanchor-control answers on the command channel"},
     {"dataplane", cmd_dataplane,
      "talk to rtpanchor-dataplane over its control socket: hello, add, del, get, list, "
      "stats, neigh, flush"},
@@ -45,10 +54,15 @@ static void usage(FILE *f)
 	cli_print_item(f, "--version", "show the version and exit");
 	fprintf(f,
 		"\n"
-		"Exit status: 0 success; 1 the dataplane refused the request (its message is\n"
-		"printed); 2 usage error; 3 the dataplane cannot be reached.\n"
+		"offer, answer, delete, query, list, stats and ping go to rtpanchor-control\n"
+		"through Redis exactly as a SIP proxy sends them (XADD <prefix>commands, BLPOP\n"
+		"on a private reply key); dataplane talks to rtpanchor-dataplane's socket.\n"
 		"\n"
-		"Run 'rtpanchor dataplane --help' for the dataplane commands and their options.\n");
+		"Exit status: 0 success; 1 the request was refused (rtpanchor-control's, Redis's\n"
+		"or the dataplane's message is printed); 2 usage error; 3 Redis or the dataplane\n"
+		"cannot be reached, or no reply came within --timeout.\n"
+		"\n"
+		"Run 'rtpanchor COMMAND --help' for a command's options.\n");
 }
 
 static int cmd_help(int argc, char **argv, struct cli_globals *g)
@@ -61,6 +75,9 @@ int main(int argc, char **argv)
 {
 	struct cli_globals g = {.timeout_ms = CLI_DEFAULT_TIMEOUT_MS};
 	int i, c, rc;
+
+	/* A peer that closes its end shows as an error on that connection, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

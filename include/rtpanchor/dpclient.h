@@ -56,6 +56,29 @@ int dpclient_hello(struct dpclient *c, struct rpa_dp_hello_reply *out);
 int dpclient_stream_add(struct dpclient *c, const struct rpa_dp_stream *s);
 /* Remove the stream keyed by local. */
 int dpclient_stream_del(struct dpclient *c, const struct rpa_endpoint *local);
+/* One write of a pipelined batch (dpclient_batch). */
+struct dpclient_op {
+	uint16_t type;  /* RPA_DP_STREAM_ADD (uses stream) or RPA_DP_STREAM_DEL (uses local) */
+	uint16_t pad;
+	int32_t status; /* out: 0, the dataplane's negative errno, or the local failure */
+	union {
+		struct rpa_dp_stream stream;
+		struct rpa_endpoint local;
+	};
+};
+/* Send ops[0..n) pipelined (a bounded window of requests in flight, so neither socket
+ * queue overflows) and collect their replies in order; each op's status is filled in.
+ * Returns 0 when every exchange completed (statuses may still hold refusals), -EINVAL
+ * for an op of another type (nothing sent), or the local negative errno that broke the
+ * connection (-ETIMEDOUT, -ECONNRESET, -EPROTO): that op and every later one get it as
+ * status, and the connection must be closed. The timeout applies to each reply. */
+int dpclient_batch(struct dpclient *c, struct dpclient_op *ops, unsigned n);
+/* Start a batch without waiting: send the first window of ops[0..n) and return, so the
+ * caller can work while the dataplane does; dpclient_batch(c, ops, n) with the same ops
+ * and n then completes it. No other call may use the connection in between. Returns 0
+ * or the local failure (as dpclient_batch). */
+int dpclient_batch_start(struct dpclient *c, struct dpclient_op *ops, unsigned n);
+
 /* Read one stream with its counters. */
 int dpclient_stream_get(struct dpclient *c, const struct rpa_endpoint *local,
 			struct rpa_dp_stream_info *out);

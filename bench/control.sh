@@ -1,0 +1,214 @@
+#!/bin/bash
+# Control-plane benchmark: a private redis-server on a free loopback port, the real
+# rtpanchor-dataplane on a net_null port (so that every call really programs streams) and
+# the real rtpanchor-control; rtpanchor-bench-ctl then runs offer+answer(+delete) pairs
+# with 1, 4 and 16 clients, several runs each, and the medians are printed.
+# Everything started here is stopped by PID on exit (Ctrl-C included).
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duration S]
+                        [--no-dataplane] [--no-aof] [--video] [--keep-log] [--json]
+  --clients       client counts to measure (default 1,4,16)
+  --runs          runs per client count; medians are reported (default 3)
+  --duration      seconds per run (default 5)
+  --no-dataplane  no dataplane: control keeps state and answers with a warning (the
+                  figures then leave out the stream programming)
+  --no-aof        Redis without its append-only file (default: appendonly yes,
+                  appendfsync everysec, as a deployment that must not lose calls runs it)
+  --video         audio and video m= lines in every SDP (default audio only)
+  --keep-log      keep the logs in /tmp/rpabench-ctl-*.log (kept on failure)
+  --json          one JSON object per client count on stdout instead of the table
+  --build         build directory (default \$BUILD_DIR or build/)
+EOF
+}
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD_DIR:-$ROOT/build}
+CLIENTS=1,4,16
+RUNS=3
+DURATION=5
+DATAPLANE=1
+AOF=1
+VIDEO=
+KEEP_LOG=0
+JSON=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) BUILD=$2; shift ;;
+	--clients) CLIENTS=$2; shift ;;
+	--runs) RUNS=$2; shift ;;
+	--duration) DURATION=$2; shift ;;
+	--no-dataplane) DATAPLANE=0 ;;
+	--no-aof) AOF=0 ;;
+	--video) VIDEO=--video ;;
+	--keep-log) KEEP_LOG=1 ;;
+	--json) JSON=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "control.sh: unknown option '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ $CLIENTS =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "control.sh: --clients '$CLIENTS' is not N[,N...]" >&2; exit 2; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --runs '$RUNS' is not a positive number" >&2; exit 2; }
+[[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --duration '$DURATION' is not a positive number" >&2; exit 2; }
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+DP=$BUILD/dataplane/rtpanchor-dataplane
+CONTROL=$BUILD/control/rtpanchor-control
+CLI=$BUILD/tools/rtpanchor
+BENCH=$BUILD/bench/rtpanchor-bench-ctl
+for b in "$CONTROL" "$CLI" "$BENCH"; do
+	[ -x "$b" ] || { echo "control.sh: $b not built (ninja -C $BUILD)" >&2; exit 2; }
+done
+[ "$DATAPLANE" = 0 ] || [ -x "$DP" ] || { echo "control.sh: $DP not built" >&2; exit 2; }
+for t in redis-server python3; do
+	command -v $t >/dev/null || { echo "control.sh: '$t' missing (scripts/deps.sh)" >&2; exit 2; }
+done
+
+TMP=$(mktemp -d /tmp/rpabench-ctl.XXXXXX)
+PIDS=()
+
+cleanup() {
+	local rc=$? p f
+	trap - EXIT INT TERM
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$KEEP_LOG" = 1 ] || [ $rc -ne 0 ]; then
+		for f in redis control dataplane; do
+			[ -f "$TMP/$f.log" ] && cp "$TMP/$f.log" "/tmp/rpabench-ctl-$f.log" &&
+				echo "$f log: /tmp/rpabench-ctl-$f.log" >&2
+		done
+	fi
+	rm -rf "$TMP"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() {
+	echo "control.sh: $*" >&2
+	local f
+	for f in control dataplane redis; do
+		[ -f "$TMP/$f.log" ] && { echo "---- $f log ----" >&2; tail -n 15 "$TMP/$f.log" >&2; }
+	done
+	exit 1
+}
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Redis: private, loopback only, its data in $TMP.
+PORT=$(free_port)
+if [ "$AOF" = 1 ]; then
+	PERSIST=(--appendonly yes --appendfsync everysec)
+else
+	PERSIST=(--appendonly no)
+fi
+redis-server --port "$PORT" --bind 127.0.0.1 --save '' "${PERSIST[@]}" --dir "$TMP" \
+	--daemonize no --logfile "$TMP/redis.log" &
+PIDS+=($!)
+REDIS=127.0.0.1:$PORT
+for i in $(seq 100); do
+	redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
+	kill -0 "${PIDS[0]}" 2>/dev/null || die "redis-server exited while starting"
+	[ "$i" -lt 100 ] || die "redis-server did not answer within 10 s"
+	sleep 0.1
+done
+
+# The dataplane: one net_null port that receives nothing (no-rx), worker on lcore 1 with
+# idle back-off so it leaves the CPU to Redis and control on a small machine.
+MEDIA=192.0.2.1
+SOCK=$TMP/dp.sock
+if [ "$DATAPLANE" = 1 ]; then
+	"$DP" -l 0,1 --no-pci --no-huge -m 512 --no-shconf --vdev net_null0,no-rx=1 -- \
+		--addr "net_null0=$MEDIA/24" --socket "$SOCK" --max-streams 262144 \
+		--idle-backoff >"$TMP/dataplane.log" 2>&1 &
+	PIDS+=($!)
+	for i in $(seq 150); do
+		"$CLI" --socket "$SOCK" dataplane hello >/dev/null 2>&1 && break
+		kill -0 "${PIDS[-1]}" 2>/dev/null || die "rtpanchor-dataplane exited while starting"
+		[ "$i" -lt 150 ] || die "rtpanchor-dataplane did not answer hello within 15 s"
+		sleep 0.1
+	done
+fi
+
+# Control: the whole port range, and a quarantine short enough that the deleted calls'
+# ports come back within a run (at 5,000 calls/s and two pairs per call, the default
+# 5 s quarantine would need 50,000 pairs; 1024-65535 holds 32,256).
+"$CONTROL" --redis "$REDIS" --node bench --dataplane-socket "$SOCK" \
+	--interface "pub=$MEDIA" --port-min 1024 --port-max 65535 --port-quarantine-ms 1000 \
+	--metrics-listen off --log-level warning >"$TMP/control.log" 2>&1 &
+PIDS+=($!)
+for i in $(seq 150); do
+	"$CLI" --redis "$REDIS" --timeout 200 ping >/dev/null 2>&1 && break
+	kill -0 "${PIDS[-1]}" 2>/dev/null || die "rtpanchor-control exited while starting"
+	[ "$i" -lt 150 ] || die "rtpanchor-control did not answer ping within 15 s"
+	sleep 0.1
+done
+
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+[ "$JSON" = 1 ] || {
+	echo "machine: $(nproc) x $CPU, $(uname -r)"
+	echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $REDIS" \
+		"($([ "$AOF" = 1 ] && echo 'appendonly everysec' || echo 'no persistence'))," \
+		"dataplane $([ "$DATAPLANE" = 1 ] && echo 'net_null' || echo 'none')," \
+		"$RUNS runs x ${DURATION}s per client count; medians"
+}
+
+IFS=, read -r -a COUNTS <<<"$CLIENTS"
+for c in "${COUNTS[@]}"; do
+	: >"$TMP/runs-$c"
+	for ((r = 1; r <= RUNS; r++)); do
+		rc=0
+		"$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO --json \
+			>>"$TMP/runs-$c" 2>"$TMP/bench.err" || rc=$?
+		[ "$rc" -le 1 ] || die "rtpanchor-bench-ctl failed ($rc): $(cat "$TMP/bench.err")"
+	done
+	python3 - "$c" "$JSON" "$TMP/runs-$c" <<'EOF'
+import json, statistics, sys
+clients, as_json, path = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+runs = [json.loads(l) for l in open(path) if l.strip()]
+med = lambda f: statistics.median(f(r) for r in runs)
+out = {
+    "clients": clients, "runs": len(runs),
+    "pairs_per_s": med(lambda r: r["pairs_per_s"]),
+    "pair_p50_ms": med(lambda r: r["pair_latency_ms"]["p50"]),
+    "pair_p90_ms": med(lambda r: r["pair_latency_ms"]["p90"]),
+    "pair_p99_ms": med(lambda r: r["pair_latency_ms"]["p99"]),
+    "pair_max_ms": max(r["pair_latency_ms"]["max"] for r in runs),
+    "offer_p99_ms": med(lambda r: r["command_latency_ms"].get("offer", {}).get("p99", 0)),
+    "answer_p99_ms": med(lambda r: r["command_latency_ms"].get("answer", {}).get("p99", 0)),
+    "errors": sum(r["errors"]["total"] for r in runs),
+    "warnings": sum(r["warnings"] for r in runs),
+    "first_error": next((r["first_error"] for r in runs if r["first_error"]), ""),
+    "first_warning": next((r["first_warning"] for r in runs if r["first_warning"]), ""),
+    "each_run_pairs_per_s": [round(r["pairs_per_s"], 1) for r in runs],
+}
+if as_json:
+    print(json.dumps(out))
+else:
+    print(f"clients {clients:3d}: {out['pairs_per_s']:8.1f} pairs/s  "
+          f"pair p50 {out['pair_p50_ms']:.3f} ms  p90 {out['pair_p90_ms']:.3f} ms  "
+          f"p99 {out['pair_p99_ms']:.3f} ms  max {out['pair_max_ms']:.3f} ms  "
+          f"(offer p99 {out['offer_p99_ms']:.3f}, answer p99 {out['answer_p99_ms']:.3f}; "
+          f"runs {out['each_run_pairs_per_s']})")
+    if out["errors"]:
+        print(f"            {out['errors']} errors; first: {out['first_error']}")
+    if out["warnings"]:
+        print(f"            {out['warnings']} warnings; first: {out['first_warning']}")
+EOF
+done
+for p in "${PIDS[@]}"; do
+	kill -0 "$p" 2>/dev/null || die "a process (pid $p) died during the benchmark"
+done

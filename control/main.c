@@ -1,0 +1,477 @@
+/* rtpanchor-control: the main thread's loop. It reads commands from Redis, applies them
+ * (command.c), commits their transactions (outbox.c), keeps the dataplane in step
+ * (dpsync.c), and once a second runs the timers (delete-delay, timeouts), the heartbeat
+ * and the metrics gauges. The metrics HTTP server is the only other thread. */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "chan.h"
+#include "command.h"
+#include "dpsync.h"
+#include "events.h"
+#include "heartbeat.h"
+#include "log.h"
+#include "metrics.h"
+#include "options.h"
+#include "outbox.h"
+#include "portalloc.h"
+#include "store.h"
+#include "timeouts.h"
+
+_Static_assert(OPTIONS_MAX_IFACES <= CALL_MAX_IFACES, "interfaces");
+_Static_assert(OPTIONS_MAX_IFACES <= METRICS_MAX_IFACES, "interfaces");
+_Static_assert(OPTIONS_IFNAME_MAX <= CALL_IFNAME_MAX, "interface names");
+_Static_assert(OPTIONS_NODE_MAX <= sizeof(((struct calls_config *)0)->node), "node names");
+_Static_assert(ENTRY_CALL_ID_MAX == CALL_ID_MAX, "call-id limit");
+_Static_assert(ENTRY_TAG_MAX == CALL_TAG_MAX, "tag limit");
+
+#define TICK_MS     1000
+#define NAP_MAX_MS  100
+#define TIMER_BATCH 256 /* calls removed per timer pass and kind */
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
+{
+	/* A second signal: the operator does not want to wait for the batch. */
+	if (quit != 0)
+		_exit(1);
+	quit = sig;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ms(void)
+{
+	return mono_ns() / 1000000;
+}
+
+static uint64_t realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Sleep until `until` (CLOCK_MONOTONIC ms), at most NAP_MAX_MS; a signal ends it. */
+static void nap(uint64_t until)
+{
+	uint64_t now = mono_ms(), ms = until > now ? until - now : 0;
+	struct timespec ts;
+
+	if (ms == 0)
+		return;
+	if (ms > NAP_MAX_MS)
+		ms = NAP_MAX_MS;
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)ms * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+struct daemon {
+	struct options o;
+	struct command_ctx x;
+	struct outbox outbox;
+	struct metrics *metrics;
+	struct dpclient_stats *gstats; /* scratch for the gauges */
+	uint64_t last_rx, last_tx, last_gauge_ns;
+	bool loaded;
+};
+
+static void committed(const struct txn *t, void *arg)
+{
+	struct daemon *dm = arg;
+
+	if (dm->metrics == NULL || t->op == NULL || t->result == NULL)
+		return;
+	metrics_command(dm->metrics, t->op, t->result, (double)(mono_ns() - t->read_ns) / 1e9);
+}
+
+static int flush_outbox(struct daemon *dm, bool check)
+{
+	if (outbox_len(&dm->outbox) == 0)
+		return 0;
+	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm, NULL, NULL,
+			    NULL);
+}
+
+/* Commit what waits and read the next entries in the same round trip. */
+static int commit_and_read(struct daemon *dm, const struct chan_readreq *rq, redisReply **r)
+{
+	int read_rc;
+
+	if (outbox_len(&dm->outbox) == 0)
+		return chan_read(dm->x.ch, rq, r);
+	if (outbox_flush(&dm->outbox, dm->x.ch, &dm->o, false, committed, dm, rq, r, &read_rc) <
+	    0) {
+		if (*r != NULL)
+			freeReplyObject(*r);
+		*r = NULL;
+		return -EIO;
+	}
+	return read_rc;
+}
+
+static void push_event(struct daemon *dm, const char *event)
+{
+	struct txn t;
+
+	txn_init(&t, NULL);
+	events_add(&t, &dm->o, event, NULL, NULL, 0, realtime_ms());
+	txn_end(&t);
+	outbox_push(&dm->outbox, &t);
+}
+
+static void gauges(struct daemon *dm, uint64_t now_ms)
+{
+	struct metrics_gauges g;
+	uint64_t now_ns = mono_ns();
+	double dt;
+	int rc;
+
+	if (dm->metrics == NULL)
+		return;
+	memset(&g, 0, sizeof(g));
+	g.calls = calls_count(dm->x.calls);
+	g.streams = dm->x.streams;
+	g.redis_up = chan_up(dm->x.ch);
+	g.dataplane_up = dpsync_up(dm->x.dp);
+	if (g.dataplane_up) {
+		rc = dpclient_stats(dpsync_client(dm->x.dp), dm->gstats);
+		if (rc < 0) {
+			if (!dpclient_remote_error(dpsync_client(dm->x.dp)))
+				dpsync_fail(dm->x.dp, "stats", rc);
+			g.dataplane_up = dpsync_up(dm->x.dp);
+		} else {
+			for (unsigned i = 0; i < dm->gstats->hdr.nports; i++) {
+				g.dp_rx_pkts += dm->gstats->ports[i].rx_pkts;
+				g.dp_tx_pkts += dm->gstats->ports[i].tx_pkts;
+				g.dp_drops += dm->gstats->ports[i].drops;
+			}
+			dt = (double)(now_ns - dm->last_gauge_ns) / 1e9;
+			if (dm->last_gauge_ns != 0 && dt > 0 && g.dp_rx_pkts >= dm->last_rx &&
+			    g.dp_tx_pkts >= dm->last_tx) {
+				g.dp_rx_pps = (double)(g.dp_rx_pkts - dm->last_rx) / dt;
+				g.dp_tx_pps = (double)(g.dp_tx_pkts - dm->last_tx) / dt;
+			}
+			dm->last_rx = g.dp_rx_pkts;
+			dm->last_tx = g.dp_tx_pkts;
+			dm->last_gauge_ns = now_ns;
+		}
+	}
+	g.nifaces = dm->o.nifaces;
+	for (unsigned i = 0; i < dm->o.nifaces; i++) {
+		snprintf(g.ifaces[i].name, sizeof(g.ifaces[i].name), "%s", dm->o.ifaces[i].name);
+		g.ifaces[i].ports_free = portalloc_free(dm->x.ports[i], now_ms);
+		g.ifaces[i].ports_used = portalloc_used(dm->x.ports[i]);
+		g.ifaces[i].ports_total = portalloc_total(dm->x.ports[i]);
+	}
+	metrics_set_gauges(dm->metrics, &g);
+}
+
+/* Once a second: the dataplane connection, delete-delay, timeouts, gauges. */
+static void tick(struct daemon *dm)
+{
+	struct command_ctx *x = &dm->x;
+	struct timeout_hit hits[TIMER_BATCH];
+	struct call *due[TIMER_BATCH];
+	uint64_t now = realtime_ms();
+	unsigned n, i;
+	struct txn t;
+
+	if (dpsync_tick(x->dp, mono_ms()) == 1 && dm->loaded)
+		dpsync_reconcile(x->dp, x->calls, NULL, NULL, NULL);
+	if (!dm->loaded)
+		return;
+
+	txn_init(&t, NULL);
+	dpsync_begin(x->dp);
+	n = calls_due(x->calls, now, due, TIMER_BATCH);
+	for (i = 0; i < n; i++)
+		command_remove(x, due[i], "delete-delay", now, &t);
+	n = timeouts_check(x->to, x->calls, x->dp, now, hits, TIMER_BATCH);
+	for (i = 0; i < n; i++) {
+		struct call *c = calls_find(x->calls, hits[i].call_id);
+
+		if (c == NULL)
+			continue;
+		if (hits[i].kind == TIMEOUT_MEDIA) {
+			events_add(&t, &dm->o, "media-timeout", hits[i].call_id, NULL,
+				   hits[i].idle_ms, now);
+			log_info("call %s: no media for %" PRIu64 " ms%s", hits[i].call_id,
+				 hits[i].idle_ms, hits[i].remove ? "; deleting it" : "");
+		}
+		if (hits[i].remove)
+			command_remove(x, c,
+				       hits[i].kind == TIMEOUT_MEDIA ? "media-timeout"
+								     : "final-timeout",
+				       now, &t);
+	}
+	dpsync_flush(x->dp);
+	if (t.ncmds > 1) {
+		txn_end(&t);
+		outbox_push(&dm->outbox, &t);
+	} else {
+		txn_free(&t);
+	}
+	gauges(dm, now);
+}
+
+static void heartbeat(struct daemon *dm)
+{
+	struct heartbeat_info hi = {
+		.started_ms = dm->x.started_ms,
+		.now_ms = realtime_ms(),
+		.calls = calls_count(dm->x.calls),
+		.dataplane_up = dpsync_up(dm->x.dp),
+		.dataplane_boot_id = dpsync_up(dm->x.dp)
+					     ? dpclient_server(dpsync_client(dm->x.dp))->boot_id
+					     : 0,
+	};
+
+	heartbeat_send(dm->x.ch, &dm->o, &hi);
+}
+
+static int setup(struct daemon *dm)
+{
+	struct calls_config cfg;
+	const struct options *o = &dm->o;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	for (unsigned i = 0; i < o->nifaces; i++) {
+		struct call_iface *f = &cfg.ifaces[i];
+
+		snprintf(f->name, sizeof(f->name), "%s", o->ifaces[i].name);
+		f->local = o->ifaces[i].local;
+		f->advertised = o->ifaces[i].advertised;
+		dm->x.ports[i] = portalloc_create(o->port_min, o->port_max, o->port_quarantine_ms);
+		if (dm->x.ports[i] == NULL) {
+			log_error("ports %u-%u: %s", o->port_min, o->port_max, strerror(errno));
+			return -1;
+		}
+		f->ports = dm->x.ports[i];
+	}
+	cfg.nifaces = o->nifaces;
+	snprintf(cfg.node, sizeof(cfg.node), "%s", o->node);
+	cfg.delete_delay_s = o->delete_delay_s;
+	cfg.latch_window_ms = o->latch_window_ms;
+
+	dm->x.o = o;
+	dm->x.calls = calls_create(&cfg);
+	dm->x.ch = chan_create(o);
+	dm->x.dp = dpsync_create(o);
+	dm->x.to = timeouts_create(o);
+	dm->x.outbox = &dm->outbox;
+	dm->x.dpstats = malloc(sizeof(*dm->x.dpstats));
+	dm->gstats = malloc(sizeof(*dm->gstats));
+	dm->x.started_ms = realtime_ms();
+	if (dm->x.calls == NULL || dm->x.ch == NULL || dm->x.dp == NULL || dm->x.to == NULL ||
+	    dm->x.dpstats == NULL || dm->gstats == NULL) {
+		log_error("out of memory at start");
+		return -1;
+	}
+	if (o->metrics_listen[0] != '\0') {
+		dm->metrics = metrics_start(o->metrics_listen, err, sizeof(err));
+		if (dm->metrics == NULL) {
+			log_error("--metrics-listen %s: %s", o->metrics_listen, err);
+			return -1;
+		}
+		log_info("metrics: GET /metrics on %s (port %u)", o->metrics_listen,
+			 metrics_port(dm->metrics));
+	}
+	return 0;
+}
+
+static void teardown(struct daemon *dm)
+{
+	metrics_stop(dm->metrics);
+	outbox_free(&dm->outbox);
+	if (dm->x.calls != NULL)
+		calls_destroy(dm->x.calls);
+	for (unsigned i = 0; i < OPTIONS_MAX_IFACES; i++)
+		if (dm->x.ports[i] != NULL)
+			portalloc_destroy(dm->x.ports[i]);
+	chan_destroy(dm->x.ch);
+	dpsync_destroy(dm->x.dp);
+	timeouts_destroy(dm->x.to);
+	free(dm->x.before);
+	free(dm->x.after);
+	free(dm->x.dpstats);
+	free(dm->gstats);
+}
+
+/* After (re)connecting to Redis: load the calls once, or commit what waited. Returns 0
+ * when the channel is ready for commands. */
+static int on_connected(struct daemon *dm, bool *resync)
+{
+	unsigned loaded, failed;
+	int rc;
+
+	if (!dm->loaded) {
+		rc = store_load(dm->x.ch, &dm->o, dm->x.calls, &loaded, &failed);
+		if (rc < 0)
+			return rc;
+		dm->loaded = true;
+		dm->x.streams = command_count_streams(&dm->x);
+		log_info("store: loaded %u call(s) of node %s%s", loaded, dm->o.node,
+			 failed > 0 ? " (some could not be restored, see above)" : "");
+		if (dpsync_tick(dm->x.dp, mono_ms()) == 1)
+			dpsync_reconcile(dm->x.dp, dm->x.calls, NULL, NULL, NULL);
+		push_event(dm, "node-up");
+		*resync = false;
+	}
+	rc = flush_outbox(dm, true);
+	if (rc < 0)
+		return rc;
+	if (*resync) {
+		rc = store_write_all(dm->x.ch, &dm->o, dm->x.calls);
+		if (rc < 0)
+			return rc;
+		*resync = false;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon *dm = calloc(1, sizeof(*dm));
+	char err[512], last[ENTRY_ID_MAX], pending_id[ENTRY_ID_MAX] = "0";
+	uint64_t next_tick = 0, next_heartbeat = 0, next_trim = 0, now;
+	bool ready = false, pending = true, resync = false;
+	unsigned generation = 0, replayed = 0;
+	struct chan_readreq rq;
+	struct sigaction sa;
+	redisReply *r;
+	int rc;
+
+	if (dm == NULL)
+		return 1;
+	if (options_parse(&dm->o, argc, argv, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rtpanchor-control: %s\n", err);
+		fprintf(stderr, "Try '%s --help'.\n", argv[0]);
+		return 2;
+	}
+	if (dm->o.help) {
+		options_usage(stdout, argv[0]);
+		return 0;
+	}
+	if (dm->o.version) {
+		printf("rtpanchor-control %s\n", RPA_VERSION);
+		return 0;
+	}
+	log_set_level(dm->o.log_level);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (setup(dm) < 0) {
+		teardown(dm);
+		free(dm);
+		return 1;
+	}
+	log_info("rtpanchor-control %s: node %s, %u interface(s), ports %u-%u, dataplane %s",
+		 RPA_VERSION, dm->o.node, dm->o.nifaces, dm->o.port_min, dm->o.port_max,
+		 dm->o.dp_socket);
+
+	while (!quit) {
+		now = mono_ms();
+		if (!chan_up(dm->x.ch)) {
+			ready = false;
+			if (chan_connect(dm->x.ch, now) < 0) {
+				if (now >= next_tick && dm->loaded) {
+					tick(dm);
+					next_tick = now + TICK_MS;
+				}
+				nap(dm->loaded && next_tick < chan_retry_at(dm->x.ch)
+					    ? next_tick
+					    : chan_retry_at(dm->x.ch));
+				continue;
+			}
+		}
+		if (chan_generation(dm->x.ch) != generation) {
+			/* A new connection: our pending entries come first again. */
+			resync = generation != 0;
+			generation = chan_generation(dm->x.ch);
+			pending = true;
+			snprintf(pending_id, sizeof(pending_id), "0");
+			ready = false;
+		}
+		if (!ready) {
+			if (on_connected(dm, &resync) < 0)
+				continue;
+			ready = true;
+		}
+		if (now >= next_tick) {
+			tick(dm);
+			next_tick = now + TICK_MS;
+		}
+		if (now >= next_heartbeat && chan_up(dm->x.ch)) {
+			heartbeat(dm);
+			next_heartbeat = now + HEARTBEAT_INTERVAL_MS;
+		}
+		if (now >= next_trim && chan_up(dm->x.ch) && !pending) {
+			chan_trim(dm->x.ch);
+			next_trim = now + TICK_MS;
+		}
+		/* BLOCK 0 would wait forever: at least 1 ms, at most until the next tick. */
+		rq.id = pending ? pending_id : ">";
+		rq.count = COMMAND_BATCH_MAX;
+		rq.block_ms = pending ? -1 : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms()) : 1;
+		rc = commit_and_read(dm, &rq, &r);
+		if (rc < 0) {
+			if (rc == -EPROTO)
+				nap(mono_ms() + NAP_MAX_MS);
+			continue;
+		}
+		rc = command_batch(&dm->x, r, pending, mono_ns(), last, sizeof(last));
+		freeReplyObject(r);
+		if (rc < 0)
+			continue;
+		if (pending) {
+			if (rc == 0) {
+				if (replayed > 0)
+					log_info("finished %u pending command(s) of node %s",
+						 replayed, dm->o.node);
+				pending = false;
+				replayed = 0;
+			} else {
+				replayed += (unsigned)rc;
+				snprintf(pending_id, sizeof(pending_id), "%s", last);
+			}
+		}
+	}
+
+	log_info("signal %d: stopping", (int)quit);
+	if (dm->loaded) {
+		push_event(dm, "node-down");
+		if (!chan_up(dm->x.ch))
+			chan_connect(dm->x.ch, mono_ms());
+		if (flush_outbox(dm, false) < 0 || outbox_len(&dm->outbox) > 0)
+			log_warning("redis unavailable: %zu transaction(s) not committed at exit "
+				    "(their commands stay pending and are answered after restart)",
+				    outbox_len(&dm->outbox));
+	}
+	teardown(dm);
+	free(dm);
+	return 0;
+}
