@@ -9,8 +9,9 @@ import socket
 import subprocess
 import time
 
-import dataplane
+import control
 import netns
+import redis_server
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCENARIOS = os.path.join(ROOT, "tests", "func", "sip")
@@ -18,8 +19,6 @@ KAMAILIO_CFG = os.path.join(ROOT, "examples", "kamailio", "kamailio.cfg")
 PCAP = "/usr/share/sip-tester/g711a.pcap"
 KAMAILIO = "/usr/sbin/kamailio"
 SIPP = "/usr/bin/sipp"
-REDIS_SERVER = "/usr/bin/redis-server"
-CONTROL = os.path.join(dataplane.BUILD, "control", "rtpanchor-control")
 
 
 class SigNet:
@@ -123,95 +122,104 @@ class Proc:
             return "(no log)"
 
 
-class RespError(Exception):
-    pass
-
-
-class Redis:
-    """A minimal RESP2 client on a socket opened inside a namespace (the test's view of the
-    command channel; Kamailio and control use their own clients)."""
-
-    def __init__(self, ns, port, timeout=15.0):
-        self.sock = netns.socket_in(ns, socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(("127.0.0.1", port))
-        self.buf = b""
-
-    def close(self):
-        self.sock.close()
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RespError("connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def _exact(self, n):
-        while len(self.buf) < n + 2:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RespError("connection closed")
-            self.buf += chunk
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            raise RespError(rest.decode())
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            n = int(rest)
-            return None if n < 0 else self._exact(n)
-        if kind == b"*":
-            n = int(rest)
-            return None if n < 0 else [self._reply() for _ in range(n)]
-        raise RespError(f"bad reply line {line!r}")
-
-    def cmd(self, *args):
-        out = [b"*%d\r\n" % len(args)]
-        for a in args:
-            b = a if isinstance(a, bytes) else str(a).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(b), b))
-        self.sock.sendall(b"".join(out))
-        return self._reply()
+def redis_client(ns, port):
+    """redis_server.Client on a connection made inside namespace ns."""
+    with netns.inside(ns):
+        return redis_server.Client(port)
 
 
 class RedisServer:
     def __init__(self, ns, workdir):
         self.ns = ns
         self.port = free_port(ns)
-        self.proc = Proc("redis", ns, [REDIS_SERVER, "--port", str(self.port),
+        self.proc = Proc("redis", ns, [redis_server.REDIS_SERVER, "--port", str(self.port),
                                        "--bind", "127.0.0.1", "--save", "",
                                        "--appendonly", "no", "--dir", workdir,
                                        "--daemonize", "no"], workdir)
         deadline = time.monotonic() + 10
         while True:
             try:
-                c = Redis(ns, self.port)
+                c = redis_client(ns, self.port)
                 try:
-                    if c.cmd("PING") == "PONG":
+                    if c.command("PING") == "PONG":
                         return
                 finally:
                     c.close()
-            except (OSError, RespError):
+            except (OSError, ConnectionError, redis_server.RedisError):
                 pass
             if not self.proc.alive() or time.monotonic() > deadline:
                 raise AssertionError(f"redis-server did not start:\n{self.proc.log()}")
             time.sleep(0.05)
 
     def client(self):
-        return Redis(self.ns, self.port)
+        return redis_client(self.ns, self.port)
 
     def stop(self):
         return self.proc.stop()
+
+
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", '"': '"', "\\": "\\"}
+
+
+def _monitor_args(line):
+    """The arguments of one MONITOR line: `<time> [<db> <client>] "ARG" "ARG"...`, each
+    argument quoted with Redis' escapes (\\n \\r \\t \\a \\b \\" \\\\ \\xHH)."""
+    i = line.index("]") + 1
+    args = []
+    while True:
+        i = line.find('"', i)
+        if i < 0:
+            return args
+        i += 1
+        out = []
+        while line[i] != '"':
+            ch = line[i]
+            if ch == "\\":
+                nxt = line[i + 1]
+                if nxt == "x":
+                    out.append(chr(int(line[i + 2:i + 4], 16)))
+                    i += 4
+                    continue
+                out.append(_ESCAPES.get(nxt, nxt))
+                i += 2
+                continue
+            out.append(ch)
+            i += 1
+        args.append("".join(out))
+        i += 1
+
+
+class Monitor:
+    """Every command the Redis server executes, as MONITOR reports them: what Kamailio
+    really sent, whatever control later trims from its streams."""
+
+    def __init__(self, server):
+        self.server = server
+        self.client = server.client()
+        if self.client.command("MONITOR") != "OK":
+            raise AssertionError("redis-server refused MONITOR")
+        self.seen = []
+        self.marks = 0
+
+    def commands(self):
+        """All commands executed so far (lists of arguments). A marker sent on another
+        connection bounds the read: MONITOR reports in execution order."""
+        self.marks += 1
+        marker = f"rpaft-monitor-mark-{os.getpid()}-{self.marks}"
+        other = self.server.client()
+        try:
+            other.command("ECHO", marker)
+        finally:
+            other.close()
+        while True:
+            # MONITOR pushes one status line per command; Client reads them one at a time.
+            args = _monitor_args(self.client._read())
+            if args == ["ECHO", marker]:
+                return list(self.seen)
+            self.seen.append(args)
+
+    def close(self):
+        self.client.close()
 
 
 def udp_bound(ns, addr, port):
@@ -313,7 +321,7 @@ class Control:
                  node="sipnode", extra=()):
         self.redis = redis
         self.prefix = prefix
-        argv = [CONTROL, "--redis", f"127.0.0.1:{redis.port}", "--node", node,
+        argv = [control.CONTROL, "--redis", f"127.0.0.1:{redis.port}", "--node", node,
                 "--dataplane-socket", dp_socket, "--key-prefix", prefix,
                 "--metrics-listen", "off"]
         for name, addr in interfaces.items():
@@ -351,6 +359,6 @@ def command(client, prefix, fields, timeout_s=5):
     for k, v in fields.items():
         args += [k, v]
     args += ["reply-to", key]
-    client.cmd(*args)
-    got = client.cmd("BLPOP", key, str(timeout_s))
+    client.command(*args)
+    got = client.command("BLPOP", key, str(timeout_s))
     return None if got is None else json.loads(got[1])
