@@ -3,7 +3,6 @@
 # rtpanchor-control and rtpanchor-dataplane, Redis between Kamailio and control. The
 # caller sits on the relay's 192.0.2.0/24 side (interface "a"), the callee on the
 # 198.51.100.0/24 side (interface "b").
-import os
 import struct
 import tempfile
 import time
