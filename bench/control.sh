@@ -127,13 +127,15 @@ for i in $(seq 100); do
 done
 
 # The dataplane: one net_null port that receives nothing (no-rx), worker on lcore 1 with
-# idle back-off so it leaves the CPU to Redis and control on a small machine.
+# idle back-off so it leaves the CPU to Redis and control on a small machine. The bench's
+# peers (192.0.2.0/24 callers, 198.51.100.0/24 callees) are reached through a gateway, so
+# every stream is accepted as in a deployment (its next hop simply never answers ARP).
 MEDIA=192.0.2.1
 SOCK=$TMP/dp.sock
 if [ "$DATAPLANE" = 1 ]; then
 	"$DP" -l 0,1 --no-pci --no-huge -m 512 --no-shconf --vdev net_null0,no-rx=1 -- \
-		--addr "net_null0=$MEDIA/24" --socket "$SOCK" --max-streams 262144 \
-		--idle-backoff >"$TMP/dataplane.log" 2>&1 &
+		--addr "net_null0=$MEDIA/24" --gateway net_null0=192.0.2.254 --socket "$SOCK" \
+		--max-streams 262144 --idle-backoff >"$TMP/dataplane.log" 2>&1 &
 	PIDS+=($!)
 	for i in $(seq 150); do
 		"$CLI" --socket "$SOCK" dataplane hello >/dev/null 2>&1 && break
@@ -159,7 +161,7 @@ done
 
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 [ "$JSON" = 1 ] || {
-	echo "machine: $(nproc) x $CPU, $(uname -r)"
+	echo "machine: $(nproc) x $CPU, $(uname -r); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p') on $REDIS" \
 		"($([ "$AOF" = 1 ] && echo 'appendonly everysec' || echo 'no persistence'))," \
 		"dataplane $([ "$DATAPLANE" = 1 ] && echo 'net_null' || echo 'none')," \

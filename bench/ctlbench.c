@@ -177,8 +177,7 @@ static enum outcome round_trip(struct client *cl, const struct ctlreq *r, bool m
 	t0 = now_ns();
 	st = ctlreq_send(cl->c, r, cl->o->prefix, cl->key, id, sizeof(id), err, sizeof(err));
 	if (st == CTLREQ_OK)
-		st = ctlreq_wait(cl->c, cl->key, cl->o->timeout_ms, &reply, &len, err,
-				 sizeof(err));
+		st = ctlreq_wait(cl->c, cl->key, cl->o->timeout_ms, &reply, &len, err, sizeof(err));
 	t1 = now_ns();
 	switch (st) {
 	case CTLREQ_OK:
@@ -290,7 +289,10 @@ static bool one_pair(struct client *cl, bool measuring)
 	if (out == OUT_IO && !reconnect(cl))
 		return false;
 	if (need_delete && (cl->o->delete || out != OUT_OK)) {
-		r = (struct ctlreq){.op = "delete", .call_id = call_id, .flags = "delete-delay=0"};
+		r = (struct ctlreq){.op = "delete",
+				    .call_id = call_id,
+				    .from_tag = from_tag,
+				    .flags = "delete-delay=0"};
 		out = round_trip(cl, &r, measuring, CMD_DELETE);
 		if (out == OUT_IO && !reconnect(cl))
 			return false;
@@ -411,8 +413,7 @@ static void usage(FILE *f)
 		MAX_CLIENTS);
 }
 
-static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t max,
-			 uint64_t *out)
+static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	unsigned long long v;
 	char *end;
@@ -431,13 +432,20 @@ static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t 
 static int parse_opts(int argc, char **argv, struct bench_opts *o)
 {
 	static const struct option lo[] = {
-	    {"redis", required_argument, NULL, 'r'},	{"redis-db", required_argument, NULL, 'b'},
-	    {"key-prefix", required_argument, NULL, 'p'}, {"clients", required_argument, NULL, 'c'},
-	    {"duration", required_argument, NULL, 'd'},	{"count", required_argument, NULL, 'n'},
-	    {"warmup", required_argument, NULL, 'w'},	{"no-delete", no_argument, NULL, 'D'},
-	    {"flags", required_argument, NULL, 'f'},	{"video", no_argument, NULL, 'v'},
-	    {"timeout", required_argument, NULL, 't'},	{"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+	    {"redis", required_argument, NULL, 'r'},
+	    {"redis-db", required_argument, NULL, 'b'},
+	    {"key-prefix", required_argument, NULL, 'p'},
+	    {"clients", required_argument, NULL, 'c'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"count", required_argument, NULL, 'n'},
+	    {"warmup", required_argument, NULL, 'w'},
+	    {"no-delete", no_argument, NULL, 'D'},
+	    {"flags", required_argument, NULL, 'f'},
+	    {"video", no_argument, NULL, 'v'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	uint64_t v;
 	char *end;
@@ -579,6 +587,7 @@ int main(int argc, char **argv)
 	struct dist pd, cd[CMD_N];
 	char err[512], where[300];
 	double elapsed, rate;
+	size_t ncmds;
 	unsigned i, k, ndead = 0;
 	int rc;
 
@@ -613,9 +622,9 @@ int main(int argc, char **argv)
 	pthread_barrier_wait(&warm);
 	t_start = now_ns();
 	if (o.count == 0) {
-		struct timespec ts = {.tv_sec = (time_t)o.duration_s,
-				      .tv_nsec = (long)((o.duration_s - (double)(time_t)o.duration_s) *
-							1e9)};
+		struct timespec ts = {
+		    .tv_sec = (time_t)o.duration_s,
+		    .tv_nsec = (long)((o.duration_s - (double)(time_t)o.duration_s) * 1e9)};
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
@@ -644,6 +653,7 @@ int main(int argc, char **argv)
 		t_end = now_ns();
 	elapsed = (double)(t_end - t_start) / 1e9;
 	rate = pair.n > 0 ? (double)pair.n / elapsed : 0;
+	ncmds = cmds[CMD_OFFER].n + cmds[CMD_ANSWER].n + cmds[CMD_DELETE].n;
 	pd = distribution(&pair);
 	for (k = 0; k < CMD_N; k++)
 		cd[k] = distribution(&cmds[k]);
@@ -656,17 +666,17 @@ int main(int argc, char **argv)
 		for (k = 0; k < CMD_N; k++)
 			if (cd[k].n > 0)
 				json_object_set_new(c, cmd_names[k], dist_json(&cd[k]));
-		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:f, s:o, s:o, "
+		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:f, s:f, s:o, s:o, "
 			      "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
 			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
 			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
-			      "pairs_per_s", rate, "pair_latency_ms", dist_json(&pd),
-			      "command_latency_ms", c, "errors", "total",
-			      (json_int_t)(err_reply + timeouts + bad + io), "error_replies",
-			      (json_int_t)err_reply, "timeouts", (json_int_t)timeouts,
-			      "bad_replies", (json_int_t)bad, "io", (json_int_t)io, "warnings",
-			      (json_int_t)warnings, "first_error", first_error, "first_warning",
-			      first_warning);
+			      "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
+			      "pair_latency_ms", dist_json(&pd), "command_latency_ms", c, "errors",
+			      "total", (json_int_t)(err_reply + timeouts + bad + io),
+			      "error_replies", (json_int_t)err_reply, "timeouts",
+			      (json_int_t)timeouts, "bad_replies", (json_int_t)bad, "io",
+			      (json_int_t)io, "warnings", (json_int_t)warnings, "first_error",
+			      first_error, "first_warning", first_warning);
 		s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (s == NULL) {
 			fprintf(stderr, "rtpanchor-bench-ctl: out of memory\n");
@@ -679,7 +689,8 @@ int main(int argc, char **argv)
 		printf("rtpanchor-bench-ctl: %u client%s, Redis %s, prefix %s, delete %s\n",
 		       o.clients, o.clients == 1 ? "" : "s", where, o.prefix,
 		       o.delete ? "on" : "off");
-		printf("pairs:          %zu in %.2f s = %.1f pairs/s\n", pair.n, elapsed, rate);
+		printf("pairs:          %zu in %.2f s = %.1f pairs/s (%.1f commands/s)\n", pair.n,
+		       elapsed, rate, (double)ncmds / elapsed);
 		printf("pair latency:   p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean %.3f ms "
 		       "(offer XADD -> answer reply)\n",
 		       pd.p50, pd.p90, pd.p99, pd.max, pd.mean);

@@ -49,9 +49,25 @@ static const char *const bench_default_eal[] = {
     "lib.eal:warning",
 };
 
+/* With --huge: 2 MB pages from an existing hugetlbfs mount; --in-memory leaves no files. */
+static const char *const bench_huge_eal[] = {
+    "rtpanchor-bench-fwd",
+    "-l",
+    "0",
+    "--no-pci",
+    "--in-memory",
+    "--no-telemetry",
+    "--log-level",
+    "lib.eal:warning",
+    "--huge-dir",
+};
+
+#define BENCH_HUGE_MIN_PAGES 256 /* 512 MB: enough for 1M streams and the mbufs */
+
 static struct {
 	uint32_t streams;
 	bool rr;
+	bool huge;
 	unsigned runs;
 	unsigned bursts;
 	unsigned frame;
@@ -115,7 +131,7 @@ static void bench_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: rtpanchor-bench-fwd [EAL args --] [--streams N] [--dist random|rr]\n"
-	    "           [--runs N] [--bursts N] [--frame BYTES]\n"
+	    "           [--runs N] [--bursts N] [--frame BYTES] [--huge]\n"
 	    "Drives the real worker loop (worker_poll) against net_ring ports with N streams\n"
 	    "installed through session_add (default 1000; 1M needs -m 2048). Each burst puts\n"
 	    "%d frames per port on the rx ring (streams picked uniformly at random, or\n"
@@ -123,10 +139,13 @@ static void bench_usage(FILE *f)
 	    "tx drain are outside the timed region. Prints the median of --runs (default 5)\n"
 	    "runs of --bursts bursts (default 20000). Frame default 214 bytes (160-byte RTP\n"
 	    "payload). Default EAL args: -l 0 --no-pci --no-huge -m 2048 --no-shconf\n"
-	    "--no-telemetry. 4 KiB pages cost TLB misses at 100k+ streams; with a mounted\n"
-	    "hugetlbfs and nr_hugepages >= 700 pass e.g. '-l 0 --no-pci --in-memory\n"
-	    "--huge-dir DIR --' instead.\n",
-	    WORKER_BURST);
+	    "--no-telemetry (4 KiB pages, works anywhere). --huge uses 2 MB pages instead:\n"
+	    "it needs a mounted hugetlbfs (pagesize=2M) and at least %d free pages, e.g.\n"
+	    "  mkdir -p /mnt/huge && mount -t hugetlbfs -o pagesize=2M nodev /mnt/huge\n"
+	    "  echo 512 > /proc/sys/vm/nr_hugepages\n"
+	    "and reserves nothing itself (undo with echo 0 and umount). Explicit EAL args\n"
+	    "before '--' replace both defaults.\n",
+	    WORKER_BURST, BENCH_HUGE_MIN_PAGES);
 }
 
 static int bench_parse(int argc, char **argv)
@@ -137,6 +156,7 @@ static int bench_parse(int argc, char **argv)
 	    {"runs", required_argument, NULL, 'r'},
 	    {"bursts", required_argument, NULL, 'b'},
 	    {"frame", required_argument, NULL, 'f'},
+	    {"huge", no_argument, NULL, 'H'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -149,6 +169,10 @@ static int bench_parse(int argc, char **argv)
 		if (c == 'h') {
 			bench_usage(stdout);
 			exit(0);
+		}
+		if (c == 'H') {
+			cfg.huge = true;
+			continue;
 		}
 		if (c == 'd') {
 			if (strcmp(optarg, "rr") == 0)
@@ -525,6 +549,39 @@ static int bench_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The mount point of a hugetlbfs with 2 MB pages, and how many such pages are free. The
+ * check matters: EAL's --in-memory with pages reserved but no mount "succeeds" and then has
+ * no memory. 0 and *dir set on success, -ENOENT with a message otherwise. */
+static int bench_huge_find(char *dir, size_t len)
+{
+	char line[512], mnt[256], type[64], opts[256];
+	FILE *f = fopen("/proc/mounts", "r");
+	long free_pages = -1;
+	bool found = false;
+
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%*s %255s %63s %255s", mnt, type, opts) == 3 &&
+		    strcmp(type, "hugetlbfs") == 0 &&
+		    (strstr(opts, "pagesize=2M") != NULL || strstr(opts, "pagesize") == NULL))
+			found = snprintf(dir, len, "%s", mnt) < (int)len;
+	if (f != NULL)
+		fclose(f);
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &free_pages) != 1)
+			free_pages = -1;
+		fclose(f);
+	}
+	if (!found || free_pages < BENCH_HUGE_MIN_PAGES) {
+		fprintf(stderr,
+			"bench: --huge needs a mounted hugetlbfs with 2 MB pages (%s) and %d free "
+			"pages (%ld free); see --help\n",
+			found ? dir : "none mounted", BENCH_HUGE_MIN_PAGES, free_pages);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static void bench_machine(void)
 {
 	char line[256], model[128] = "unknown";
@@ -542,8 +599,9 @@ static void bench_machine(void)
 	}
 	if (f)
 		fclose(f);
-	printf("machine: %s, %ld cpus, tsc %.1f MHz, %s\n", model, sysconf(_SC_NPROCESSORS_ONLN),
-	       (double)rte_get_tsc_hz() / 1e6, rte_version());
+	printf("machine: %s, %ld cpus, tsc %.1f MHz, %s, %s pages\n", model,
+	       sysconf(_SC_NPROCESSORS_ONLN), (double)rte_get_tsc_hz() / 1e6, rte_version(),
+	       rte_eal_has_hugepages() ? "2 MB" : "4 KiB");
 }
 
 int main(int argc, char **argv)
@@ -552,7 +610,7 @@ int main(int argc, char **argv)
 	    .reachable_ms = 3600000, .retrans_ms = 1000, .probes = 3, .hold = 4, .gc_ms = 3600000};
 	struct session_config scfg = {0};
 	double cpp[BENCH_MAX_RUNS], med;
-	char *eal_argv[64];
+	char *eal_argv[64], huge_dir[256];
 	int eal_argc = 0, sep = -1, rc, bad = 0;
 	struct rte_rcu_qsbr *qsbr;
 	uint64_t ovh;
@@ -564,17 +622,28 @@ int main(int argc, char **argv)
 			sep = i;
 			break;
 		}
-	if (sep < 0) {
-		for (size_t i = 0; i < RTE_DIM(bench_default_eal); i++)
-			eal_argv[eal_argc++] = (char *)bench_default_eal[i];
-	} else {
-		for (int i = 0; i < sep && eal_argc < 63; i++)
-			eal_argv[eal_argc++] = argv[i];
-	}
-	eal_argv[eal_argc] = NULL;
 	argv[sep < 0 ? 0 : sep] = argv[0];
 	if (bench_parse(sep < 0 ? argc : argc - sep, argv + (sep < 0 ? 0 : sep)) != 0)
 		return 2;
+	if (sep >= 0 && cfg.huge) {
+		fprintf(stderr, "rtpanchor-bench-fwd: --huge chooses the EAL args; give either it "
+				"or EAL args before '--'\n");
+		return 2;
+	}
+	if (sep >= 0) {
+		for (int i = 0; i < sep && eal_argc < 63; i++)
+			eal_argv[eal_argc++] = argv[i];
+	} else if (cfg.huge) {
+		if (bench_huge_find(huge_dir, sizeof(huge_dir)) != 0)
+			return 2;
+		for (size_t i = 0; i < RTE_DIM(bench_huge_eal); i++)
+			eal_argv[eal_argc++] = (char *)bench_huge_eal[i];
+		eal_argv[eal_argc++] = huge_dir;
+	} else {
+		for (size_t i = 0; i < RTE_DIM(bench_default_eal); i++)
+			eal_argv[eal_argc++] = (char *)bench_default_eal[i];
+	}
+	eal_argv[eal_argc] = NULL;
 	cfg.nports = (cfg.streams + per_port_max - 1) / per_port_max;
 
 	optind = 0; /* EAL parses its own argv with getopt: start it from scratch */

@@ -41,7 +41,7 @@ struct dpclient {
 	const struct dpclient_op *bops;
 	unsigned bn, bsent;
 	uint32_t bbase;
-	uint8_t buf[RPA_DP_MSG_MAX];  /* the request being sent, then the reply */
+	uint8_t buf[RPA_DP_MSG_MAX]; /* the request being sent, then the reply */
 };
 
 typedef int (*page_entry_fn)(const uint8_t *entry, void *cb, void *arg);
@@ -678,8 +678,10 @@ static int batch_reply(struct dpclient *c, const uint8_t *buf, size_t n, bool tr
  * receive each; poll runs only when the socket is not ready. */
 static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bool wait)
 {
-	enum { REQ_MAX = sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_dp_stream),
-	       REP_MAX = sizeof(struct rpa_dp_reply) + 8 };
+	enum {
+		REQ_MAX = sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_dp_stream),
+		REP_MAX = sizeof(struct rpa_dp_reply) + 8
+	};
 	uint8_t sbuf[BATCH_WINDOW][REQ_MAX], rbuf[BATCH_WINDOW][REP_MAX];
 	struct mmsghdr sm[BATCH_WINDOW], rm[BATCH_WINDOW];
 	struct iovec siov[BATCH_WINDOW], riov[BATCH_WINDOW];
@@ -708,7 +710,8 @@ static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bo
 			const struct dpclient_op *op = &ops[sent + k];
 			uint8_t *m = sbuf[k];
 
-			blen = op->type == RPA_DP_STREAM_ADD ? sizeof(op->stream) : sizeof(op->local);
+			blen =
+			    op->type == RPA_DP_STREAM_ADD ? sizeof(op->stream) : sizeof(op->local);
 			memset(&h, 0, sizeof(h));
 			h.magic = RPA_DP_MAGIC;
 			h.version = RPA_DP_VERSION;
@@ -768,7 +771,8 @@ static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bo
 		got = recvmmsg(c->fd, rm, sent - done, MSG_DONTWAIT, NULL);
 		if (got < 0) {
 			if (errno != EAGAIN && errno != EINTR) {
-				rc = errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
+				rc =
+				    errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
 				set_err(c, "recv: %s", errstr(errno, eb, sizeof(eb)));
 				goto fail;
 			}
@@ -793,8 +797,8 @@ static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bo
 				goto fail;
 			}
 			rc = batch_reply(c, rbuf[k], rm[k].msg_len,
-					 (rm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0, base + done + 1,
-					 &ops[done]);
+					 (rm[k].msg_hdr.msg_flags & MSG_TRUNC) != 0,
+					 base + done + 1, &ops[done]);
 			if (rc < 0)
 				goto fail;
 			if (rc == 0) {

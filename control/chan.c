@@ -8,7 +8,7 @@
 #include "log.h"
 
 /* Bounds every reply wait (plus the longest XREADGROUP BLOCK, for all calls alike). */
-#define CHAN_TIMEOUT_MS 3000
+#define CHAN_TIMEOUT_MS		3000
 #define CHAN_CONNECT_TIMEOUT_MS 1000
 
 struct chan {
@@ -18,11 +18,11 @@ struct chan {
 	unsigned generation;
 	uint32_t backoff_ms;
 	uint64_t retry_at;
-	unsigned failures;         /* attempts since the connection was last up */
-	char logged_err[256];      /* the failure last logged; repeats go to debug */
-	char where[300];           /* endpoint, for messages */
+	unsigned failures;    /* attempts since the connection was last up */
+	char logged_err[256]; /* the failure last logged; repeats go to debug */
+	char where[300];      /* endpoint, for messages */
 	char key_commands[OPTIONS_PREFIX_MAX + 16];
-	int timeout_ms;            /* SO_RCVTIMEO currently set */
+	int timeout_ms; /* SO_RCVTIMEO currently set */
 };
 
 static struct timeval tv_ms(int ms)
@@ -156,8 +156,7 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 		return -EAGAIN;
 	ch->failures++;
 	if (o->redis_unix)
-		ch->rc = redisConnectUnixWithTimeout(o->redis_path,
-						     tv_ms(CHAN_CONNECT_TIMEOUT_MS));
+		ch->rc = redisConnectUnixWithTimeout(o->redis_path, tv_ms(CHAN_CONNECT_TIMEOUT_MS));
 	else
 		ch->rc = redisConnectWithTimeout(o->redis_host, o->redis_port,
 						 tv_ms(CHAN_CONNECT_TIMEOUT_MS));
@@ -173,15 +172,20 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	}
 	ch->timeout_ms = -1;
 	set_timeout(ch, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS);
-	redisEnableKeepAlive(ch->rc);
+	/* TCP keepalive notices a silently dead peer; a Unix socket has none (and the call
+	 * would fail and poison the context). */
+	if (!o->redis_unix && redisEnableKeepAlive(ch->rc) != REDIS_OK) {
+		snprintf(msg, sizeof(msg), "keepalive: %s", ch->rc->errstr);
+		rc = -EIO;
+		goto fail;
+	}
 	if (o->redis_password[0] != '\0') {
 		const char *auth_user[] = {"AUTH", o->redis_user, o->redis_password};
 		const char *auth[] = {"AUTH", o->redis_password};
 
-		rc = o->redis_user[0] != '\0' ? setup_cmd(ch, 3, auth_user, "AUTH", false, msg,
-							  sizeof(msg))
-					      : setup_cmd(ch, 2, auth, "AUTH", false, msg,
-							  sizeof(msg));
+		rc = o->redis_user[0] != '\0'
+			 ? setup_cmd(ch, 3, auth_user, "AUTH", false, msg, sizeof(msg))
+			 : setup_cmd(ch, 2, auth, "AUTH", false, msg, sizeof(msg));
 		if (rc < 0)
 			goto fail;
 	}
@@ -200,8 +204,8 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	ch->up = true;
 	ch->generation++;
 	if (ch->generation == 1)
-		log_info("redis %s: connected (db %u, stream %s, group %s, consumer %s)",
-			 ch->where, o->redis_db, ch->key_commands, CHAN_GROUP, o->node);
+		log_info("redis %s: connected (db %u, stream %s, group %s, consumer %s)", ch->where,
+			 o->redis_db, ch->key_commands, CHAN_GROUP, o->node);
 	else
 		log_info("redis %s: connection restored after %u attempt(s)", ch->where,
 			 ch->failures);
@@ -213,8 +217,8 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 fail:
 	drop(ch);
 	ch->retry_at = now_ms + ch->backoff_ms;
-	ch->backoff_ms = ch->backoff_ms * 2 > CHAN_BACKOFF_MAX_MS ? CHAN_BACKOFF_MAX_MS
-								  : ch->backoff_ms * 2;
+	ch->backoff_ms =
+	    ch->backoff_ms * 2 > CHAN_BACKOFF_MAX_MS ? CHAN_BACKOFF_MAX_MS : ch->backoff_ms * 2;
 	log_down(ch, msg);
 	return rc;
 }

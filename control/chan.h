@@ -14,8 +14,8 @@
 #include "options.h"
 #include "txn.h"
 
-#define CHAN_GROUP         "rtpanchor"
-#define CHAN_BLOCK_MAX_MS  1000 /* longest XREADGROUP BLOCK */
+#define CHAN_GROUP	    "rtpanchor"
+#define CHAN_BLOCK_MAX_MS   1000 /* longest XREADGROUP BLOCK */
 #define CHAN_BACKOFF_MIN_MS 50
 #define CHAN_BACKOFF_MAX_MS 2000
 

@@ -37,8 +37,6 @@ struct item {
 	bool store_add;
 };
 
-static struct item *items; /* COMMAND_BATCH_MAX of them, allocated once */
-
 static uint64_t realtime_ms(void)
 {
 	struct timespec ts;
@@ -112,12 +110,12 @@ static json_t *do_statistics(struct command_ctx *x, uint64_t now_ms, char *warni
 		const struct options_iface *f = &x->o->ifaces[i];
 
 		json_array_append_new(
-			ifs, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "name", f->name, "local",
-				       rpa_addr_format(&f->local, a1, sizeof(a1)), "advertised",
-				       rpa_addr_format(&f->advertised, a2, sizeof(a2)), "ports-free",
-				       (json_int_t)portalloc_free(x->ports[i], now_ms), "ports-used",
-				       (json_int_t)portalloc_used(x->ports[i]), "ports-total",
-				       (json_int_t)portalloc_total(x->ports[i])));
+		    ifs, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I}", "name", f->name, "local",
+				   rpa_addr_format(&f->local, a1, sizeof(a1)), "advertised",
+				   rpa_addr_format(&f->advertised, a2, sizeof(a2)), "ports-free",
+				   (json_int_t)portalloc_free(x->ports[i], now_ms), "ports-used",
+				   (json_int_t)portalloc_used(x->ports[i]), "ports-total",
+				   (json_int_t)portalloc_total(x->ports[i])));
 	}
 	if (dpsync_up(x->dp)) {
 		rc = dpclient_stats(dpsync_client(x->dp), x->dpstats);
@@ -186,8 +184,9 @@ static json_t *do_query(struct command_ctx *x, struct call *c, uint64_t now_ms, 
 				json_object_set_new(s, "last-seen", json_null());
 				json_object_set_new(s, "idle-ms", json_null());
 			} else {
-				json_object_set_new(s, "last-seen",
-						    json_integer((json_int_t)(now_ms - si.idle_ms)));
+				json_object_set_new(
+				    s, "last-seen",
+				    json_integer((json_int_t)(now_ms - si.idle_ms)));
 				json_object_set_new(s, "idle-ms",
 						    json_integer((json_int_t)si.idle_ms));
 			}
@@ -228,15 +227,15 @@ static void store_pending(struct command_ctx *x, struct item *it)
 static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 {
 	struct call_request req = {
-		.op = it->e.op == ENTRY_OP_OFFER    ? CALL_OP_OFFER
-		      : it->e.op == ENTRY_OP_ANSWER ? CALL_OP_ANSWER
-						    : CALL_OP_DELETE,
-		.call_id = it->e.call_id,
-		.from_tag = it->e.from_tag,
-		.to_tag = it->e.to_tag,
-		.sdp = it->e.sdp,
-		.sdp_len = it->e.sdp_len,
-		.flags = it->e.flags,
+	    .op = it->e.op == ENTRY_OP_OFFER	? CALL_OP_OFFER
+		  : it->e.op == ENTRY_OP_ANSWER ? CALL_OP_ANSWER
+						: CALL_OP_DELETE,
+	    .call_id = it->e.call_id,
+	    .from_tag = it->e.from_tag,
+	    .to_tag = it->e.to_tag,
+	    .sdp = it->e.sdp,
+	    .sdp_len = it->e.sdp_len,
+	    .flags = it->e.flags,
 	};
 	struct call *c0 = calls_find(x->calls, it->e.call_id);
 	unsigned nb = c0 != NULL ? dpsync_call_streams(c0, &x->before, &x->before_cap) : 0, na;
@@ -246,7 +245,7 @@ static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	/* An earlier command of this batch on the same call has not written its state yet:
 	 * write it now, as it was after that command. */
 	if (c0 != NULL)
-		for (struct item *p = items; p < it; p++)
+		for (struct item *p = x->items; p < it; p++)
 			if (p->store_call == c0)
 				store_pending(x, p);
 	memset(&it->r, 0, sizeof(it->r));
@@ -255,7 +254,8 @@ static void apply(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	if (rc < 0 || it->r.status < 0) {
 		it->result = "error";
 		snprintf(it->error, sizeof(it->error), "%s",
-			 it->r.error[0] != '\0' ? it->r.error : strerror(rc < 0 ? -rc : -it->r.status));
+			 it->r.error[0] != '\0' ? it->r.error
+						: strerror(rc < 0 ? -rc : -it->r.status));
 		log_info("%s %s call %s: %s", it->id, entry_op_name(it->e.op), it->e.call_id,
 			 it->error);
 		return;
@@ -332,8 +332,8 @@ static bool split_entry(const redisReply *en, struct item *it, const char *prefi
 
 			if (k->type == REDIS_REPLY_STRING && k->len == 8 &&
 			    memcmp(k->str, "reply-to", 8) == 0 && v->type == REDIS_REPLY_STRING) {
-				struct entry_str one[4] = {{"reply-to", 8}, {v->str, v->len},
-							   {"op", 2}, {"ping", 4}};
+				struct entry_str one[4] = {
+				    {"reply-to", 8}, {v->str, v->len}, {"op", 2}, {"ping", 4}};
 				struct entry tmp;
 				char e2[ENTRY_ERRLEN];
 
@@ -364,6 +364,7 @@ static bool split_entry(const redisReply *en, struct item *it, const char *prefi
 /* Redelivered entries: fetch their stored replies in one round trip. */
 static int fetch_stored(struct command_ctx *x, unsigned n, redisReply **rep)
 {
+	struct item *items = x->items;
 	struct txn q = {0};
 	unsigned nq = 0, i;
 	int rc;
@@ -517,9 +518,19 @@ static void handle(struct command_ctx *x, struct item *it, uint64_t now_ms)
 	snprintf(it->error, sizeof(it->error), "unknown op");
 }
 
+void command_free(struct command_ctx *x)
+{
+	free(x->items);
+	free(x->before);
+	free(x->after);
+	x->items = NULL;
+	x->before = x->after = NULL;
+}
+
 int command_batch(struct command_ctx *x, const redisReply *reply, bool redelivered,
 		  uint64_t read_ns, char *last_id, size_t last_len)
 {
+	struct item *items;
 	redisReply *stored[COMMAND_BATCH_MAX];
 	const redisReply *entries;
 	uint64_t now_ms;
@@ -534,14 +545,14 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 		log_warning("redis: XREADGROUP reply has an unexpected shape; ignored");
 		return 0;
 	}
-	if (items == NULL) {
-		items = calloc(COMMAND_BATCH_MAX, sizeof(*items));
-		if (items == NULL)
+	if (x->items == NULL) {
+		x->items = calloc(COMMAND_BATCH_MAX, sizeof(*x->items));
+		if (x->items == NULL)
 			return -ENOMEM;
 	}
+	items = x->items;
 	entries = reply->element[0]->element[1];
-	n = entries->elements < COMMAND_BATCH_MAX ? (unsigned)entries->elements
-						   : COMMAND_BATCH_MAX;
+	n = entries->elements < COMMAND_BATCH_MAX ? (unsigned)entries->elements : COMMAND_BATCH_MAX;
 	for (i = 0; i < n; i++) {
 		struct item *it = &items[i];
 
@@ -597,7 +608,9 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			}
 			json = build_reply(it);
 			/* No reply (no usable reply-to) still counts as a failed command. */
-			it->t.result = it->result != NULL ? it->result : it->deleted ? NULL : "error";
+			it->t.result = it->result != NULL ? it->result
+				       : it->deleted	  ? NULL
+							  : "error";
 			finish_txn(x, it, json, json != NULL ? strlen(json) : 0);
 		}
 		free(json);

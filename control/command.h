@@ -28,14 +28,18 @@ struct command_ctx {
 	struct chan *ch;
 	struct timeouts *to;
 	struct outbox *outbox;
-	uint64_t started_ms;   /* CLOCK_REALTIME */
-	uint64_t streams;      /* dataplane streams the calls need */
+	uint64_t started_ms;		       /* CLOCK_REALTIME */
+	uint64_t streams;		       /* dataplane streams the calls need */
 	uint64_t ops[ENTRY_OP_STATISTICS + 1]; /* commands handled, by op */
-	struct dpclient_stats *dpstats; /* scratch for statistics */
+	struct dpclient_stats *dpstats;	       /* scratch for statistics */
 	/* Scratch for call_streams. */
 	struct call_stream *before, *after;
 	unsigned before_cap, after_cap;
+	struct item *items; /* COMMAND_BATCH_MAX of them (command.c), allocated once */
 };
+
+/* Free what command_batch allocated in x. */
+void command_free(struct command_ctx *x);
 
 /* Handle the entries of one XREADGROUP reply (`reply` as chan_read returned it). With
  * `redelivered` (entries read by ID, i.e. pending ones), an entry whose stored reply

@@ -11,13 +11,13 @@
 
 #define DPSYNC_BACKOFF_MIN_MS 250
 #define DPSYNC_BACKOFF_MAX_MS 2000
-#define DPSYNC_CHUNK          4096 /* ops per dpclient_batch call */
+#define DPSYNC_CHUNK	      4096 /* ops per dpclient_batch call */
 
 struct dpsync {
 	const struct options *o;
 	struct dpclient *c;
 	char client_name[OPTIONS_NODE_MAX + 20]; /* dpclient truncates it */
-	uint64_t boot_id;     /* of the dataplane we last reconciled with */
+	uint64_t boot_id;			 /* of the dataplane we last reconciled with */
 	bool need_reconcile;
 	uint32_t backoff_ms;
 	uint64_t retry_at;
@@ -243,8 +243,9 @@ static int send_ops(struct dpsync *d, unsigned from, unsigned started)
 	int rc = 0;
 
 	for (unsigned i = from; i < d->nops && rc == 0;) {
-		unsigned n = started != 0 ? started
-			     : d->nops - i < DPSYNC_CHUNK ? d->nops - i : DPSYNC_CHUNK;
+		unsigned n = started != 0		  ? started
+			     : d->nops - i < DPSYNC_CHUNK ? d->nops - i
+							  : DPSYNC_CHUNK;
 
 		started = 0;
 		if (d->c == NULL) {
@@ -312,8 +313,7 @@ void dpsync_flush(struct dpsync *d)
 		log_refusals(d, from);
 }
 
-void dpsync_warning(const struct dpsync *d, const struct dpsync_mark *m, char *buf,
-		    size_t len)
+void dpsync_warning(const struct dpsync *d, const struct dpsync_mark *m, char *buf, size_t len)
 {
 	char eb[64], ep[RPA_ENDPOINT_STRLEN];
 

@@ -59,8 +59,7 @@ void dpsync_send(struct dpsync *d);
 void dpsync_flush(struct dpsync *d);
 /* After the flush that sent them: "" when the command's writes all succeeded, else a
  * warning for its reply. */
-void dpsync_warning(const struct dpsync *d, const struct dpsync_mark *m, char *buf,
-		    size_t len);
+void dpsync_warning(const struct dpsync *d, const struct dpsync_mark *m, char *buf, size_t len);
 
 /* Make the dataplane hold exactly the streams of every call in `calls`: delete the
  * streams no call owns, add the missing ones, replace those that differ (a stream whose

@@ -9,9 +9,10 @@
 #include "reply.h"
 
 static const char *const op_names[] = {
-	[ENTRY_OP_NONE] = "unknown",     [ENTRY_OP_PING] = "ping",   [ENTRY_OP_OFFER] = "offer",
-	[ENTRY_OP_ANSWER] = "answer",    [ENTRY_OP_DELETE] = "delete", [ENTRY_OP_QUERY] = "query",
-	[ENTRY_OP_LIST] = "list",        [ENTRY_OP_STATISTICS] = "statistics",
+    [ENTRY_OP_NONE] = "unknown",  [ENTRY_OP_PING] = "ping",
+    [ENTRY_OP_OFFER] = "offer",	  [ENTRY_OP_ANSWER] = "answer",
+    [ENTRY_OP_DELETE] = "delete", [ENTRY_OP_QUERY] = "query",
+    [ENTRY_OP_LIST] = "list",	  [ENTRY_OP_STATISTICS] = "statistics",
 };
 
 const char *entry_op_name(enum entry_op op)
@@ -86,17 +87,17 @@ struct field_rule {
 enum { F_OP, F_CALL_ID, F_FROM_TAG, F_TO_TAG, F_SDP, F_FLAGS, F_REPLY_TO, F_COUNT };
 
 static const struct field_rule rules[F_COUNT] = {
-	[F_OP] = {"op", ENTRY_OP_MAX, false},
-	[F_CALL_ID] = {"call-id", ENTRY_CALL_ID_MAX, false},
-	[F_FROM_TAG] = {"from-tag", ENTRY_TAG_MAX, false},
-	[F_TO_TAG] = {"to-tag", ENTRY_TAG_MAX, false},
-	[F_SDP] = {"sdp", ENTRY_SDP_MAX, true},
-	[F_FLAGS] = {"flags", ENTRY_FLAGS_MAX, true},
-	[F_REPLY_TO] = {"reply-to", ENTRY_REPLY_TO_MAX, false},
+    [F_OP] = {"op", ENTRY_OP_MAX, false},
+    [F_CALL_ID] = {"call-id", ENTRY_CALL_ID_MAX, false},
+    [F_FROM_TAG] = {"from-tag", ENTRY_TAG_MAX, false},
+    [F_TO_TAG] = {"to-tag", ENTRY_TAG_MAX, false},
+    [F_SDP] = {"sdp", ENTRY_SDP_MAX, true},
+    [F_FLAGS] = {"flags", ENTRY_FLAGS_MAX, true},
+    [F_REPLY_TO] = {"reply-to", ENTRY_REPLY_TO_MAX, false},
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -7,15 +7,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define ENTRY_FIELDS_MAX   32    /* field/value pairs; more is an error */
-#define ENTRY_OP_MAX       32
-#define ENTRY_CALL_ID_MAX  256   /* = CALL_ID_MAX */
-#define ENTRY_TAG_MAX      128   /* = CALL_TAG_MAX */
-#define ENTRY_SDP_MAX      65536 /* = SDP_MAX_SIZE */
-#define ENTRY_FLAGS_MAX    4096
+#define ENTRY_FIELDS_MAX   32 /* field/value pairs; more is an error */
+#define ENTRY_OP_MAX	   32
+#define ENTRY_CALL_ID_MAX  256	 /* = CALL_ID_MAX */
+#define ENTRY_TAG_MAX	   128	 /* = CALL_TAG_MAX */
+#define ENTRY_SDP_MAX	   65536 /* = SDP_MAX_SIZE */
+#define ENTRY_FLAGS_MAX	   4096
 #define ENTRY_REPLY_TO_MAX 512
-#define ENTRY_ID_MAX       48    /* "<ms>-<seq>": two 64-bit numbers and a dash */
-#define ENTRY_ERRLEN       256
+#define ENTRY_ID_MAX	   48 /* "<ms>-<seq>": two 64-bit numbers and a dash */
+#define ENTRY_ERRLEN	   256
 
 enum entry_op {
 	ENTRY_OP_NONE = 0,

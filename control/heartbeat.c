@@ -20,9 +20,10 @@ int heartbeat_send(struct chan *ch, const struct options *o, const struct heartb
 
 	snprintf(boot, sizeof(boot), "%016llx", (unsigned long long)hi->dataplane_boot_id);
 	j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:b, s:s}", "node", o->node, "version",
-		      RPA_VERSION, "pid", (json_int_t)getpid(), "started", (json_int_t)hi->started_ms,
-		      "time", (json_int_t)hi->now_ms, "calls", (json_int_t)hi->calls, "dataplane",
-		      hi->dataplane_up, "dataplane-boot-id", boot);
+		      RPA_VERSION, "pid", (json_int_t)getpid(), "started",
+		      (json_int_t)hi->started_ms, "time", (json_int_t)hi->now_ms, "calls",
+		      (json_int_t)hi->calls, "dataplane", hi->dataplane_up, "dataplane-boot-id",
+		      boot);
 	s = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	if (s == NULL)

@@ -10,7 +10,7 @@
 #include "options.h"
 
 #define HEARTBEAT_INTERVAL_MS 3000
-#define HEARTBEAT_TTL_S       10
+#define HEARTBEAT_TTL_S	      10
 
 struct heartbeat_info {
 	uint64_t started_ms; /* CLOCK_REALTIME */

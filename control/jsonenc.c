@@ -102,7 +102,8 @@ static void value(struct jsonenc *e, const json_t *v, int depth)
 	case JSON_OBJECT:
 		jsonenc_raw(e, "{", 1);
 		i = 0;
-		json_object_foreach((json_t *)v, key, item) {
+		json_object_foreach((json_t *)v, key, item)
+		{
 			if (i++ > 0)
 				jsonenc_raw(e, ",", 1);
 			jsonenc_string(e, key, strlen(key));
@@ -113,7 +114,8 @@ static void value(struct jsonenc *e, const json_t *v, int depth)
 		return;
 	case JSON_ARRAY:
 		jsonenc_raw(e, "[", 1);
-		json_array_foreach(v, i, item) {
+		json_array_foreach(v, i, item)
+		{
 			if (i > 0)
 				jsonenc_raw(e, ",", 1);
 			value(e, item, depth + 1);

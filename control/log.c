@@ -14,10 +14,10 @@
 static enum log_level level = LOG_LEVEL_INFO;
 
 static const char *const names[] = {
-	[LOG_LEVEL_ERROR] = "error",
-	[LOG_LEVEL_WARNING] = "warning",
-	[LOG_LEVEL_INFO] = "info",
-	[LOG_LEVEL_DEBUG] = "debug",
+    [LOG_LEVEL_ERROR] = "error",
+    [LOG_LEVEL_WARNING] = "warning",
+    [LOG_LEVEL_INFO] = "info",
+    [LOG_LEVEL_DEBUG] = "debug",
 };
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -59,8 +59,8 @@ void log_msg(enum log_level l, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	k = snprintf(line + n, sizeof(line) - n, ".%03ldZ rtpanchor-control %s: ",
-		     ts.tv_nsec / 1000000, log_level_name(l));
+	k = snprintf(line + n, sizeof(line) - n,
+		     ".%03ldZ rtpanchor-control %s: ", ts.tv_nsec / 1000000, log_level_name(l));
 	n += k > 0 ? (size_t)k : 0;
 	va_start(ap, fmt);
 	k = vsnprintf(line + n, sizeof(line) - n, fmt, ap);

@@ -32,7 +32,7 @@ _Static_assert(OPTIONS_NODE_MAX <= sizeof(((struct calls_config *)0)->node), "no
 _Static_assert(ENTRY_CALL_ID_MAX == CALL_ID_MAX, "call-id limit");
 _Static_assert(ENTRY_TAG_MAX == CALL_TAG_MAX, "tag limit");
 
-#define TICK_MS     1000
+#define TICK_MS	    1000
 #define NAP_MAX_MS  100
 #define TIMER_BATCH 256 /* calls removed per timer pass and kind */
 
@@ -105,8 +105,7 @@ static int flush_outbox(struct daemon *dm, bool check)
 {
 	if (outbox_len(&dm->outbox) == 0)
 		return 0;
-	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm, NULL, NULL,
-			    NULL);
+	return outbox_flush(&dm->outbox, dm->x.ch, &dm->o, check, committed, dm, NULL, NULL, NULL);
 }
 
 /* Commit what waits and read the next entries in the same round trip. */
@@ -216,10 +215,9 @@ static void tick(struct daemon *dm)
 				 hits[i].idle_ms, hits[i].remove ? "; deleting it" : "");
 		}
 		if (hits[i].remove)
-			command_remove(x, c,
-				       hits[i].kind == TIMEOUT_MEDIA ? "media-timeout"
-								     : "final-timeout",
-				       now, &t);
+			command_remove(
+			    x, c, hits[i].kind == TIMEOUT_MEDIA ? "media-timeout" : "final-timeout",
+			    now, &t);
 	}
 	dpsync_flush(x->dp);
 	if (t.ncmds > 1) {
@@ -234,13 +232,12 @@ static void tick(struct daemon *dm)
 static void heartbeat(struct daemon *dm)
 {
 	struct heartbeat_info hi = {
-		.started_ms = dm->x.started_ms,
-		.now_ms = realtime_ms(),
-		.calls = calls_count(dm->x.calls),
-		.dataplane_up = dpsync_up(dm->x.dp),
-		.dataplane_boot_id = dpsync_up(dm->x.dp)
-					     ? dpclient_server(dpsync_client(dm->x.dp))->boot_id
-					     : 0,
+	    .started_ms = dm->x.started_ms,
+	    .now_ms = realtime_ms(),
+	    .calls = calls_count(dm->x.calls),
+	    .dataplane_up = dpsync_up(dm->x.dp),
+	    .dataplane_boot_id =
+		dpsync_up(dm->x.dp) ? dpclient_server(dpsync_client(dm->x.dp))->boot_id : 0,
 	};
 
 	heartbeat_send(dm->x.ch, &dm->o, &hi);
@@ -309,8 +306,7 @@ static void teardown(struct daemon *dm)
 	chan_destroy(dm->x.ch);
 	dpsync_destroy(dm->x.dp);
 	timeouts_destroy(dm->x.to);
-	free(dm->x.before);
-	free(dm->x.after);
+	command_free(&dm->x);
 	free(dm->x.dpstats);
 	free(dm->gstats);
 }
@@ -403,8 +399,8 @@ int main(int argc, char **argv)
 					next_tick = now + TICK_MS;
 				}
 				nap(dm->loaded && next_tick < chan_retry_at(dm->x.ch)
-					    ? next_tick
-					    : chan_retry_at(dm->x.ch));
+					? next_tick
+					: chan_retry_at(dm->x.ch));
 				continue;
 			}
 		}
@@ -436,7 +432,9 @@ int main(int argc, char **argv)
 		/* BLOCK 0 would wait forever: at least 1 ms, at most until the next tick. */
 		rq.id = pending ? pending_id : ">";
 		rq.count = COMMAND_BATCH_MAX;
-		rq.block_ms = pending ? -1 : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms()) : 1;
+		rq.block_ms = pending			  ? -1
+			      : next_tick > mono_ms() + 1 ? (int)(next_tick - mono_ms())
+							  : 1;
 		rc = commit_and_read(dm, &rq, &r);
 		if (rc < 0) {
 			if (rc == -EPROTO)

@@ -27,7 +27,7 @@ static const char *const ops[] = {"offer", "answer", "delete",	   "query",
 #define NOPS	   (sizeof(ops) / sizeof(ops[0]))
 #define OP_UNKNOWN (NOPS - 1)
 static const char *const results[] = {"ok", "error", "pong"};
-#define NRESULTS (sizeof(results) / sizeof(results[0]))
+#define NRESULTS  (sizeof(results) / sizeof(results[0]))
 #define RES_ERROR 1
 #define RES_PONG  2
 
@@ -161,10 +161,12 @@ static void render_commands(struct text *t, const struct metrics_data *d)
 	for (o = 0; o < NOPS; o++)
 		for (r = 0; r < NRESULTS; r++) {
 			/* The usual pairs always; odd ones (an offer answered "pong") once seen. */
-			bool usual = r == RES_ERROR || (r == RES_PONG) == (strcmp(ops[o], "ping") == 0);
+			bool usual =
+			    r == RES_ERROR || (r == RES_PONG) == (strcmp(ops[o], "ping") == 0);
 
 			if (usual || d->commands[o][r] != 0)
-				text_add(t, "rtpanchor_commands_total{op=\"%s\",result=\"%s\"} %llu\n",
+				text_add(t,
+					 "rtpanchor_commands_total{op=\"%s\",result=\"%s\"} %llu\n",
 					 ops[o], results[r], (unsigned long long)d->commands[o][r]);
 		}
 
@@ -177,7 +179,8 @@ static void render_commands(struct text *t, const struct metrics_data *d)
 			text_add(t,
 				 "rtpanchor_command_duration_seconds_bucket{op=\"%s\",le=\"%s\"} "
 				 "%llu\n",
-				 ops[o], k < NBUCKETS ? fmt_double(buckets[k], le, sizeof(le)) : "+Inf",
+				 ops[o],
+				 k < NBUCKETS ? fmt_double(buckets[k], le, sizeof(le)) : "+Inf",
 				 (unsigned long long)cum);
 		}
 		text_add(t, "rtpanchor_command_duration_seconds_sum{op=\"%s\"} %s\n", ops[o],
@@ -425,10 +428,10 @@ struct metrics *metrics_start(const char *listen_addr, char *err, size_t errlen)
 	if (fd < 0)
 		goto fail;
 	/* A scrape is small and fast: a handful of connections, closed when idle. */
-	m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL,
-				    handle, m, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-				    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
-				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
+	m->httpd = MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, handle, m,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)32,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)10, MHD_OPTION_END);
 	if (m->httpd == NULL) {
 		snprintf(err, errlen, "metrics on %s: libmicrohttpd failed to start", listen_addr);
 		close(fd);

@@ -7,11 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rtpanchor/conffile.h>
 #include <rtpanchor/dp_proto.h>
 
 #include "options.h"
-
-#define CONFIG_LINE_MAX 1024
 
 enum {
 	OPT_CONFIG = 256,
@@ -41,31 +40,31 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"redis", required_argument, NULL, OPT_REDIS},
-	{"redis-db", required_argument, NULL, OPT_REDIS_DB},
-	{"redis-password-file", required_argument, NULL, OPT_REDIS_PASSWORD_FILE},
-	{"redis-password", required_argument, NULL, OPT_REDIS_PASSWORD},
-	{"key-prefix", required_argument, NULL, OPT_KEY_PREFIX},
-	{"reply-ttl", required_argument, NULL, OPT_REPLY_TTL},
-	{"stored-reply-ttl", required_argument, NULL, OPT_STORED_REPLY_TTL},
-	{"node", required_argument, NULL, OPT_NODE},
-	{"dataplane-socket", required_argument, NULL, OPT_DP_SOCKET},
-	{"dataplane-timeout", required_argument, NULL, OPT_DP_TIMEOUT},
-	{"interface", required_argument, NULL, OPT_INTERFACE},
-	{"port-min", required_argument, NULL, OPT_PORT_MIN},
-	{"port-max", required_argument, NULL, OPT_PORT_MAX},
-	{"port-quarantine-ms", required_argument, NULL, OPT_PORT_QUARANTINE},
-	{"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
-	{"media-timeout", required_argument, NULL, OPT_MEDIA_TIMEOUT},
-	{"media-timeout-delete", no_argument, NULL, OPT_MEDIA_TIMEOUT_DELETE},
-	{"final-timeout", required_argument, NULL, OPT_FINAL_TIMEOUT},
-	{"delete-delay", required_argument, NULL, OPT_DELETE_DELAY},
-	{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
-	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"redis", required_argument, NULL, OPT_REDIS},
+    {"redis-db", required_argument, NULL, OPT_REDIS_DB},
+    {"redis-password-file", required_argument, NULL, OPT_REDIS_PASSWORD_FILE},
+    {"redis-password", required_argument, NULL, OPT_REDIS_PASSWORD},
+    {"key-prefix", required_argument, NULL, OPT_KEY_PREFIX},
+    {"reply-ttl", required_argument, NULL, OPT_REPLY_TTL},
+    {"stored-reply-ttl", required_argument, NULL, OPT_STORED_REPLY_TTL},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"dataplane-socket", required_argument, NULL, OPT_DP_SOCKET},
+    {"dataplane-timeout", required_argument, NULL, OPT_DP_TIMEOUT},
+    {"interface", required_argument, NULL, OPT_INTERFACE},
+    {"port-min", required_argument, NULL, OPT_PORT_MIN},
+    {"port-max", required_argument, NULL, OPT_PORT_MAX},
+    {"port-quarantine-ms", required_argument, NULL, OPT_PORT_QUARANTINE},
+    {"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
+    {"media-timeout", required_argument, NULL, OPT_MEDIA_TIMEOUT},
+    {"media-timeout-delete", no_argument, NULL, OPT_MEDIA_TIMEOUT_DELETE},
+    {"final-timeout", required_argument, NULL, OPT_FINAL_TIMEOUT},
+    {"delete-delay", required_argument, NULL, OPT_DELETE_DELAY},
+    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 /* State of one parse that is not part of the result. */
@@ -75,49 +74,50 @@ struct parse_state {
 
 void options_usage(FILE *f, const char *prog)
 {
-	fprintf(f,
-		"Usage: %s [options]\n"
-		"\n"
-		"rtpanchor's control plane: reads offer/answer/delete commands from Redis,\n"
-		"rewrites SDP, allocates relay ports and programs rtpanchor-dataplane.\n"
-		"\n"
-		"Redis:\n"
-		"  --redis HOST:PORT|PATH     server (default %s); a path starting with '/'\n"
-		"                             is a Unix socket; [v6addr]:PORT for IPv6\n"
-		"  --redis-db N               database number (default 0)\n"
-		"  --redis-password-file FILE first line = password (overrides the environment)\n"
-		"                             ACL user and password come from %s\n"
-		"                             and %s, never from arguments\n"
-		"  --key-prefix STR           prefix of every key (default \"rtpanchor:\")\n"
-		"  --reply-ttl S              EXPIRE of a reply list (default 60)\n"
-		"  --stored-reply-ttl S       keep each reply for redelivered commands (default 300)\n"
-		"Node:\n"
-		"  --node NAME                consumer and owner name (default: the host name)\n"
-		"  --dataplane-socket PATH    dataplane control socket (default %s)\n"
-		"  --dataplane-timeout MS     per dataplane request (default 1000)\n"
-		"Media:\n"
-		"  --interface NAME=LOCAL[!ADVERTISED]\n"
-		"                             media interface: a dataplane address, and the\n"
-		"                             address written into SDP when behind NAT;\n"
-		"                             repeatable, the first is the default; required\n"
-		"  --port-min N, --port-max N relay port range (default 30000-39999); RTP on even\n"
-		"                             ports, RTCP on +1\n"
-		"  --port-quarantine-ms N     a released port pair is not reused for N ms (5000)\n"
-		"  --latch-window-ms N        passed to the dataplane (default 0: its own)\n"
-		"Timeouts:\n"
-		"  --media-timeout S          no packet on any stream of a call for S seconds:\n"
-		"                             event media-timeout (default 60, 0 = off)\n"
-		"  --media-timeout-delete     also delete such a call\n"
-		"  --final-timeout S          delete calls older than S seconds (default 0 = off)\n"
-		"  --delete-delay S           default delay of delete (default 0 = at once)\n"
-		"Other:\n"
-		"  --metrics-listen ADDR:PORT Prometheus /metrics (default 127.0.0.1:9810; off)\n"
-		"  --log-level LEVEL          error, warning, info (default), debug\n"
-		"  --config FILE              options from FILE: one \"option value\" per line,\n"
-		"                             '#' comments; later arguments override it\n"
-		"  --help, --version\n",
-		prog, OPTIONS_DEFAULT_REDIS, OPTIONS_ENV_USER, OPTIONS_ENV_PASSWORD,
-		RPA_DP_DEFAULT_SOCKET);
+	fprintf(
+	    f,
+	    "Usage: %s [options]\n"
+	    "\n"
+	    "rtpanchor's control plane: reads offer/answer/delete commands from Redis,\n"
+	    "rewrites SDP, allocates relay ports and programs rtpanchor-dataplane.\n"
+	    "\n"
+	    "Redis:\n"
+	    "  --redis HOST:PORT|PATH     server (default %s); a path starting with '/'\n"
+	    "                             is a Unix socket; [v6addr]:PORT for IPv6\n"
+	    "  --redis-db N               database number (default 0)\n"
+	    "  --redis-password-file FILE first line = password (overrides the environment)\n"
+	    "                             ACL user and password come from %s\n"
+	    "                             and %s, never from arguments\n"
+	    "  --key-prefix STR           prefix of every key (default \"rtpanchor:\")\n"
+	    "  --reply-ttl S              EXPIRE of a reply list (default 60)\n"
+	    "  --stored-reply-ttl S       keep each reply for redelivered commands (default 300)\n"
+	    "Node:\n"
+	    "  --node NAME                consumer and owner name (default: the host name)\n"
+	    "  --dataplane-socket PATH    dataplane control socket (default %s)\n"
+	    "  --dataplane-timeout MS     per dataplane request (default 1000)\n"
+	    "Media:\n"
+	    "  --interface NAME=LOCAL[!ADVERTISED]\n"
+	    "                             media interface: a dataplane address, and the\n"
+	    "                             address written into SDP when behind NAT;\n"
+	    "                             repeatable, the first is the default; required\n"
+	    "  --port-min N, --port-max N relay port range (default 30000-39999); RTP on even\n"
+	    "                             ports, RTCP on +1\n"
+	    "  --port-quarantine-ms N     a released port pair is not reused for N ms (5000)\n"
+	    "  --latch-window-ms N        passed to the dataplane (default 0: its own)\n"
+	    "Timeouts:\n"
+	    "  --media-timeout S          no packet on any stream of a call for S seconds:\n"
+	    "                             event media-timeout (default 60, 0 = off)\n"
+	    "  --media-timeout-delete     also delete such a call\n"
+	    "  --final-timeout S          delete calls older than S seconds (default 0 = off)\n"
+	    "  --delete-delay S           default delay of delete (default 0 = at once)\n"
+	    "Other:\n"
+	    "  --metrics-listen ADDR:PORT Prometheus /metrics (default 127.0.0.1:9810; off)\n"
+	    "  --log-level LEVEL          error, warning, info (default), debug\n"
+	    "  --config FILE              options from FILE: one \"option value\" per line,\n"
+	    "                             '#' comments; later arguments override it\n"
+	    "  --help, --version\n",
+	    prog, OPTIONS_DEFAULT_REDIS, OPTIONS_ENV_USER, OPTIONS_ENV_PASSWORD,
+	    RPA_DP_DEFAULT_SOCKET);
 }
 
 static void defaults(struct options *o)
@@ -219,8 +219,7 @@ static int parse_redis(struct options *o, const char *s, char *err, size_t errle
 	o->redis_unix = false;
 	return 0;
 bad:
-	snprintf(err, errlen, "--redis: '%s' is not HOST:PORT, [IPv6]:PORT or a /socket/path",
-		 s);
+	snprintf(err, errlen, "--redis: '%s' is not HOST:PORT, [IPv6]:PORT or a /socket/path", s);
 	return -EINVAL;
 }
 
@@ -296,8 +295,8 @@ bad:
 static int parse_file(struct options *o, struct parse_state *ps, const char *path, char *err,
 		      size_t errlen);
 
-static int apply(struct options *o, struct parse_state *ps, int opt, const char *arg,
-		 bool in_file, char *err, size_t errlen)
+static int apply(struct options *o, struct parse_state *ps, int opt, const char *arg, bool in_file,
+		 char *err, size_t errlen)
 {
 	uint32_t v = 0;
 	int rc;
@@ -341,8 +340,8 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 	case OPT_REPLY_TTL:
 		return parse_u32("reply-ttl", arg, 1, 86400, &o->reply_ttl_s, err, errlen);
 	case OPT_STORED_REPLY_TTL:
-		return parse_u32("stored-reply-ttl", arg, 1, 604800, &o->stored_reply_ttl_s,
-				 err, errlen);
+		return parse_u32("stored-reply-ttl", arg, 1, 604800, &o->stored_reply_ttl_s, err,
+				 errlen);
 	case OPT_NODE:
 		if (!valid_name(arg, sizeof(o->node))) {
 			snprintf(err, errlen,
@@ -353,8 +352,8 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 		snprintf(o->node, sizeof(o->node), "%s", arg);
 		return 0;
 	case OPT_DP_SOCKET:
-		return copy_path("dataplane-socket", arg, o->dp_socket, sizeof(o->dp_socket),
-				 err, errlen);
+		return copy_path("dataplane-socket", arg, o->dp_socket, sizeof(o->dp_socket), err,
+				 errlen);
 	case OPT_DP_TIMEOUT:
 		return parse_u32("dataplane-timeout", arg, 10, 60000, &o->dp_timeout_ms, err,
 				 errlen);
@@ -371,23 +370,20 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 			o->port_max = (uint16_t)v;
 		return rc;
 	case OPT_PORT_QUARANTINE:
-		return parse_u32("port-quarantine-ms", arg, 0, 3600000, &o->port_quarantine_ms,
-				 err, errlen);
+		return parse_u32("port-quarantine-ms", arg, 0, 3600000, &o->port_quarantine_ms, err,
+				 errlen);
 	case OPT_LATCH_WINDOW:
 		return parse_u32("latch-window-ms", arg, 0, 86400000, &o->latch_window_ms, err,
 				 errlen);
 	case OPT_MEDIA_TIMEOUT:
-		return parse_u32("media-timeout", arg, 0, 86400, &o->media_timeout_s, err,
-				 errlen);
+		return parse_u32("media-timeout", arg, 0, 86400, &o->media_timeout_s, err, errlen);
 	case OPT_MEDIA_TIMEOUT_DELETE:
 		o->media_timeout_delete = true;
 		return 0;
 	case OPT_FINAL_TIMEOUT:
-		return parse_u32("final-timeout", arg, 0, 604800, &o->final_timeout_s, err,
-				 errlen);
+		return parse_u32("final-timeout", arg, 0, 604800, &o->final_timeout_s, err, errlen);
 	case OPT_DELETE_DELAY:
-		return parse_u32("delete-delay", arg, 0, 86400, &o->delete_delay_s, err,
-				 errlen);
+		return parse_u32("delete-delay", arg, 0, 86400, &o->delete_delay_s, err, errlen);
 	case OPT_METRICS_LISTEN:
 		if (strcmp(arg, "off") == 0) {
 			o->metrics_listen[0] = '\0';
@@ -419,74 +415,25 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 	return -EINVAL;
 }
 
-static const struct option *find_option(const char *name)
+struct file_ctx {
+	struct options *o;
+	struct parse_state *ps;
+};
+
+static int apply_from_file(void *arg, int val, const char *value, char *err, size_t errlen)
 {
-	for (const struct option *p = longopts; p->name != NULL; p++)
-		if (strcmp(p->name, name) == 0)
-			return p;
-	return NULL;
+	struct file_ctx *x = arg;
+
+	return apply(x->o, x->ps, val, value, true, err, errlen);
 }
 
 static int parse_file(struct options *o, struct parse_state *ps, const char *path, char *err,
 		      size_t errlen)
 {
-	char line[CONFIG_LINE_MAX + 2];
-	unsigned lineno = 0;
-	FILE *f = fopen(path, "r");
-	int rc = 0;
+	static const int refused[] = {OPT_HELP, OPT_VERSION, 0};
+	struct file_ctx x = {o, ps};
 
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(err, errlen, "--config: %s: %s", path, strerror(errno));
-		return rc;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		const struct option *opt;
-		char *name, *value, *p;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "config %s:%u: line longer than %d bytes", path,
-				 lineno, CONFIG_LINE_MAX);
-			rc = -EINVAL;
-			break;
-		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		name = line + strspn(line, " \t\r\n");
-		if (*name == '\0')
-			continue;
-		p = name + strcspn(name, " \t=\r\n");
-		value = p + strspn(p, " \t=");
-		*p = '\0';
-		p = value + strcspn(value, "\r\n");
-		*p = '\0';
-		while (p > value && (p[-1] == ' ' || p[-1] == '\t'))
-			*--p = '\0';
-		if (strncmp(name, "--", 2) == 0)
-			name += 2;
-		opt = find_option(name);
-		if (opt == NULL || opt->val == OPT_HELP || opt->val == OPT_VERSION) {
-			snprintf(err, errlen, "config %s:%u: unknown option '%s'", path, lineno,
-				 name);
-			rc = -EINVAL;
-			break;
-		}
-		if ((opt->has_arg == required_argument) != (*value != '\0')) {
-			snprintf(err, errlen, "config %s:%u: '%s' %s", path, lineno, name,
-				 opt->has_arg ? "needs a value" : "takes no value");
-			rc = -EINVAL;
-			break;
-		}
-		rc = apply(o, ps, opt->val, value, true, err, errlen);
-		if (rc < 0) {
-			size_t l = strlen(err);
-
-			snprintf(err + l, errlen - l, " (config %s:%u)", path, lineno);
-		}
-	}
-	fclose(f);
-	return rc;
+	return conffile_read(path, longopts, refused, apply_from_file, &x, err, errlen);
 }
 
 /* First line of the file, without its line ending. */
@@ -507,8 +454,10 @@ static int read_password_file(struct options *o, const char *path, char *err, si
 	fclose(f);
 	n = strcspn(buf, "\r\n");
 	if (n == strlen(buf) && n > OPTIONS_SECRET_MAX - 1) {
-		snprintf(err, errlen, "--redis-password-file: %s: the password is longer than %d "
-			 "bytes", path, OPTIONS_SECRET_MAX - 1);
+		snprintf(err, errlen,
+			 "--redis-password-file: %s: the password is longer than %d "
+			 "bytes",
+			 path, OPTIONS_SECRET_MAX - 1);
 		return -EINVAL;
 	}
 	buf[n] = '\0';
@@ -548,8 +497,10 @@ static int finish(struct options *o, struct parse_state *ps, char *err, size_t e
 	if (rc < 0)
 		return rc;
 	if (o->redis_user[0] != '\0' && o->redis_password[0] == '\0') {
-		snprintf(err, errlen, "%s is set but no password is given (%s or "
-			 "--redis-password-file)", OPTIONS_ENV_USER, OPTIONS_ENV_PASSWORD);
+		snprintf(err, errlen,
+			 "%s is set but no password is given (%s or "
+			 "--redis-password-file)",
+			 OPTIONS_ENV_USER, OPTIONS_ENV_PASSWORD);
 		return -EINVAL;
 	}
 	if (o->node[0] == '\0') {
@@ -565,7 +516,8 @@ static int finish(struct options *o, struct parse_state *ps, char *err, size_t e
 		snprintf(o->node, sizeof(o->node), "%s", host);
 	}
 	if (o->nifaces == 0) {
-		snprintf(err, errlen, "--interface: at least one media interface is required "
+		snprintf(err, errlen,
+			 "--interface: at least one media interface is required "
 			 "(e.g. --interface pub=192.0.2.1)");
 		return -EINVAL;
 	}

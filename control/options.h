@@ -13,19 +13,19 @@
 
 #include "log.h"
 
-#define OPTIONS_MAX_IFACES   8
-#define OPTIONS_IFNAME_MAX   32
-#define OPTIONS_NODE_MAX     64
-#define OPTIONS_PREFIX_MAX   64
-#define OPTIONS_SECRET_MAX   512
-#define OPTIONS_PATH_MAX     108 /* sun_path */
+#define OPTIONS_MAX_IFACES    8
+#define OPTIONS_IFNAME_MAX    32
+#define OPTIONS_NODE_MAX      64
+#define OPTIONS_PREFIX_MAX    64
+#define OPTIONS_SECRET_MAX    512
+#define OPTIONS_PATH_MAX      108 /* sun_path */
 #define OPTIONS_DEFAULT_REDIS "127.0.0.1:6379"
-#define OPTIONS_ENV_USER     "RTPANCHOR_REDIS_USER"
-#define OPTIONS_ENV_PASSWORD "RTPANCHOR_REDIS_PASSWORD"
+#define OPTIONS_ENV_USER      "RTPANCHOR_REDIS_USER"
+#define OPTIONS_ENV_PASSWORD  "RTPANCHOR_REDIS_PASSWORD"
 
 struct options_iface {
 	char name[OPTIONS_IFNAME_MAX];
-	struct rpa_addr local;      /* a media address of the dataplane */
+	struct rpa_addr local;	    /* a media address of the dataplane */
 	struct rpa_addr advertised; /* written into SDP (= local unless given after '!') */
 };
 
@@ -36,10 +36,10 @@ struct options {
 	uint16_t redis_port;
 	char redis_path[OPTIONS_PATH_MAX];
 	uint32_t redis_db;
-	char redis_user[OPTIONS_SECRET_MAX];     /* "" = default user */
+	char redis_user[OPTIONS_SECRET_MAX];	 /* "" = default user */
 	char redis_password[OPTIONS_SECRET_MAX]; /* "" = no AUTH */
 	char key_prefix[OPTIONS_PREFIX_MAX];
-	uint32_t reply_ttl_s;        /* EXPIRE on a reply list */
+	uint32_t reply_ttl_s;	     /* EXPIRE on a reply list */
 	uint32_t stored_reply_ttl_s; /* lifetime of <prefix>reply:<entry-id> */
 
 	char node[OPTIONS_NODE_MAX];

@@ -51,8 +51,8 @@ static void pop(struct outbox *ob, outbox_done_fn done, void *arg)
 
 /* Mark queued transactions whose stored reply exists (committed before): returns 0 or
  * -EIO. `committed[i]` for the first m transactions. */
-static int check_stored(struct outbox *ob, struct chan *ch, const struct options *o,
-			size_t m, unsigned char *committed)
+static int check_stored(struct outbox *ob, struct chan *ch, const struct options *o, size_t m,
+			unsigned char *committed)
 {
 	struct txn q = {0};
 	redisReply **rep;

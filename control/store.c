@@ -111,8 +111,8 @@ static int restore_one(const struct options *o, struct calls *calls, const char 
 	return 1;
 }
 
-int store_load(struct chan *ch, const struct options *o, struct calls *calls,
-	       unsigned *loaded, unsigned *failed)
+int store_load(struct chan *ch, const struct options *o, struct calls *calls, unsigned *loaded,
+	       unsigned *failed)
 {
 	char set[KEYS_MAX], key[KEYS_MAX];
 	const char *argv[] = {"SMEMBERS", set};

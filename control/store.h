@@ -23,8 +23,8 @@ void store_del(struct txn *t, const struct options *o, const char *call_id);
  * restore is logged and left in Redis for an operator. Calls already in the table are
  * skipped, so a load cut short by a lost connection can simply run again. Returns 0 (with
  * the counts), or -EIO when the connection failed. */
-int store_load(struct chan *ch, const struct options *o, struct calls *calls,
-	       unsigned *loaded, unsigned *failed);
+int store_load(struct chan *ch, const struct options *o, struct calls *calls, unsigned *loaded,
+	       unsigned *failed);
 
 /* Write every call's state again (after Redis came back: it may have lost writes).
  * Returns 0 or -EIO. */

@@ -159,8 +159,8 @@ static void add_hit(struct timeout_hit *out, unsigned *n, unsigned cap, const st
 	h->idle_ms = idle;
 }
 
-unsigned timeouts_check(struct timeouts *t, struct calls *calls, struct dpsync *d,
-			uint64_t now_ms, struct timeout_hit *out, unsigned cap)
+unsigned timeouts_check(struct timeouts *t, struct calls *calls, struct dpsync *d, uint64_t now_ms,
+			struct timeout_hit *out, unsigned cap)
 {
 	const uint64_t media_ms = (uint64_t)t->o->media_timeout_s * 1000;
 	const uint64_t final_ms = (uint64_t)t->o->final_timeout_s * 1000;

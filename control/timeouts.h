@@ -16,7 +16,7 @@
 
 enum timeout_kind {
 	TIMEOUT_MEDIA = 1, /* event media-timeout; `remove` with --media-timeout-delete */
-	TIMEOUT_FINAL,     /* always removes */
+	TIMEOUT_FINAL,	   /* always removes */
 };
 
 struct timeout_hit {
@@ -34,8 +34,8 @@ void timeouts_destroy(struct timeouts *t);
 /* One pass at now_ms (CLOCK_REALTIME ms). Stores up to cap hits in out and returns how
  * many; the rest are found by the next pass. Media timeouts are checked only while the
  * dataplane is up (its idle times are the evidence). */
-unsigned timeouts_check(struct timeouts *t, struct calls *calls, struct dpsync *d,
-			uint64_t now_ms, struct timeout_hit *out, unsigned cap);
+unsigned timeouts_check(struct timeouts *t, struct calls *calls, struct dpsync *d, uint64_t now_ms,
+			struct timeout_hit *out, unsigned cap);
 
 /* Forget a call (it was removed). */
 void timeouts_forget(struct timeouts *t, uint64_t dp_tag);

@@ -14,12 +14,12 @@
 struct txn {
 	char *buf; /* RESP commands */
 	size_t len, cap;
-	unsigned ncmds;            /* commands in buf, MULTI and EXEC included */
-	bool failed;               /* out of memory while building: do not send */
+	unsigned ncmds;		     /* commands in buf, MULTI and EXEC included */
+	bool failed;		     /* out of memory while building: do not send */
 	char entry_id[ENTRY_ID_MAX]; /* the command entry it answers; "" for timer work */
-	bool has_reply;            /* it stores <prefix>reply:<entry_id> */
+	bool has_reply;		     /* it stores <prefix>reply:<entry_id> */
 	/* For metrics once committed. */
-	const char *op;     /* entry_op_name() */
+	const char *op;	    /* entry_op_name() */
 	const char *result; /* "ok", "error", "pong" */
 	uint64_t read_ns;   /* CLOCK_MONOTONIC when the entry was read */
 };

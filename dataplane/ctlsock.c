@@ -18,6 +18,10 @@
 #include "ctlsock.h"
 
 #define CTLSOCK_MAX_CLIENTS 64
+/* Connections the kernel queues until the main lcore accepts them (it does so once per
+ * control poll). A burst of short-lived clients (a CLI loop, a control restart) must not
+ * see EAGAIN from connect(): queue more than the clients we serve at once. */
+#define CTLSOCK_BACKLOG 256
 #define CTLSOCK_BURST       32 /* messages served per poll, so the slow path keeps up */
 
 static struct {
@@ -82,7 +86,7 @@ int ctlsock_open(const char *path, char *err, size_t errlen)
 	snprintf(C.path, sizeof(C.path), "%s", path);
 	C.lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (C.lfd < 0 || bind(C.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    chmod(path, 0600) < 0 || listen(C.lfd, 16) < 0) {
+	    chmod(path, 0600) < 0 || listen(C.lfd, CTLSOCK_BACKLOG) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
 		ctlsock_close();

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 
@@ -53,13 +54,24 @@ int ifaddr_find(const struct rpa_addr *a);
  * gateway. Returns 0, or -EHOSTUNREACH when off-link and the port has no gateway. */
 int ifaddr_next_hop(uint16_t port_id, const struct rpa_addr *dst, struct rpa_addr *nh);
 
-/* HOT: index of the port's media address equal to dst_v4 (network order), or -1. */
+/* HOT: index of the port's media address equal to dst_v4 (network order), or -1. Compares
+ * all eight slots at once without branching: with several addresses per port and traffic
+ * spread over them, an early-exit loop mispredicts on most packets. */
+typedef uint32_t ifaddr_v4x4 __attribute__((vector_size(16)));
+_Static_assert(IFADDR_PORT_MAX == 8, "ifaddr_port_lookup_v4 compares two vectors of four");
+
 static inline int ifaddr_port_lookup_v4(const struct ifaddr_port *p, uint32_t dst_v4)
 {
-	for (unsigned i = 0; i < p->n; i++)
-		if (p->v4[i] == dst_v4)
-			return p->idx[i];
-	return -1;
+	static const ifaddr_v4x4 bit_lo = {1, 2, 4, 8}, bit_hi = {16, 32, 64, 128};
+	const ifaddr_v4x4 d = {dst_v4, dst_v4, dst_v4, dst_v4};
+	ifaddr_v4x4 lo, hi, m;
+	unsigned hit;
+
+	memcpy(&lo, &p->v4[0], sizeof(lo));
+	memcpy(&hi, &p->v4[4], sizeof(hi));
+	m = ((lo == d) & bit_lo) | ((hi == d) & bit_hi);
+	hit = (m[0] | m[1] | m[2] | m[3]) & ((1u << p->n) - 1); /* slots past n are unused */
+	return hit != 0 ? p->idx[__builtin_ctz(hit)] : -1;
 }
 
 #endif

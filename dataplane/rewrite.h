@@ -15,15 +15,16 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-/* What a stream writes into each packet; precomputed when the rule is installed. */
+/* What a stream writes into each packet's IP and UDP headers; precomputed when the rule is
+ * installed. The Ethernet addresses come from the egress port and the next hop. */
 struct rewrite_hdr {
-	struct rte_ether_addr src_mac;
-	uint16_t pad;
 	uint32_t saddr; /* network order */
 	uint32_t daddr; /* network order */
 	uint16_t sport; /* network order */
 	uint16_t dport; /* network order */
 };
+
+_Static_assert(sizeof(struct rewrite_hdr) == 12, "packed into the rule's first half");
 
 /* One's-complement sum folding helpers (RFC 1071/1624). */
 static inline uint32_t rewrite_csum_add32(uint32_t sum, uint32_t v)
@@ -49,8 +50,9 @@ static inline uint16_t rewrite_csum_update(uint16_t csum, uint32_t old_sum_inv, 
 }
 
 /* Rewrite with software checksum update. `eth` starts the frame; ip header length is 20
- * (classify drops options). dst_mac is the next hop's MAC. */
+ * (classify drops options). src_mac is the egress port's, dst_mac the next hop's. */
 static inline void rewrite_ipv4_udp(uint8_t *eth, const struct rewrite_hdr *rh,
+				    const struct rte_ether_addr *src_mac,
 				    const struct rte_ether_addr *dst_mac)
 {
 	struct rte_ether_hdr *e = (struct rte_ether_hdr *)eth;
@@ -60,7 +62,7 @@ static inline void rewrite_ipv4_udp(uint8_t *eth, const struct rewrite_hdr *rh,
 	uint16_t old_ttl_word, new_ttl_word;
 
 	rte_ether_addr_copy(dst_mac, &e->dst_addr);
-	rte_ether_addr_copy(&rh->src_mac, &e->src_addr);
+	rte_ether_addr_copy(src_mac, &e->src_addr);
 
 	/* Addresses: shared by the IP header and the UDP pseudo-header. */
 	old_inv = rewrite_csum_add32(old_inv, ~ip->src_addr);
@@ -93,6 +95,7 @@ static inline void rewrite_ipv4_udp(uint8_t *eth, const struct rewrite_hdr *rh,
  * checksum zeroed and the UDP checksum set to the pseudo-header sum as DPDK requires. */
 static inline void rewrite_ipv4_udp_offload(struct rte_mbuf *m, uint8_t *eth,
 					    const struct rewrite_hdr *rh,
+					    const struct rte_ether_addr *src_mac,
 					    const struct rte_ether_addr *dst_mac)
 {
 	struct rte_ether_hdr *e = (struct rte_ether_hdr *)eth;
@@ -100,7 +103,7 @@ static inline void rewrite_ipv4_udp_offload(struct rte_mbuf *m, uint8_t *eth,
 	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 
 	rte_ether_addr_copy(dst_mac, &e->dst_addr);
-	rte_ether_addr_copy(&rh->src_mac, &e->src_addr);
+	rte_ether_addr_copy(src_mac, &e->src_addr);
 	ip->time_to_live--;
 	ip->src_addr = rh->saddr;
 	ip->dst_addr = rh->daddr;

@@ -1,7 +1,8 @@
 /* The session table's writer side: install, replace, latch, delete, list. Main lcore only.
  * Workers read the table concurrently (lock-free rte_hash); retired rules, key positions and
  * slots are freed through an RCU defer queue once every worker has passed a quiescent
- * state. See session.h for the contracts. */
+ * state, and a replaced rule's counters are folded into its slot's carry then. See
+ * session.h for the contracts. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,43 +20,75 @@
 #include "worker.h"
 
 struct rte_hash *session_table;
-struct stream_state *session_state;
+uint32_t *session_ports;
+struct fwd_rule *session_rules;
+struct fwd_rule_cold *session_rules_cold;
+struct stream_order *session_order;
 
 /* What waits in the defer queue: a retired rule, and for deletes also its key position and
  * its slot. Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
 struct retired {
-	uint32_t rule;   /* index into S.rule_mem */
+	uint32_t rule;   /* index into session_rules */
 	int32_t key_pos; /* -1: rule replaced, key stays */
+};
+
+/* A slot's counters from rules that are gone. Main lcore only. A stream's counters are
+ * carry + its published rule's + those of the replaced rule still in its grace period
+ * (pending), whose owner may still count a packet or two on it. */
+struct slot_carry {
+	struct stream_counters ctr;
+	uint32_t pending; /* index + 1 of that replaced rule; 0: none */
+	uint32_t pad;
 };
 
 static struct {
 	struct session_config cfg;
 	/* Rules live in one array with a free-index stack: only this lcore allocates and
 	 * frees them, so no mempool (and its per-object headers) is needed. */
-	struct fwd_rule *rule_mem;
 	uint32_t *free_rules;
 	uint32_t nfree_rules;
 	struct rte_rcu_qsbr_dq *dq;
+	struct slot_carry *carry; /* by slot */
 	uint32_t *free_slots; /* stack of free slot indices */
 	uint32_t nfree;
 	uint64_t count;
+	uint32_t naddr; /* media addresses with a port index (all there were at init) */
 } S;
 
 static void rule_put(struct fwd_rule *r)
 {
-	S.free_rules[S.nfree_rules++] = (uint32_t)(r - S.rule_mem);
+	S.free_rules[S.nfree_rules++] = (uint32_t)(r - session_rules);
 }
 
+static void ctr_add(struct stream_counters *sum, const struct stream_counters *c)
+{
+	uint64_t last = __atomic_load_n(&c->last_seen, __ATOMIC_RELAXED);
+
+	sum->packets += __atomic_load_n(&c->packets, __ATOMIC_RELAXED);
+	sum->bytes += __atomic_load_n(&c->bytes, __ATOMIC_RELAXED);
+	sum->drops += __atomic_load_n(&c->drops, __ATOMIC_RELAXED);
+	if (last > sum->last_seen)
+		sum->last_seen = last;
+}
+
+/* The defer queue hands entries back in the order they were retired, so a replaced rule
+ * is folded into its slot before a later delete frees the slot. */
 static void retire_free(void *p, void *e, unsigned int n)
 {
 	struct retired *r = e;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct fwd_rule *rule = &S.rule_mem[r[i].rule];
+		struct fwd_rule *rule = &session_rules[r[i].rule];
+		struct slot_carry *c = &S.carry[rule->slot];
 
 		if (r[i].key_pos >= 0) {
 			rte_hash_free_key_with_position(session_table, r[i].key_pos);
 			S.free_slots[S.nfree++] = rule->slot;
+		} else {
+			/* No worker can count on this rule any more: its counters are final. */
+			ctr_add(&c->ctr, &rule->ctr);
+			if (c->pending == r[i].rule + 1)
+				c->pending = 0;
 		}
 		if (rule->neigh != SESSION_NEIGH_NONE)
 			neigh_unref(rule->neigh);
@@ -86,18 +119,27 @@ int session_init(const struct session_config *cfg)
 			cfg->max_streams, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	session_state = rte_zmalloc_socket("rpa_stream_state",
-					   (size_t)cfg->max_streams * sizeof(*session_state),
+	session_order = rte_zmalloc_socket("rpa_stream_order",
+					   (size_t)cfg->max_streams * sizeof(*session_order),
 					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	S.carry = calloc(cfg->max_streams, sizeof(*S.carry));
 	S.free_slots = malloc((size_t)cfg->max_streams * sizeof(uint32_t));
 	/* Replacements (latching, updates) need a second rule until the grace period ends;
 	 * when they run out, rule_alloc waits for one grace period. */
 	nrules = cfg->max_streams + cfg->max_streams / 8 + 1024;
-	S.rule_mem = rte_malloc_socket("rpa_rules", (size_t)nrules * sizeof(struct fwd_rule),
-				       RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	session_rules = rte_malloc_socket("rpa_rules", (size_t)nrules * sizeof(struct fwd_rule),
+					  RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	session_rules_cold = rte_malloc_socket("rpa_rules_cold",
+					       (size_t)nrules * sizeof(struct fwd_rule_cold),
+					       RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	S.free_rules = malloc((size_t)nrules * sizeof(uint32_t));
-	if (session_state == NULL || S.free_slots == NULL || S.rule_mem == NULL ||
-	    S.free_rules == NULL) {
+	/* Media addresses are all configured before the table (ifaddr.h): 256 KiB each. */
+	S.naddr = ifaddr_count;
+	session_ports = rte_zmalloc_socket("rpa_port_index",
+					   ((size_t)(S.naddr ? S.naddr : 1) << 16) * sizeof(uint32_t),
+					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
+	if (session_ports == NULL || session_order == NULL || S.carry == NULL || S.free_slots == NULL ||
+	    session_rules == NULL || session_rules_cold == NULL || S.free_rules == NULL) {
 		RTE_LOG(ERR, USER1, "cannot allocate state for %u streams (raise -m)\n",
 			cfg->max_streams);
 		session_fini();
@@ -136,10 +178,16 @@ void session_fini(void)
 	}
 	rte_hash_free(session_table);
 	session_table = NULL;
-	rte_free(session_state);
-	session_state = NULL;
-	rte_free(S.rule_mem);
-	S.rule_mem = NULL;
+	rte_free(session_ports);
+	session_ports = NULL;
+	rte_free(session_order);
+	session_order = NULL;
+	free(S.carry);
+	S.carry = NULL;
+	rte_free(session_rules);
+	session_rules = NULL;
+	rte_free(session_rules_cold);
+	session_rules_cold = NULL;
 	free(S.free_rules);
 	S.free_rules = NULL;
 	free(S.free_slots);
@@ -167,7 +215,7 @@ void session_reclaim(void)
  * sized for every rule that can exist, but reclaim first if a burst of changes filled it. */
 static void retire(struct fwd_rule *rule, int32_t key_pos)
 {
-	struct retired r = {.rule = (uint32_t)(rule - S.rule_mem), .key_pos = key_pos};
+	struct retired r = {.rule = (uint32_t)(rule - session_rules), .key_pos = key_pos};
 
 	while (rte_rcu_qsbr_dq_enqueue(S.dq, &r) != 0) {
 		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
@@ -182,14 +230,14 @@ static struct fwd_rule *rule_alloc(void)
 		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
 		session_reclaim();
 	}
-	return S.nfree_rules > 0 ? &S.rule_mem[S.free_rules[--S.nfree_rules]] : NULL;
+	return S.nfree_rules > 0 ? &session_rules[S.free_rules[--S.nfree_rules]] : NULL;
 }
 
 int session_key_from(const struct rpa_endpoint *ep, struct session_key *key)
 {
 	int idx = ifaddr_find(&ep->addr);
 
-	if (idx < 0)
+	if (idx < 0 || (uint32_t)idx >= S.naddr)
 		return -EADDRNOTAVAIL;
 	memset(key, 0, sizeof(*key));
 	key->addr_idx = (uint16_t)idx;
@@ -229,14 +277,39 @@ static int rule_set_peer(struct fwd_rule *r, uint32_t daddr, uint16_t dport_be, 
 	return 0;
 }
 
+/* Workers see a rule from this store on; it was fully written before (release). */
+static void index_set(const struct session_key *key, const struct fwd_rule *r)
+{
+	uint32_t v = r != NULL ? (uint32_t)(r - session_rules) + 1 : 0;
+
+	__atomic_store_n(&session_ports[(uint32_t)key->addr_idx << 16 | key->port], v,
+			 __ATOMIC_RELEASE);
+}
+
+static struct fwd_rule_cold *cold_of(const struct fwd_rule *r)
+{
+	return &session_rules_cold[r - session_rules];
+}
+
+/* Replace `old`, the published rule of `key`, by `r` (same slot, zeroed counters). */
 static void publish(const struct session_key *key, struct fwd_rule *r, struct fwd_rule *old)
 {
-	/* With RW_CONCURRENCY_LF an existing key's data pointer is replaced atomically. */
-	int rc = rte_hash_add_key_data(session_table, key, r);
+	struct slot_carry *c = &S.carry[old->slot];
+	int rc;
 
-	RTE_VERIFY(rc == 0 || old == NULL);
-	if (old != NULL)
-		retire(old, -1);
+	/* A slot tracks one replaced rule in its grace period: when one is still pending
+	 * (a second change within a grace period), wait for it to be folded first. */
+	if (c->pending != 0) {
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+		RTE_VERIFY(c->pending == 0);
+	}
+	/* With RW_CONCURRENCY_LF an existing key's data pointer is replaced atomically. */
+	rc = rte_hash_add_key_data(session_table, key, r);
+	RTE_VERIFY(rc == 0);
+	index_set(key, r);
+	c->pending = (uint32_t)(old - session_rules) + 1;
+	retire(old, -1);
 }
 
 static int validate(const struct rpa_dp_stream *s, struct session_key *key, int *src_idx,
@@ -290,6 +363,7 @@ static int validate(const struct rpa_dp_stream *s, struct session_key *key, int 
 int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 {
 	struct fwd_rule *r, *old = NULL;
+	struct fwd_rule_cold *rc_cold;
 	struct session_key key;
 	uint64_t now = rte_get_tsc_cycles();
 	int src_idx, rc;
@@ -314,29 +388,29 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	memset(r, 0, sizeof(*r));
+	rc_cold = cold_of(r);
+	memset(rc_cold, 0, sizeof(*rc_cold));
 	r->egress = ifaddr_table[src_idx].port_id;
 	r->owner = worker_owner_of(key.port, S.cfg.nworkers);
-	r->flags = s->flags;
+	r->flags = (uint8_t)s->flags;
 	r->neigh = SESSION_NEIGH_NONE;
-	r->csum_offload = worker_shared.tx_csum_ok[r->egress];
-	r->rw.src_mac = ifaddr_ports[r->egress].mac;
 	r->rw.saddr = s->src.addr.v4;
 	r->rw.sport = rte_cpu_to_be_16(s->src.port);
-	r->latch_window_ms = s->latch_window_ms ? s->latch_window_ms
-						: (uint32_t)S.cfg.latch_window_ms;
-	r->tag = s->tag;
+	rc_cold->latch_window_ms = s->latch_window_ms ? s->latch_window_ms
+						      : (uint32_t)S.cfg.latch_window_ms;
+	rc_cold->tag = s->tag;
 	if (!rpa_addr_is_unspec(&s->expect.addr)) {
 		r->expect_v4 = s->expect.addr.v4;
 		r->expect_port = rte_cpu_to_be_16(s->expect.port);
 		/* A given source counts as the first latch: the window runs from now. */
 		r->latched = (s->flags & RPA_DP_F_LATCH) != 0;
-		r->latch_until = now + rte_get_tsc_hz() / 1000 * r->latch_window_ms;
+		rc_cold->latch_until = now + rte_get_tsc_hz() / 1000 * rc_cold->latch_window_ms;
 	} else if (old != NULL && old->latched && (s->flags & RPA_DP_F_LATCH)) {
 		/* An update that does not name the source keeps what was learnt. */
 		r->expect_v4 = old->expect_v4;
 		r->expect_port = old->expect_port;
 		r->latched = 1;
-		r->latch_until = old->latch_until;
+		rc_cold->latch_until = cold_of(old)->latch_until;
 	}
 	if (!rpa_addr_is_unspec(&s->dst.addr))
 		rc = rule_set_peer(r, s->dst.addr.v4, rte_cpu_to_be_16(s->dst.port), err, errlen);
@@ -353,7 +427,10 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		return 0;
 	}
 	r->slot = S.free_slots[--S.nfree];
-	memset(&session_state[r->slot], 0, sizeof(session_state[r->slot]));
+	memset(&S.carry[r->slot], 0, sizeof(S.carry[r->slot]));
+	/* The slot's previous owner may have left an in-flight count: the epoch voids it, but
+	 * the slot may now belong to another worker whose epoch happens to match. */
+	memset(&session_order[r->slot], 0, sizeof(session_order[r->slot]));
 	rc = rte_hash_add_key_data(session_table, &key, r);
 	if (rc == -ENOSPC) {
 		/* Key slots of deleted streams return only after their grace period. */
@@ -369,6 +446,7 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		snprintf(err, errlen, "session table insert failed: %s", strerror(-rc));
 		return rc;
 	}
+	index_set(&key, r);
 	S.count++;
 	return 0;
 }
@@ -380,9 +458,14 @@ static int del_key(const struct session_key *key)
 
 	if (rte_hash_lookup_data(session_table, key, (void **)&r) < 0)
 		return -ENOENT;
+	/* Unpublish before the grace period starts (retire): a worker that still read r
+	 * keeps it until its next quiescent state. */
+	index_set(key, NULL);
 	pos = rte_hash_del_key(session_table, key);
-	if (pos < 0)
+	if (pos < 0) {
+		index_set(key, r);
 		return pos;
+	}
 	retire(r, pos);
 	S.count--;
 	return 0;
@@ -400,8 +483,9 @@ int session_del(const struct rpa_endpoint *local)
 static void rule_info(const struct session_key *key, const struct fwd_rule *r,
 		      struct rpa_dp_stream_info *o)
 {
-	const struct stream_state *st = &session_state[r->slot];
-	uint64_t last = __atomic_load_n(&st->last_seen, __ATOMIC_RELAXED);
+	const struct slot_carry *c = &S.carry[r->slot];
+	const struct fwd_rule_cold *cold = cold_of(r);
+	struct stream_counters sum = c->ctr;
 
 	memset(o, 0, sizeof(*o));
 	o->stream.local.addr = ifaddr_table[key->addr_idx].addr;
@@ -417,13 +501,17 @@ static void rule_info(const struct session_key *key, const struct fwd_rule *r,
 		o->stream.expect.port = rte_be_to_cpu_16(r->expect_port);
 	}
 	o->stream.flags = r->flags;
-	o->stream.latch_window_ms = r->latch_window_ms;
-	o->stream.tag = r->tag;
-	o->packets = __atomic_load_n(&st->packets, __ATOMIC_RELAXED);
-	o->bytes = __atomic_load_n(&st->bytes, __ATOMIC_RELAXED);
-	o->drops = __atomic_load_n(&st->drops, __ATOMIC_RELAXED);
-	o->idle_ms = last == 0 ? UINT64_MAX
-			       : (rte_get_tsc_cycles() - last) * 1000 / rte_get_tsc_hz();
+	o->stream.latch_window_ms = cold->latch_window_ms;
+	o->stream.tag = cold->tag;
+	ctr_add(&sum, &r->ctr);
+	if (c->pending != 0)
+		ctr_add(&sum, &session_rules[c->pending - 1].ctr);
+	o->packets = sum.packets;
+	o->bytes = sum.bytes;
+	o->drops = sum.drops;
+	o->idle_ms = sum.last_seen == 0
+			 ? UINT64_MAX
+			 : (rte_get_tsc_cycles() - sum.last_seen) * 1000 / rte_get_tsc_hz();
 	o->owner = r->owner;
 	o->latched = r->latched;
 }
@@ -475,13 +563,29 @@ uint64_t session_flush(bool by_tag, uint64_t tag)
 	if (keys == NULL)
 		return 0;
 	while (n < S.count && rte_hash_iterate(session_table, &k, &d, &it) >= 0)
-		if (!by_tag || ((const struct fwd_rule *)d)->tag == tag)
+		if (!by_tag || cold_of(d)->tag == tag)
 			keys[n++] = *(const struct session_key *)k;
 	for (uint32_t i = 0; i < n; i++)
 		if (del_key(&keys[i]) == 0)
 			deleted++;
 	free(keys);
 	return deleted;
+}
+
+/* A new rule with the forwarding fields of `old` (and a reference on its neighbour), ready
+ * to be changed and published in its place; counters start at zero. */
+static struct fwd_rule *rule_copy(const struct fwd_rule *old)
+{
+	struct fwd_rule *r = rule_alloc();
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r, old, offsetof(struct fwd_rule, ctr));
+	memset(&r->ctr, 0, sizeof(r->ctr));
+	*cold_of(r) = *cold_of(old);
+	if (r->neigh != SESSION_NEIGH_NONE)
+		neigh_ref_idx(r->neigh);
+	return r;
 }
 
 int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport, uint64_t now)
@@ -493,20 +597,18 @@ int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport,
 
 	if (rte_hash_lookup_data(session_table, key, (void **)&old) < 0)
 		return -ENOENT;
-	if (!(old->flags & RPA_DP_F_LATCH) || (old->latched && now >= old->latch_until))
+	if (!(old->flags & RPA_DP_F_LATCH) || (old->latched && now >= cold_of(old)->latch_until))
 		return 0;
 	if (old->expect_v4 == saddr && old->expect_port == sport)
 		return 1; /* several packets of the new source were queued: first one did it */
-	r = rule_alloc();
+	r = rule_copy(old);
 	if (r == NULL)
 		return -ENOMEM;
-	*r = *old;
-	if (r->neigh != SESSION_NEIGH_NONE)
-		neigh_ref_idx(r->neigh);
 	r->expect_v4 = saddr;
 	r->expect_port = sport;
 	if (!old->latched)
-		r->latch_until = now + rte_get_tsc_hz() / 1000 * r->latch_window_ms;
+		cold_of(r)->latch_until =
+			now + rte_get_tsc_hz() / 1000 * cold_of(r)->latch_window_ms;
 	r->latched = 1;
 	publish(key, r, old);
 
@@ -521,10 +623,13 @@ int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport,
 		return 1; /* not paired with us */
 	if (rev_old->rw.daddr == saddr && rev_old->rw.dport == sport)
 		return 1;
-	rev = rule_alloc();
+	rev = rule_copy(rev_old);
 	if (rev == NULL)
 		return 1;
-	*rev = *rev_old;
+	if (rev->neigh != SESSION_NEIGH_NONE) {
+		neigh_unref(rev->neigh);
+		rev->neigh = SESSION_NEIGH_NONE;
+	}
 	if (rule_set_peer(rev, saddr, sport, err, sizeof(err)) < 0) {
 		rule_put(rev);
 		return 1;

@@ -2,15 +2,32 @@
  *
  * Threads: only the main lcore calls the non-HOT functions (add, del, latch, flush, list,
  * reclaim); workers only look up. The table is an rte_hash with lock-free reader/writer
- * concurrency and an extendable bucket table; a rule, once published, is never modified:
- * changes publish a replacement and retire the old rule through an RCU QSBR defer queue,
- * freed once every worker has reported a quiescent state. Per-stream mutable state
- * (counters, last seen) lives in a slot array indexed by rule->slot and is written only by
- * the stream's owning worker. */
+ * concurrency and an extendable bucket table; a rule's forwarding part, once published, is
+ * never modified: changes publish a replacement and retire the old rule through an RCU QSBR
+ * defer queue, freed once every worker has reported a quiescent state.
+ *
+ * Workers do not search the rte_hash: the key space is dense (a media address has 65536
+ * ports), so the main lcore also publishes every rule in a port index, one 32-bit entry per
+ * (media address, port), which a worker reads with one load whose address it knows from
+ * the packet alone and can prefetch a burst ahead. An rte_hash lookup needs two dependent
+ * rounds of misses (two bucket lines, then the key) that its API gives no way to prefetch;
+ * with a million streams it cost more than the whole budget of a packet. The index is
+ * written with the table, under the same rules: entries change by one atomic store and a
+ * rule it pointed to is freed only after the grace period.
+ *
+ * Memory layout, chosen so that a forwarded packet touches one line after the lookup: the
+ * rule's 64-byte line holds its immutable forwarding fields and the stream's counters,
+ * which the owning worker writes. A replacement starts with zeroed counters; the main lcore
+ * folds the old rule's counters into a per-slot carry once its grace period has passed, and
+ * until then reports them from the old rule itself. What the fast path rarely needs (latch
+ * deadline, tag) sits in a parallel cold array; the in-flight state that keeps a stream in
+ * order while some of its packets are on the slow path is per slot (the slot survives
+ * replacements) and is read only while the owning worker has punted packets out. */
 #ifndef DP_SESSION_H
 #define DP_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -30,44 +47,77 @@ struct session_key {
 	uint32_t zero; /* always 0: keys are compared as 8 bytes */
 };
 
-/* Immutable once published. Read by workers (HOT); written only before publication by the
- * main lcore. Exactly one cache line: everything get/list report is derivable from it and
- * its key, so 1M streams cost 64 MB of rules. */
+/* Per-stream counters. Writer: the stream's owning worker (plain read, relaxed store: one
+ * writer). Readers: the main lcore (relaxed loads). */
+struct stream_counters {
+	uint64_t packets;
+	uint64_t bytes; /* UDP payload bytes */
+	uint64_t drops;
+	uint64_t last_seen; /* tsc, 0 = never */
+};
+
+/* One cache line. The first 32 bytes are the forwarding rule: written by the main lcore
+ * before publication, immutable afterwards, read by the owning worker (HOT). The last 32
+ * are the stream's counters while this rule is the published one (and during its grace
+ * period): written by the owning worker only, through session_rule_ctr(). The source MAC
+ * is the egress port's (ifaddr_ports[egress].mac) and checksum offload the port's
+ * (worker_shared.tx_csum_ok[egress]): neither is per stream. */
 struct fwd_rule {
-	uint32_t slot;        /* index into session_state[], kept across replacements */
-	uint16_t owner;       /* worker index that owns the stream's mutable state */
-	uint16_t egress;      /* DPDK port id packets leave from */
-	uint32_t flags;       /* RPA_DP_F_* */
+	uint32_t slot;        /* index into the per-slot arrays, kept across replacements */
 	uint32_t neigh;       /* next-hop neighbour index; SESSION_NEIGH_NONE: no peer yet */
 	uint32_t expect_v4;   /* accepted source address, network order; 0 = none yet */
 	uint16_t expect_port; /* network order */
-	uint8_t latched;      /* the source was learnt (or given with LATCH): window running */
-	uint8_t csum_offload; /* egress port computes IPv4/UDP checksums */
-	uint64_t latch_until; /* tsc; before it a different source re-latches */
+	uint16_t egress;      /* DPDK port id packets leave from */
 	struct rewrite_hdr rw; /* rw.daddr == 0: no peer yet */
-	uint32_t latch_window_ms;
-	uint64_t tag;
+	uint16_t owner;       /* worker index that owns the stream (worker_owner_of the port) */
+	uint8_t flags;        /* RPA_DP_F_* */
+	uint8_t latched;      /* the source was learnt (or given with LATCH): window running */
+	struct stream_counters ctr;
 } __rte_cache_aligned;
 
 _Static_assert(sizeof(struct fwd_rule) == 64, "a rule is one cache line");
+_Static_assert(offsetof(struct fwd_rule, ctr) == 32, "forwarding fields in the first half");
+_Static_assert(RPA_DP_F_ALL <= UINT8_MAX, "rule flags are 8 bits");
 
-/* Per-stream mutable state. Writer: the owning worker (relaxed stores). Readers: main lcore,
- * telemetry. Zeroed by the main lcore when a slot is (re)allocated, before publication. */
-struct stream_state {
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t drops;
-	uint64_t last_seen; /* tsc, 0 = never */
-	/* Packets of this stream on the slow path. While non-zero the owner sends later
-	 * packets the same way, so a latch or an ARP wait never reorders a stream: every
-	 * punted media packet comes back through the owner's return ring. */
-	uint32_t inflight;
+/* The rest of a rule, immutable like its forwarding fields, at the same index in
+ * session_rules_cold[]. Workers read latch_until only for a packet from an unexpected
+ * source. */
+struct fwd_rule_cold {
+	uint64_t latch_until; /* tsc; before it a different source re-latches */
+	uint64_t tag;
+	uint32_t latch_window_ms;
 	uint32_t pad;
-	uint64_t punted_at; /* tsc of the last punt; a count older than 100 ms is reset */
+};
+
+/* Ordering state of the stream in a slot. Writer and reader: the owning worker only.
+ * inflight counts its packets on the slow path; while non-zero the owner sends later
+ * packets the same way, so a latch or an ARP wait never reorders a stream: every punted
+ * media packet comes back through the owner's return ring. The count belongs to the
+ * owner's epoch it was taken in (struct worker): a count from an older epoch is void. */
+struct stream_order {
+	uint32_t inflight;
+	uint32_t epoch;
+	uint64_t punted_at; /* tsc of the last punt */
 };
 
 extern struct rte_hash *session_table;
-extern struct stream_state *session_state;
+/* Port index: entry (addr_idx << 16 | port) holds the published rule's index + 1, 0 when
+ * the port has no stream. Writer: main lcore (release stores); readers: workers. */
+extern uint32_t *session_ports;
+extern struct fwd_rule *session_rules;            /* every rule, published or not */
+extern struct fwd_rule_cold *session_rules_cold;  /* parallel to session_rules */
+extern struct stream_order *session_order;        /* by slot */
+
+/* The counters half of a published rule: for the owning worker's writes only. */
+static inline struct stream_counters *session_rule_ctr(const struct fwd_rule *r)
+{
+	return &session_rules[r - session_rules].ctr;
+}
+
+static inline const struct fwd_rule_cold *session_rule_cold(const struct fwd_rule *r)
+{
+	return &session_rules_cold[r - session_rules];
+}
 
 struct session_config {
 	uint32_t max_streams;
@@ -77,7 +127,9 @@ struct session_config {
 	int socket_id;
 };
 
-/* Create the table, state slots and rule pool. 0 or -errno (message via RTE_LOG). */
+/* Create the table, port index, per-slot state and rule pool. Every media address must be
+ * configured (ifaddr_add) before: the port index is sized for them. 0 or -errno (message
+ * via RTE_LOG). */
 int session_init(const struct session_config *cfg);
 void session_fini(void);
 
@@ -107,15 +159,29 @@ void session_reclaim(void);
 /* Convert an endpoint to a key: -EADDRNOTAVAIL when the address is not a media address. */
 int session_key_from(const struct rpa_endpoint *ep, struct session_key *key);
 
-/* HOT: bulk lookup. rules[i] is NULL when keys[i] is absent. n <= RTE_HASH_LOOKUP_BULK_MAX. */
+/* HOT: the port index entry of a media address and port; addr_idx must be a media address
+ * index (classify only yields those), so the entry exists. Prefetch it, then read it with
+ * session_port_rule. */
+static inline const uint32_t *session_port_entry(uint16_t addr_idx, uint16_t port)
+{
+	return &session_ports[(uint32_t)addr_idx << 16 | port];
+}
+
+/* HOT: the rule published at an index entry, or NULL. Valid until the caller's next RCU
+ * quiescent state. */
+static inline const struct fwd_rule *session_port_rule(const uint32_t *entry)
+{
+	uint32_t v = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+
+	return v != 0 ? &session_rules[v - 1] : NULL;
+}
+
+/* HOT: lookup of n keys, as workers do it. rules[i] is NULL when keys[i] is absent. */
 static inline void session_lookup_bulk(const struct session_key **keys, unsigned n,
 				       const struct fwd_rule **rules)
 {
-	uint64_t hits;
-	rte_hash_lookup_bulk_data(session_table, (const void **)keys, n, &hits, (void **)rules);
 	for (unsigned i = 0; i < n; i++)
-		if (!(hits & (1ULL << i)))
-			rules[i] = NULL;
+		rules[i] = session_port_rule(session_port_entry(keys[i]->addr_idx, keys[i]->port));
 }
 
 #endif

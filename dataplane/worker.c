@@ -9,6 +9,7 @@
 
 #include "classify.h"
 #include "idle.h"
+#include "ifaddr.h"
 #include "neigh.h"
 #include "rewrite.h"
 #include "session.h"
@@ -23,39 +24,99 @@ enum origin {
 	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt */
 };
 
-/* Per-burst scratch, on the stack. */
-struct burst {
-	unsigned nfree, npunt;
+/* One burst on its way through the three stages of the loop. Stage one (stage_in)
+ * classifies, hands packets of other workers' streams over and prefetches the port index
+ * entries of the rest; stage two (stage_mid) reads the entries and prefetches the rule
+ * lines; stage three (stage_out) applies the rules. With many streams each of the two
+ * prefetches is a cache miss per packet: worker_poll runs a burst's stages one push apart
+ * (struct pipe), so the misses of one burst resolve while the others are worked on.
+ * Stage three runs in arrival order, so no stream is reordered. On the stack. */
+struct stage {
+	enum origin origin;
+	unsigned nm, nfree, npunt;
+	struct rte_mbuf *media[WORKER_BURST];
+	const uint32_t *ent[WORKER_BURST];
+	const struct fwd_rule *rules[WORKER_BURST];
+	struct classify_out co[WORKER_BURST];
 	struct rte_mbuf *free[WORKER_BURST];
 	struct rte_mbuf *punt[WORKER_BURST];
 };
 
-static inline void count_drop(struct worker *w, struct burst *b, struct rte_mbuf *m,
+struct pipe {
+	struct stage st[3];
+	struct stage *mid; /* stage one done */
+	struct stage *out; /* stages one and two done */
+	unsigned next;     /* which of st[] stage one fills next */
+};
+
+static inline void count_drop(struct worker *w, struct stage *s, struct rte_mbuf *m,
 			      enum dp_drop why)
 {
 	w->stats.drops[m->port][why]++;
-	b->free[b->nfree++] = m;
+	s->free[s->nfree++] = m;
 }
 
-static inline void punt(struct worker *w, struct burst *b, struct rte_mbuf *m)
+static inline void punt(struct worker *w, struct stage *s, struct rte_mbuf *m)
 {
-	b->punt[b->npunt++] = m;
+	s->punt[s->npunt++] = m;
 	w->stats.punted++;
 }
 
 /* A media packet to the slow path: its stream keeps the slow path until it comes back. */
-static inline void punt_media(struct worker *w, struct burst *b, struct rte_mbuf *m,
-			      struct stream_state *st, uint64_t now)
+static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf *m,
+			      const struct fwd_rule *r, uint64_t now)
 {
-	st->inflight++;
-	st->punted_at = now;
-	punt(w, b, m);
+	struct stream_order *o = &session_order[r->slot];
+
+	if (o->epoch != w->epoch) {
+		o->epoch = w->epoch;
+		o->inflight = 0;
+	}
+	o->inflight++;
+	o->punted_at = now;
+	w->inflight++;
+	w->last_punt = now;
+	punt(w, s, m);
+}
+
+/* Only while this worker has punted packets out (w->inflight > 0). Keeps w->inflight >= the
+ * sum of its streams' counts of the current epoch, so that 0 means none has any. Returns
+ * true when the packet was punted to stay behind earlier packets of its stream. */
+static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf *m,
+			      const struct fwd_rule *r, uint64_t now)
+{
+	struct stream_order *o;
+
+	if (now - w->last_punt >= worker_shared.inflight_reset_tsc) {
+		/* Nothing punted for that long: whatever is still out was lost (ring full). */
+		w->inflight = 0;
+		w->epoch++;
+		return false;
+	}
+	o = &session_order[r->slot];
+	if (o->inflight == 0)
+		return false;
+	if (o->epoch != w->epoch) {
+		o->inflight = 0;
+		return false;
+	}
+	if (s->origin == FROM_SLOW) {
+		o->inflight--;
+		w->inflight--;
+		return false;
+	}
+	if (now - o->punted_at < worker_shared.inflight_reset_tsc) {
+		punt_media(w, s, m, r, now); /* stay behind the earlier packets */
+		return true;
+	}
+	o->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	return false;
 }
 
 static inline void stream_drop(const struct fwd_rule *r)
 {
-	struct stream_state *st = &session_state[r->slot];
-	__atomic_store_n(&st->drops, st->drops + 1, __ATOMIC_RELAXED);
+	struct stream_counters *c = session_rule_ctr(r);
+	__atomic_store_n(&c->drops, c->drops + 1, __ATOMIC_RELAXED);
 }
 
 static void tx_flush(struct worker *w, uint16_t port)
@@ -87,76 +148,72 @@ static void handoff_flush(struct worker *w, uint16_t owner)
 	h->n = 0;
 }
 
-/* One stream's treatment of one packet. */
-static inline void forward(struct worker *w, struct burst *b, struct rte_mbuf *m,
-			   const struct classify_out *co, const struct fwd_rule *r, uint64_t now,
-			   enum origin origin)
+static inline void handoff(struct worker *w, uint16_t owner, struct rte_mbuf *m)
 {
-	struct stream_state *st;
+	struct worker_txbuf *h = &w->hob[owner];
+
+	h->pkts[h->n++] = m;
+	if (h->n == WORKER_BURST)
+		handoff_flush(w, owner);
+}
+
+/* One stream's treatment of one packet: we are the stream's owner. */
+static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m,
+			   const struct classify_out *co, const struct fwd_rule *r, uint64_t now)
+{
+	struct stream_counters *c;
 	struct rte_ether_addr mac;
 	struct worker_txbuf *t;
 
-	if (unlikely(r->owner != w->index) && origin == FROM_RX) {
-		struct worker_txbuf *h = &w->hob[r->owner];
-		h->pkts[h->n++] = m;
-		if (h->n == WORKER_BURST)
-			handoff_flush(w, r->owner);
+	if (unlikely(w->inflight > 0) && order_hold(w, s, m, r, now))
 		return;
-	}
-	st = &session_state[r->slot];
-	if (origin == FROM_SLOW) {
-		if (st->inflight > 0)
-			st->inflight--;
-	} else if (unlikely(st->inflight > 0)) {
-		if (now - st->punted_at < worker_shared.inflight_reset_tsc) {
-			punt_media(w, b, m, st, now); /* stay behind the earlier packets */
-			return;
-		}
-		st->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
-	}
 	if (unlikely(co->saddr != r->expect_v4 || rte_cpu_to_be_16(co->sport) != r->expect_port)) {
-		if ((r->flags & RPA_DP_F_LATCH) && (!r->latched || now < r->latch_until)) {
-			if (origin == FROM_SLOW)
-				count_drop(w, b, m, DP_DROP_LATCH_RACE);
+		if ((r->flags & RPA_DP_F_LATCH) &&
+		    (!r->latched || now < session_rule_cold(r)->latch_until)) {
+			if (s->origin == FROM_SLOW)
+				count_drop(w, s, m, DP_DROP_LATCH_RACE);
 			else
-				punt_media(w, b, m, st, now);
+				punt_media(w, s, m, r, now);
 			return;
 		}
 		if (r->flags & RPA_DP_F_STRICT) {
 			stream_drop(r);
-			count_drop(w, b, m, DP_DROP_SRC_MISMATCH);
+			count_drop(w, s, m, DP_DROP_SRC_MISMATCH);
 			return;
 		}
 	}
 	if (unlikely(r->rw.daddr == 0)) {
 		stream_drop(r);
-		count_drop(w, b, m, DP_DROP_NO_PEER);
+		count_drop(w, s, m, DP_DROP_NO_PEER);
 		return;
 	}
 	if (unlikely(!neigh_mac_get(r->neigh, &mac))) {
-		if (origin == FROM_SLOW) {
+		if (s->origin == FROM_SLOW) {
 			stream_drop(r);
-			count_drop(w, b, m, DP_DROP_NEIGH);
+			count_drop(w, s, m, DP_DROP_NEIGH);
 		} else {
-			punt_media(w, b, m, st, now);
+			punt_media(w, s, m, r, now);
 		}
 		return;
 	}
 
 	if (m->data_len > co->frame_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - co->frame_len));
-	if (r->csum_offload)
-		rewrite_ipv4_udp_offload(m, rte_pktmbuf_mtod(m, uint8_t *), &r->rw, &mac);
+	if (worker_shared.tx_csum_ok[r->egress])
+		rewrite_ipv4_udp_offload(m, rte_pktmbuf_mtod(m, uint8_t *), &r->rw,
+					 &ifaddr_ports[r->egress].mac, &mac);
 	else
-		rewrite_ipv4_udp(rte_pktmbuf_mtod(m, uint8_t *), &r->rw, &mac);
+		rewrite_ipv4_udp(rte_pktmbuf_mtod(m, uint8_t *), &r->rw,
+				 &ifaddr_ports[r->egress].mac, &mac);
 
 	/* Single writer (this worker): plain read-modify-write published with relaxed stores. */
-	__atomic_store_n(&st->packets, st->packets + 1, __ATOMIC_RELAXED);
-	__atomic_store_n(&st->bytes,
-			 st->bytes + co->frame_len - RTE_ETHER_HDR_LEN -
+	c = session_rule_ctr(r);
+	__atomic_store_n(&c->packets, c->packets + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->bytes,
+			 c->bytes + co->frame_len - RTE_ETHER_HDR_LEN -
 				 sizeof(struct rte_ipv4_hdr) - sizeof(struct rte_udp_hdr),
 			 __ATOMIC_RELAXED);
-	__atomic_store_n(&st->last_seen, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&c->last_seen, now, __ATOMIC_RELAXED);
 
 	t = &w->txb[r->egress];
 	t->pkts[t->n++] = m;
@@ -164,17 +221,17 @@ static inline void forward(struct worker *w, struct burst *b, struct rte_mbuf *m
 		tx_flush(w, r->egress);
 }
 
-static void process(struct worker *w, struct rte_mbuf **pkts, unsigned n, uint64_t now,
-		    enum origin origin)
+/* Stage one: classify; packets of streams another worker owns go to it before any lookup
+ * (the port decides the owner, see worker_owner_of); prefetch the index entries of the
+ * rest. */
+static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, unsigned n,
+		     enum origin origin)
 {
-	struct classify_out co[WORKER_BURST];
-	struct session_key keys[WORKER_BURST];
-	const struct session_key *kp[WORKER_BURST];
-	const struct fwd_rule *rules[WORKER_BURST];
-	struct rte_mbuf *media[WORKER_BURST];
-	struct burst b = {.nfree = 0, .npunt = 0};
+	unsigned nworkers = worker_shared.nworkers;
 	unsigned nm = 0;
 
+	s->origin = origin;
+	s->nfree = s->npunt = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint16_t port = m->port;
@@ -185,59 +242,98 @@ static void process(struct worker *w, struct rte_mbuf **pkts, unsigned n, uint64
 			w->stats.rx_bytes[port] += m->pkt_len;
 		}
 		if (unlikely(m->nb_segs != 1)) {
-			count_drop(w, &b, m, DP_DROP_MULTISEG);
+			count_drop(w, s, m, DP_DROP_MULTISEG);
 			continue;
 		}
 		csum_good = worker_shared.rx_csum_ok[port] &&
 			    (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) ==
 				    RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 		switch (classify_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-				       &ifaddr_ports[port], csum_good, &co[nm])) {
+				       &ifaddr_ports[port], csum_good, &s->co[nm])) {
 		case CLASSIFY_MEDIA:
-			keys[nm].addr_idx = co[nm].addr_idx;
-			keys[nm].port = co[nm].dport;
-			keys[nm].zero = 0;
-			kp[nm] = &keys[nm];
-			media[nm++] = m;
+			if (origin == FROM_RX && nworkers > 1) {
+				uint16_t owner = worker_owner_of(s->co[nm].dport, nworkers);
+				if (owner != w->index) {
+					handoff(w, owner, m);
+					break;
+				}
+			}
+			s->ent[nm] = session_port_entry(s->co[nm].addr_idx, s->co[nm].dport);
+			rte_prefetch0(s->ent[nm]);
+			s->media[nm++] = m;
 			break;
 		case CLASSIFY_SLOW:
 			if (origin == FROM_SLOW)
-				count_drop(w, &b, m, DP_DROP_SLOW_OTHER);
+				count_drop(w, s, m, DP_DROP_SLOW_OTHER);
 			else
-				punt(w, &b, m);
+				punt(w, s, m);
 			break;
 		default:
-			count_drop(w, &b, m, co[nm].drop);
+			count_drop(w, s, m, s->co[nm].drop);
 			break;
 		}
 	}
+	s->nm = nm;
+}
 
-	if (nm > 0) {
-		session_lookup_bulk(kp, nm, rules);
-		for (unsigned i = 0; i < nm; i++)
-			if (rules[i] != NULL)
-				rte_prefetch0(&session_state[rules[i]->slot]);
-		for (unsigned i = 0; i < nm; i++) {
-			if (unlikely(rules[i] == NULL))
-				count_drop(w, &b, media[i], DP_DROP_NO_STREAM);
-			else
-				forward(w, &b, media[i], &co[i], rules[i], now, origin);
-		}
+/* Stage two: the rules, whose lines stage three reads and writes (counters). */
+static void stage_mid(struct stage *s)
+{
+	for (unsigned i = 0; i < s->nm; i++) {
+		s->rules[i] = session_port_rule(s->ent[i]);
+		if (s->rules[i] != NULL)
+			rte_prefetch0(s->rules[i]);
 	}
+}
 
-	if (b.npunt > 0) {
-		unsigned q = rte_ring_enqueue_burst(worker_shared.slow, (void **)b.punt, b.npunt,
+/* Stage three: apply each stream's rule, then punt and free. */
+static void stage_out(struct worker *w, struct stage *s, uint64_t now)
+{
+	for (unsigned i = 0; i < s->nm; i++) {
+		if (unlikely(s->rules[i] == NULL))
+			count_drop(w, s, s->media[i], DP_DROP_NO_STREAM);
+		else
+			forward(w, s, s->media[i], &s->co[i], s->rules[i], now);
+	}
+	if (s->npunt > 0) {
+		unsigned q = rte_ring_enqueue_burst(worker_shared.slow, (void **)s->punt, s->npunt,
 						    NULL);
-		for (unsigned i = q; i < b.npunt; i++)
-			count_drop(w, &b, b.punt[i], DP_DROP_SLOW_RING);
+		for (unsigned i = q; i < s->npunt; i++)
+			count_drop(w, s, s->punt[i], DP_DROP_SLOW_RING);
 	}
-	if (b.nfree > 0)
-		rte_pktmbuf_free_bulk(b.free, b.nfree);
+	if (s->nfree > 0)
+		rte_pktmbuf_free_bulk(s->free, s->nfree);
+}
+
+static inline void pipe_push(struct worker *w, struct pipe *p, struct rte_mbuf **pkts,
+			     unsigned n, enum origin origin, uint64_t now)
+{
+	struct stage *s = &p->st[p->next];
+
+	stage_in(w, s, pkts, n, origin);
+	if (p->mid != NULL)
+		stage_mid(p->mid);
+	if (p->out != NULL)
+		stage_out(w, p->out, now);
+	p->out = p->mid;
+	p->mid = s;
+	p->next = p->next == 2 ? 0 : p->next + 1;
+}
+
+static inline void pipe_drain(struct worker *w, struct pipe *p, uint64_t now)
+{
+	if (p->mid != NULL)
+		stage_mid(p->mid);
+	if (p->out != NULL)
+		stage_out(w, p->out, now);
+	if (p->mid != NULL)
+		stage_out(w, p->mid, now);
 }
 
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST];
+	struct pipe pp = {.mid = NULL, .out = NULL, .next = 0};
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0, n;
 
@@ -245,21 +341,22 @@ unsigned worker_poll(struct worker *w)
 	 * rx queues, and a freshly latched stream must not overtake its first packets. */
 	n = rte_ring_dequeue_burst(w->ret, (void **)pkts, WORKER_BURST, NULL);
 	if (n > 0) {
-		process(w, pkts, n, now, FROM_SLOW);
+		pipe_push(w, &pp, pkts, n, FROM_SLOW, now);
 		total += n;
 	}
 	for (unsigned q = 0; q < w->nrxq; q++) {
 		n = rte_eth_rx_burst(w->rxq[q].port, w->rxq[q].queue, pkts, WORKER_BURST);
 		if (n > 0) {
-			process(w, pkts, n, now, FROM_RX);
+			pipe_push(w, &pp, pkts, n, FROM_RX, now);
 			total += n;
 		}
 	}
 	n = rte_ring_dequeue_burst(w->handoff, (void **)pkts, WORKER_BURST, NULL);
 	if (n > 0) {
-		process(w, pkts, n, now, FROM_HANDOFF);
+		pipe_push(w, &pp, pkts, n, FROM_HANDOFF, now);
 		total += n;
 	}
+	pipe_drain(w, &pp, now);
 	n = rte_ring_dequeue_burst(w->txr, (void **)pkts, WORKER_BURST, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		struct worker_txbuf *t = &w->txb[pkts[i]->port];

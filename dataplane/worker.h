@@ -1,10 +1,12 @@
 /* Worker lcores: the packet loop. One struct worker per worker lcore, cache-aligned, written
  * only by that lcore (its stats, tx buffers, idle state); the main lcore reads stats.
- * The loop: poll rx queues, the hand-off ring (packets another worker received for a stream
- * this worker owns), the return ring (packets the slow path resolved) and the raw tx ring
- * (ARP frames the main lcore built), classify, look up
- * in bulk, apply each stream's rule, rewrite, buffer and flush tx; report an RCU quiescent
- * state once per iteration. */
+ * The loop: poll the return ring (packets the slow path resolved), rx queues, the hand-off
+ * ring (packets another worker received for a stream this worker owns) and the raw tx ring
+ * (ARP frames the main lcore built); classify, hand packets of other workers' streams over,
+ * look streams up in the port index, apply each stream's rule, rewrite, buffer and flush
+ * tx; report an RCU quiescent state once per iteration. Bursts go through three stages a
+ * burst apart, so that the index and rule lines of one burst load while the others are
+ * worked on (worker.c). */
 #ifndef DP_WORKER_H
 #define DP_WORKER_H
 
@@ -47,6 +49,12 @@ struct worker {
 	struct worker_txbuf txb[RPA_DP_MAX_PORTS];
 	struct worker_txbuf hob[RPA_DP_MAX_WORKERS]; /* pending hand-offs per owner */
 	uint32_t empty_polls;
+	/* Punted media packets of this worker's streams not back yet (an over-estimate when
+	 * one was lost), the tsc of the last punt, and the epoch that voids older per-stream
+	 * counts (struct stream_order): while inflight is 0 no stream's order is consulted. */
+	uint32_t inflight;
+	uint32_t epoch;
+	uint64_t last_punt;
 	struct worker_stats stats;
 } __rte_cache_aligned;
 
@@ -63,7 +71,7 @@ struct worker_shared {
 	bool idle_backoff;
 	uint32_t idle_polls;
 	uint32_t idle_us;
-	uint64_t inflight_reset_tsc; /* see stream_state.inflight */
+	uint64_t inflight_reset_tsc; /* a punt older than this is taken as lost */
 	volatile int stop; /* written by the main lcore on shutdown */
 };
 

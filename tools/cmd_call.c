@@ -37,7 +37,7 @@ static const struct call_sub subs[] = {
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_SDP) | B(O_FLAGS),
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_SDP)},
     {"delete", "delete", "delete a call, or one branch of it with --to-tag",
-     B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_FLAGS), B(O_CALL_ID)},
+     B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG) | B(O_FLAGS), B(O_CALL_ID) | B(O_FROM_TAG)},
     {"query", "query", "show a call: its parties, media and per-stream packet counters",
      B(O_CALL_ID) | B(O_FROM_TAG) | B(O_TO_TAG), B(O_CALL_ID)},
     {"list", "list", "list the calls rtpanchor-control holds", 0, 0},
@@ -50,8 +50,8 @@ static const struct call_sub subs[] = {
 static const struct cli_opt all_opts[O_COUNT] = {
     [O_CALL_ID] = {"call-id", "ID", false, "the SIP Call-ID"},
     [O_FROM_TAG] = {"from-tag", "TAG", false,
-		    "tag of the party that sends this SDP (From tag of the INVITE for an "
-		    "offer; the offering party's tag for an answer)"},
+		    "the caller's tag: the From tag of the INVITE (for an answer too, as "
+		    "rtpengine's protocol has it)"},
     [O_TO_TAG] = {"to-tag", "TAG", false, "tag of the answering branch (To tag)"},
     [O_SDP] = {"sdp", "FILE", false, "the SDP body, read from FILE, or standard input for '-'"},
     [O_FLAGS] = {"flags", "\"F ...\"", false,
@@ -118,8 +118,7 @@ static void sub_usage(FILE *f, const struct call_sub *s)
 		      "\"key: value\" lines");
 }
 
-int cmd_call_parse(int argc, char **argv, struct cli_globals *g, struct cmd_call_args *a,
-		   FILE *out)
+int cmd_call_parse(int argc, char **argv, struct cli_globals *g, struct cmd_call_args *a, FILE *out)
 {
 	const char *vals[O_COUNT + 1], *env, *v;
 	struct cli_opt opts[O_COUNT + 1];
@@ -179,9 +178,8 @@ int cmd_call_parse(int argc, char **argv, struct cli_globals *g, struct cmd_call
 		a->redis.db = g->redis_db;
 	} else if ((env = getenv("RTPANCHOR_REDIS_DB")) != NULL && env[0] != '\0') {
 		if (cli_parse_u64(env, INT32_MAX, &db) < 0)
-			return cli_usage_error(s->word,
-					       "$RTPANCHOR_REDIS_DB '%s' is not a database number",
-					       env);
+			return cli_usage_error(
+			    s->word, "$RTPANCHOR_REDIS_DB '%s' is not a database number", env);
 		a->redis.db = (int)db;
 	}
 	a->prefix = g->key_prefix;
@@ -299,7 +297,8 @@ static void put_object(FILE *f, const json_t *o, int indent, bool first_on_line)
 	json_t *v;
 	bool first = first_on_line;
 
-	json_object_foreach((json_t *)o, key, v) {
+	json_object_foreach((json_t *)o, key, v)
+	{
 		put_member(f, key, v, indent, first);
 		first = false;
 	}
@@ -315,7 +314,8 @@ static void put_value(FILE *f, const json_t *v, int indent)
 		put_object(f, v, indent, false);
 		return;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (json_is_array(e) && json_array_size(e) > 0) {
 			fprintf(f, "%*s-\n", indent, "");
 			put_value(f, e, indent + 2);
@@ -347,11 +347,11 @@ static void json_line(FILE *out, const json_t *j)
 
 /* A failure found by the CLI itself: message on err, and with json an object shaped like
  * an error reply on out. */
-static int local_error(const char *word, int code, bool json, FILE *out, FILE *err,
-		       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int local_error(const char *word, int code, bool json, FILE *out, FILE *err, const char *fmt,
+		       ...) __attribute__((format(printf, 6, 7)));
 
-static int local_error(const char *word, int code, bool json, FILE *out, FILE *err,
-		       const char *fmt, ...)
+static int local_error(const char *word, int code, bool json, FILE *out, FILE *err, const char *fmt,
+		       ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -433,7 +433,8 @@ int cmd_call_render(const char *word, const char *reply, size_t len, bool json, 
 			fputs("pong\n", out);
 			shown = true;
 		}
-		json_object_foreach(j, key, v) {
+		json_object_foreach(j, key, v)
+		{
 			if (strcmp(key, "result") == 0 || strcmp(key, "warning") == 0)
 				continue;
 			put_member(out, key, v, 0, false);

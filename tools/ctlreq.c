@@ -91,7 +91,8 @@ static bool simple_ok(redisContext *c, int argc, const char **argv, const char *
 	}
 	ok = r->type == REDIS_REPLY_STATUS;
 	if (!ok)
-		snprintf(err, errlen, "%s: %.*s", what, r->type == REDIS_REPLY_ERROR ? (int)r->len : 20,
+		snprintf(err, errlen, "%s: %.*s", what,
+			 r->type == REDIS_REPLY_ERROR ? (int)r->len : 20,
 			 r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply type");
 	freeReplyObject(r);
 	return ok;
@@ -134,8 +135,9 @@ redisContext *ctlreq_connect(const struct ctlreq_endpoint *ep, int timeout_ms, c
 		}
 		if (!simple_ok(c, user != NULL && user[0] != '\0' ? 3 : 2, argv, "AUTH", msg,
 			       sizeof(msg))) {
-			snprintf(err, errlen, "Redis at %s refused the credentials from "
-					      "RTPANCHOR_REDIS_USER/RTPANCHOR_REDIS_PASSWORD: %s",
+			snprintf(err, errlen,
+				 "Redis at %s refused the credentials from "
+				 "RTPANCHOR_REDIS_USER/RTPANCHOR_REDIS_PASSWORD: %s",
 				 where, msg);
 			goto fail;
 		}
@@ -163,11 +165,11 @@ int ctlreq_argv(const struct ctlreq *r, const char *prefix, const char *reply_ke
 	if (strlen(prefix) > CTLREQ_PREFIX_MAX)
 		return -ENAMETOOLONG;
 	snprintf(stream, CTLREQ_KEY_MAX, "%scommands", prefix);
-#define ADD(s, l)                                                                          \
-	do {                                                                               \
-		argv[n] = (s);                                                             \
-		lens[n] = (l);                                                             \
-		n++;                                                                       \
+#define ADD(s, l)                                                                                  \
+	do {                                                                                       \
+		argv[n] = (s);                                                                     \
+		lens[n] = (l);                                                                     \
+		n++;                                                                               \
 	} while (0)
 #define ADDSTR(s) ADD((s), strlen(s))
 	ADDSTR("XADD");
@@ -268,8 +270,8 @@ enum ctlreq_status ctlreq_send(redisContext *c, const struct ctlreq *r, const ch
 	return CTLREQ_OK;
 }
 
-enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms,
-			       char **reply, size_t *len, char *err, size_t errlen)
+enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms, char **reply,
+			       size_t *len, char *err, size_t errlen)
 {
 	const char *argv[3] = {"BLPOP", reply_key, NULL};
 	enum ctlreq_status st;

@@ -17,8 +17,8 @@
 /* A reply bigger than this is refused: the CLI holds it whole. */
 #define CTLREQ_REPLY_MAX (64u << 20)
 
-/* Where Redis is (CTLREQ_DEFAULT_REDIS when not told): "HOST:PORT", "HOST" (port 6379), "[V6]:PORT", or a unix socket path
- * (anything starting with '/'). */
+/* Where Redis is (CTLREQ_DEFAULT_REDIS when not told): "HOST:PORT", "HOST" (port 6379),
+ * "[V6]:PORT", or a unix socket path (anything starting with '/'). */
 struct ctlreq_endpoint {
 	bool is_unix;
 	char host[256]; /* or the socket path */
@@ -80,7 +80,7 @@ enum ctlreq_status ctlreq_send(redisContext *c, const struct ctlreq *r, const ch
 /* BLPOP reply_key for up to timeout_ms (the socket timeout is raised above it for the
  * wait and restored). On success *reply is a malloc'd NUL-terminated copy of the value
  * and *len its length; the caller frees it. */
-enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms,
-			       char **reply, size_t *len, char *err, size_t errlen);
+enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms, char **reply,
+			       size_t *len, char *err, size_t errlen);
 
 #endif

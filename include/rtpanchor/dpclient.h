@@ -58,7 +58,7 @@ int dpclient_stream_add(struct dpclient *c, const struct rpa_dp_stream *s);
 int dpclient_stream_del(struct dpclient *c, const struct rpa_endpoint *local);
 /* One write of a pipelined batch (dpclient_batch). */
 struct dpclient_op {
-	uint16_t type;  /* RPA_DP_STREAM_ADD (uses stream) or RPA_DP_STREAM_DEL (uses local) */
+	uint16_t type; /* RPA_DP_STREAM_ADD (uses stream) or RPA_DP_STREAM_DEL (uses local) */
 	uint16_t pad;
 	int32_t status; /* out: 0, the dataplane's negative errno, or the local failure */
 	union {

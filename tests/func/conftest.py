@@ -47,13 +47,13 @@ def workroot():
 DP_OPTIONS = ["--arp-retrans-ms", "200", "--arp-probes", "3"]
 
 
-def _make_dp(request, topo, workroot, options=DP_OPTIONS):
+def _make_dp(request, topo, workroot, options=DP_OPTIONS, **eal):
     for binary in (dataplane.DATAPLANE, dataplane.CLI):
         if not os.access(binary, os.X_OK):
             pytest.fail(f"{binary} is not built: run scripts/build.sh (or set BUILD_DIR)")
     workdir = tempfile.mkdtemp(prefix=request.node.name[:40] + "-", dir=workroot)
     topo.flush_neigh()
-    return dataplane.Dataplane(topo, workdir, options)
+    return dataplane.Dataplane(topo, workdir, options, **eal)
 
 
 def _finish(request, dp):
@@ -77,11 +77,12 @@ def dp(request, topo, workroot):
 
 @pytest.fixture
 def dp_factory(request, topo, workroot):
-    """For tests that start and stop the dataplane themselves."""
+    """For tests that start and stop the dataplane themselves. make(options, lcores=...,
+    qpairs=...): see dataplane.eal_args for the EAL variants."""
     made = []
 
-    def make(options=DP_OPTIONS):
-        d = _make_dp(request, topo, workroot, options)
+    def make(options=DP_OPTIONS, **eal):
+        d = _make_dp(request, topo, workroot, options, **eal)
         made.append(d)
         return d
 

@@ -44,13 +44,16 @@ def media(sdp_text):
 
 
 class Control:
-    def __init__(self, workdir, redis, dp_socket, topo, node="node1", options=()):
+    def __init__(self, workdir, redis, dp_socket, topo, node="node1", options=(), env=None,
+                 redis_arg=None):
         self.workdir = workdir
         self.redis = redis
         self.dp_socket = dp_socket
         self.topo = topo
         self.node = node
         self.options = list(options)
+        self.env = env
+        self.redis_arg = redis_arg or f"127.0.0.1:{redis.port}"
         self.log_path = os.path.join(workdir, f"control-{node}.log")
         self.proc = None
         self.starts = 0
@@ -58,7 +61,7 @@ class Control:
 
     def argv(self):
         t = self.topo
-        return [CONTROL, "--redis", f"127.0.0.1:{self.redis.port}", "--node", self.node,
+        return [CONTROL, "--redis", self.redis_arg, "--node", self.node,
                 "--dataplane-socket", self.dp_socket, "--interface", f"a={t.RELAY_A}",
                 "--interface", f"b={t.RELAY_B}", "--metrics-listen", "127.0.0.1:0",
                 "--dataplane-timeout", "2000", "--log-level", "debug", *self.options]
@@ -70,8 +73,12 @@ class Control:
         log = open(self.log_path, "ab")
         log.write(f"---- start {self.starts}: {' '.join(self.argv())}\n".encode())
         log.flush()
+        env = None
+        if self.env is not None:
+            env = dict(os.environ)
+            env.update(self.env)
         self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
         if wait:
             deadline = time.monotonic() + timeout
@@ -189,6 +196,14 @@ class Control:
             out.append(d)
         return out
 
+    def metrics(self):
+        """The Prometheus text from the control's --metrics-listen (port from its log)."""
+        import urllib.request
+        m = re.findall(r"metrics: GET /metrics on \S+ \(port (\d+)\)", self.log())
+        assert m, "no metrics port in the log"
+        with urllib.request.urlopen(f"http://127.0.0.1:{m[-1]}/metrics", timeout=5) as r:
+            return r.read().decode()
+
     def pending(self):
         """Entries of the command stream delivered but not acknowledged."""
         return self.client().command("XPENDING", PREFIX + "commands", "rtpanchor")[0]
@@ -222,8 +237,9 @@ def ctl_factory(request, dp, redis, topo, workroot):
     d = tempfile.mkdtemp(prefix=request.node.name[:40] + "-ctl-", dir=workroot)
     made = []
 
-    def make(node="node1", options=(), start=True):
-        c = Control(d, redis, dp.socket, topo, node=node, options=options)
+    def make(node="node1", options=(), start=True, env=None, redis_arg=None):
+        c = Control(d, redis, dp.socket, topo, node=node, options=options, env=env,
+                    redis_arg=redis_arg)
         made.append(c)
         return c.start() if start else c
 

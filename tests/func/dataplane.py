@@ -19,14 +19,28 @@ EAL = ["-l", "0,1", "--no-pci", "--no-huge", "-m", "512", "--no-shconf",
        "--vdev", "net_af_packet0,iface=dpa", "--vdev", "net_af_packet1,iface=dpb"]
 
 
+def eal_args(lcores=None, qpairs=1):
+    """EAL arguments: the default above, or with an --lcores map (e.g. "0@0,1@1,2@1": more
+    worker lcores than CPUs) and qpairs queue pairs per af_packet port (the dataplane
+    wants one tx queue per worker; the kernel fans received packets out over the rx
+    queues by flow hash)."""
+    args = list(EAL)
+    if lcores is not None:
+        args[0:2] = ["--lcores", lcores]
+    if qpairs != 1:
+        args = [f"{a},qpairs={qpairs}" if a.startswith("net_af_packet") else a for a in args]
+    return args
+
+
 class CliError(AssertionError):
     pass
 
 
 class Dataplane:
-    def __init__(self, topo, workdir, options=()):
+    def __init__(self, topo, workdir, options=(), lcores=None, qpairs=1):
         self.topo = topo
         self.workdir = workdir
+        self.eal = eal_args(lcores, qpairs)
         self.socket = os.path.join(workdir, "dp.sock")
         self.log_path = os.path.join(workdir, "dataplane.log")
         self.options = list(options)
@@ -34,7 +48,7 @@ class Dataplane:
         self.starts = 0
 
     def argv(self):
-        return [DATAPLANE, *EAL, "--",
+        return [DATAPLANE, *self.eal, "--",
                 "--addr", f"net_af_packet0={self.topo.RELAY_A}/24",
                 "--addr", f"net_af_packet1={self.topo.RELAY_B}/24",
                 "--gateway", f"net_af_packet1={self.topo.GW}",

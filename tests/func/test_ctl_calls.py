@@ -79,6 +79,14 @@ def test_offer_answer_media_query_delete(ctl, dp, topo, udp):
     assert {i["name"] for i in st["interfaces"]} == {"a", "b"}
     assert st["commands"]["offer"] == 1 and st["commands"]["answer"] == 1
 
+    # Metrics: commands counted by op and result once committed; gauges refreshed by the
+    # once-a-second timer.
+    wait_for(lambda: 'rtpanchor_calls 1' in ctl.metrics(), 5.0, what="the calls gauge")
+    text = ctl.metrics()
+    assert 'rtpanchor_commands_total{op="offer",result="ok"} 1' in text, text
+    assert 'rtpanchor_commands_total{op="answer",result="ok"} 1' in text
+    assert 'rtpanchor_dataplane_up 1' in text and 'rtpanchor_redis_up 1' in text
+
     # delete: forwarding stops, the state and the streams are gone.
     ctl.delete("call-1", "ft1")
     assert ctl.calls() == []
@@ -146,3 +154,43 @@ def test_bad_options_exit_2(tmp_path):
     assert p.returncode == 0 and "--media-timeout" in p.stdout
     p = subprocess.run([CONTROL, "--version"], capture_output=True, text=True, timeout=10)
     assert p.returncode == 0 and "rtpanchor-control" in p.stdout
+
+
+def test_unix_socket_acl_user_from_environment(ctl_factory, redis, dp):
+    """An ACL user and password from the environment over Redis's Unix socket; a wrong
+    password is refused, retried with backoff and never logged."""
+    cl = redis.client()
+    cl.command("ACL", "SETUSER", "relay", "on", ">s3cret-pw", "~*", "&*", "+@all")
+    cl.command("ACL", "SETUSER", "default", "off")
+    bad = ctl_factory(node="bad", start=False, redis_arg=redis.unix,
+                      env={"RTPANCHOR_REDIS_USER": "relay",
+                           "RTPANCHOR_REDIS_PASSWORD": "wrong-pw"})
+    bad.start(wait=False)
+    wait_for(lambda: "AUTH refused" in bad.log(), 5.0, what="AUTH to be refused")
+    assert bad.alive()
+    assert "wrong-pw" not in bad.log()
+    assert bad.stop() == 0
+
+    good = ctl_factory(node="good", start=False, redis_arg=redis.unix,
+                       env={"RTPANCHOR_REDIS_USER": "relay",
+                            "RTPANCHOR_REDIS_PASSWORD": "s3cret-pw"})
+    good.redis = _AuthedRedis(redis, "relay", "s3cret-pw")
+    good.start()
+    assert good.command("ping") == {"result": "pong"}
+    assert "s3cret-pw" not in good.log()
+    assert "unix:" + redis.unix in good.log()
+
+
+class _AuthedRedis:
+    """The test's own connection logs in as the ACL user too."""
+
+    def __init__(self, server, user, password):
+        self.server = server
+        self.user = user
+        self.password = password
+        self.port = server.port
+
+    def client(self):
+        c = self.server.client()
+        c.command("AUTH", self.user, self.password)
+        return c

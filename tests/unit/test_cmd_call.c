@@ -80,8 +80,8 @@ static void test_parse_offer(void **state)
 
 	/* --name=value works too. */
 	g = globals();
-	assert_int_equal(parse(&g, &a, &help, "answer", "--call-id=c", "--from-tag=f",
-			       "--to-tag=t", "--sdp=x.sdp", NULL),
+	assert_int_equal(parse(&g, &a, &help, "answer", "--call-id=c", "--from-tag=f", "--to-tag=t",
+			       "--sdp=x.sdp", NULL),
 			 0);
 	free(help);
 	assert_string_equal(a.to_tag, "t");
@@ -100,11 +100,13 @@ static void test_parse_errors(void **state)
 	assert_int_equal(parse(&g, &a, &help, "offer", "--call-id", "c", "--from-tag", "f", NULL),
 			 CLI_EXIT_USAGE);
 	free(help);
-	assert_int_equal(parse(&g, &a, &help, "answer", "--call-id", "c", "--from-tag", "f",
-			       "--sdp", "x", NULL),
-			 CLI_EXIT_USAGE); /* no --to-tag */
+	assert_int_equal(
+	    parse(&g, &a, &help, "answer", "--call-id", "c", "--from-tag", "f", "--sdp", "x", NULL),
+	    CLI_EXIT_USAGE); /* no --to-tag */
 	free(help);
 	assert_int_equal(parse(&g, &a, &help, "delete", NULL), CLI_EXIT_USAGE);
+	free(help);
+	assert_int_equal(parse(&g, &a, &help, "delete", "--call-id", "c", NULL), CLI_EXIT_USAGE);
 	free(help);
 	assert_int_equal(parse(&g, &a, &help, "query", "--from-tag", "f", NULL), CLI_EXIT_USAGE);
 	free(help);
@@ -127,8 +129,7 @@ static void test_parse_errors(void **state)
 	free(help);
 	assert_int_equal(parse(&g, &a, &help, "ping", "--timeout", "0", NULL), CLI_EXIT_USAGE);
 	free(help);
-	assert_int_equal(parse(&g, &a, &help, "ping", "--redis", "::1:6379", NULL),
-			 CLI_EXIT_USAGE);
+	assert_int_equal(parse(&g, &a, &help, "ping", "--redis", "::1:6379", NULL), CLI_EXIT_USAGE);
 	free(help);
 	assert_int_equal(parse(&g, &a, &help, "ping", "--redis-db", "-1", NULL), CLI_EXIT_USAGE);
 	free(help);
@@ -229,9 +230,9 @@ static void test_parse_redis(void **state)
 
 static void test_endpoint_parse(void **state)
 {
-	static const char *const bad[] = {"",	  ":6379", "host:",  "host:0",	"host:65536",
-					  "h:1x", "::1",   "[::1",   "[::1]x",	"[]:1",
-					  "a b:1", "h:-1", "h:+1"};
+	static const char *const bad[] = {"",	   ":6379", "host:", "host:0", "host:65536",
+					  "h:1x",  "::1",   "[::1",  "[::1]x", "[]:1",
+					  "a b:1", "h:-1",  "h:+1"};
 	struct ctlreq_endpoint ep;
 	char buf[300];
 	unsigned i;
@@ -291,10 +292,22 @@ static void test_request_argv(void **state)
 			   .sdp = sdp,
 			   .sdp_len = sizeof(sdp) - 1,
 			   .flags = "trust-address"};
-	static const char *const want[] = {"XADD",	 "pfx:commands", "*",	   "op",
-					   "offer",	 "call-id",	 "c1",	   "from-tag",
-					   "f1",	 "to-tag",	 "t1",	   "sdp",
-					   NULL,	 "flags",	 "trust-address", "reply-to",
+	static const char *const want[] = {"XADD",
+					   "pfx:commands",
+					   "*",
+					   "op",
+					   "offer",
+					   "call-id",
+					   "c1",
+					   "from-tag",
+					   "f1",
+					   "to-tag",
+					   "t1",
+					   "sdp",
+					   NULL,
+					   "flags",
+					   "trust-address",
+					   "reply-to",
 					   "pfx:reply-cli:h:1:0"};
 	const char *argv[CTLREQ_ARGV_MAX];
 	size_t lens[CTLREQ_ARGV_MAX];
@@ -376,14 +389,16 @@ static void test_render_sdp(void **state)
 {
 	struct rendered r;
 
-	r = RENDER("offer", "{\"result\":\"ok\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 203.0.113.1\\r\\n\"}",
+	r = RENDER("offer",
+		   "{\"result\":\"ok\",\"sdp\":\"v=0\\r\\no=- 1 2 IN IP4 203.0.113.1\\r\\n\"}",
 		   false);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "v=0\r\no=- 1 2 IN IP4 203.0.113.1\r\n");
 	assert_string_equal(r.err, "");
 	rendered_free(&r);
 
-	r = RENDER("answer", "{\"result\":\"ok\",\"sdp\":\"v=0\\r\\n\",\"warning\":\"dataplane down\"}",
+	r = RENDER("answer",
+		   "{\"result\":\"ok\",\"sdp\":\"v=0\\r\\n\",\"warning\":\"dataplane down\"}",
 		   false);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "v=0\r\n");
@@ -410,8 +425,8 @@ static void test_render_errors(void **state)
 	static const char bad_nul[] = "{\"result\":\"ok\"}\0junk";
 	struct rendered r;
 
-	r = RENDER("offer",
-		   "{\"result\":\"error\",\"error-reason\":\"unknown flag 'bogus'\"}", false);
+	r = RENDER("offer", "{\"result\":\"error\",\"error-reason\":\"unknown flag 'bogus'\"}",
+		   false);
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "");
 	assert_string_equal(r.err, "rtpanchor: offer failed: unknown flag 'bogus'\n");
@@ -431,7 +446,8 @@ static void test_render_errors(void **state)
 	/* Not JSON, not an object, no result, an unknown result, duplicate keys, a NUL. */
 	r = RENDER("list", "{\"result\":", false);
 	assert_int_equal(r.rc, 1);
-	assert_non_null(strstr(r.err, "rtpanchor: list: the reply from rtpanchor-control is not JSON"));
+	assert_non_null(
+	    strstr(r.err, "rtpanchor: list: the reply from rtpanchor-control is not JSON"));
 	rendered_free(&r);
 	r = RENDER("list", "not json", true);
 	assert_int_equal(r.rc, 1);

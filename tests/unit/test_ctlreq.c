@@ -91,7 +91,8 @@ static int setup(void **state)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1",
 		       "--unixsocket", srv.sock, "--save", "", "--appendonly", "no", "--dir",
-		       srv.dir, "--logfile", "", "--loglevel", "warning", "--daemonize", "no", (char *)NULL);
+		       srv.dir, "--logfile", "", "--loglevel", "warning", "--daemonize", "no",
+		       (char *)NULL);
 		_exit(127);
 	}
 	if (srv.pid < 0)
@@ -174,7 +175,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(x->elements, 1);
 	assert_string_equal(x->element[0]->element[0]->str, id);
 	f = x->element[0]->element[1];
-	assert_int_equal(f->elements, 12); /* op call-id from-tag sdp flags reply-to */
+	assert_int_equal(f->elements, 12);	       /* op call-id from-tag sdp flags reply-to */
 	assert_string_equal(f->element[0]->str, "op"); /* op first, as a proxy writes it */
 	assert_string_equal(field(f, "op")->str, "offer");
 	assert_string_equal(field(f, "call-id")->str, "c1@example");
@@ -216,8 +217,7 @@ static void test_timeout(void **state)
 	size_t len = 1;
 
 	assert_int_equal(ctlreq_reply_key("t2:", "cli", key, sizeof(key)), 0);
-	assert_int_equal(ctlreq_wait(c, key, 150, &reply, &len, err, sizeof(err)),
-			 CTLREQ_TIMEOUT);
+	assert_int_equal(ctlreq_wait(c, key, 150, &reply, &len, err, sizeof(err)), CTLREQ_TIMEOUT);
 	assert_null(reply);
 	assert_int_equal(len, 0);
 	assert_non_null(strstr(err, key));
@@ -243,8 +243,7 @@ static void test_redis_errors(void **state)
 	freeReplyObject(cmd(a, "DEL t3:commands"));
 	/* The reply key is not a list. */
 	freeReplyObject(cmd(a, "SET %s oops", key));
-	assert_int_equal(ctlreq_wait(c, key, 100, &reply, &len, err, sizeof(err)),
-			 CTLREQ_REFUSED);
+	assert_int_equal(ctlreq_wait(c, key, 100, &reply, &len, err, sizeof(err)), CTLREQ_REFUSED);
 	assert_non_null(strstr(err, "WRONGTYPE"));
 	freeReplyObject(cmd(a, "DEL %s", key));
 
@@ -347,10 +346,8 @@ static void test_tcp_and_unreachable(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_timeout),
-	    cmocka_unit_test(test_redis_errors),
-	    cmocka_unit_test(test_credentials_and_db),
+	    cmocka_unit_test(test_round_trip),		cmocka_unit_test(test_timeout),
+	    cmocka_unit_test(test_redis_errors),	cmocka_unit_test(test_credentials_and_db),
 	    cmocka_unit_test(test_tcp_and_unreachable),
 	};
 

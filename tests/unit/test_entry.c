@@ -76,8 +76,8 @@ static void test_offer(void **state)
 
 static void test_every_op(void **state)
 {
-	static const char *const ops[] = {"ping", "offer", "answer", "delete",
-					  "query", "list", "statistics"};
+	static const char *const ops[] = {"ping",  "offer", "answer",	 "delete",
+					  "query", "list",  "statistics"};
 	struct fields fs;
 	struct entry e;
 	char err[ENTRY_ERRLEN];
@@ -256,8 +256,8 @@ static void test_binary_junk(void **state)
 		char err[ENTRY_ERRLEN];
 
 		base(&fs, "offer");
-		static const char utf8[] =
-			"v=0\r\ns=Gr\xc3\xbc\xc3\x9f" "e \xe2\x82\xac \xf0\x9f\x93\x9e\r\n";
+		static const char utf8[] = "v=0\r\ns=Gr\xc3\xbc\xc3\x9f"
+					   "e \xe2\x82\xac \xf0\x9f\x93\x9e\r\n";
 
 		add(&fs, "sdp", utf8, sizeof(utf8) - 1);
 		assert_int_equal(parse(&fs, &e, err), 0);
@@ -304,11 +304,12 @@ static void test_binary_junk(void **state)
 static void test_reply_to_not_ours(void **state)
 {
 	static const char *const ours[] = {
-		PREFIX "commands", PREFIX "events", PREFIX "call:abc", PREFIX "node:n1",
-		PREFIX "node:n1:calls", PREFIX "reply:1700000000000-0", PREFIX "commands:n2",
+	    PREFIX "commands",	  PREFIX "events",	  PREFIX "call:abc",
+	    PREFIX "node:n1",	  PREFIX "node:n1:calls", PREFIX "reply:1700000000000-0",
+	    PREFIX "commands:n2",
 	};
 	static const char *const fine[] = {
-		PREFIX "reply:cli-4711", PREFIX "cli:1", "other:events", "rtpanchor", "r",
+	    PREFIX "reply:cli-4711", PREFIX "cli:1", "other:events", "rtpanchor", "r",
 	};
 	struct fields fs;
 	struct entry e;
@@ -343,14 +344,14 @@ static void test_entry_id(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_offer),
-		cmocka_unit_test(test_every_op),
-		cmocka_unit_test(test_missing_fields),
-		cmocka_unit_test(test_unknown_op),
-		cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_binary_junk),
-		cmocka_unit_test(test_reply_to_not_ours),
-		cmocka_unit_test(test_entry_id),
+	    cmocka_unit_test(test_offer),
+	    cmocka_unit_test(test_every_op),
+	    cmocka_unit_test(test_missing_fields),
+	    cmocka_unit_test(test_unknown_op),
+	    cmocka_unit_test(test_oversized),
+	    cmocka_unit_test(test_binary_junk),
+	    cmocka_unit_test(test_reply_to_not_ours),
+	    cmocka_unit_test(test_entry_id),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,9 +90,9 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,7 @@ static int http_raw(int family, uint16_t port, const char *request, struct http 
 	s6.sin6_addr = in6addr_loopback;
 	fd = socket(family, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	if (connect(fd,
-		    family == AF_INET ? (struct sockaddr *)&s4 : (struct sockaddr *)&s6,
+	if (connect(fd, family == AF_INET ? (struct sockaddr *)&s4 : (struct sockaddr *)&s6,
 		    family == AF_INET ? sizeof(s4) : sizeof(s6)) < 0) {
 		n = -errno;
 		close(fd);
@@ -90,7 +89,7 @@ static void http_get(uint16_t port, const char *path, struct http *h)
 }
 
 /* A parsed exposition. */
-#define MAX_SAMPLES 512
+#define MAX_SAMPLES  512
 #define MAX_FAMILIES 64
 struct sample {
 	char name[96];
@@ -516,10 +515,10 @@ static void test_http(void **state)
 	assert_int_equal(h.status, 405);
 	assert_non_null(strstr(h.headers, "Allow: GET"));
 	http_free(&h);
-	assert_int_equal(http_raw(AF_INET, port,
-				  "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-				  &h),
-			 0);
+	assert_int_equal(
+	    http_raw(AF_INET, port,
+		     "DELETE /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", &h),
+	    0);
 	assert_int_equal(h.status, 405);
 	http_free(&h);
 
@@ -547,8 +546,7 @@ static void test_ipv6(void **state)
 	m = metrics_start("[::1]:0", err, sizeof(err));
 	if (m == NULL)
 		fail_msg("metrics_start [::1]:0: %s", err);
-	assert_int_equal(http_raw(AF_INET6, metrics_port(m),
-				  "GET /metrics HTTP/1.0\r\n\r\n", &h),
+	assert_int_equal(http_raw(AF_INET6, metrics_port(m), "GET /metrics HTTP/1.0\r\n\r\n", &h),
 			 0);
 	assert_int_equal(h.status, 200);
 	assert_non_null(strstr(h.body, "# TYPE rtpanchor_calls gauge"));
@@ -559,10 +557,22 @@ static void test_ipv6(void **state)
 static void test_bad_listen(void **state)
 {
 	static const char *const bad[] = {
-	    "",		    "127.0.0.1",	   "127.0.0.1:",	   ":80",
-	    "127.0.0.1:x",  "127.0.0.1:70000",	   "127.0.0.1:-1",	   "1.2.3.4.5:80",
-	    "::1:80",	    "[::1]",		   "[::1]80",		   "[127.0.0.1]:80",
-	    "[::1:80",	    "localhost:9810",	   "127.0.0.1:80 ",	   "203.0.113.300:1",
+	    "",
+	    "127.0.0.1",
+	    "127.0.0.1:",
+	    ":80",
+	    "127.0.0.1:x",
+	    "127.0.0.1:70000",
+	    "127.0.0.1:-1",
+	    "1.2.3.4.5:80",
+	    "::1:80",
+	    "[::1]",
+	    "[::1]80",
+	    "[127.0.0.1]:80",
+	    "[::1:80",
+	    "localhost:9810",
+	    "127.0.0.1:80 ",
+	    "203.0.113.300:1",
 	};
 	struct metrics *m, *m2;
 	char err[256], addr[64];
@@ -689,9 +699,9 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty),   cmocka_unit_test(test_commands),
-	    cmocka_unit_test(test_gauges),  cmocka_unit_test(test_http),
-	    cmocka_unit_test(test_ipv6),    cmocka_unit_test(test_bad_listen),
+	    cmocka_unit_test(test_empty),      cmocka_unit_test(test_commands),
+	    cmocka_unit_test(test_gauges),     cmocka_unit_test(test_http),
+	    cmocka_unit_test(test_ipv6),       cmocka_unit_test(test_bad_listen),
 	    cmocka_unit_test(test_concurrent),
 	};
 

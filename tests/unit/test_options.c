@@ -46,9 +46,8 @@ static void test_defaults(void **state)
 	struct options o;
 	char err[256];
 
-	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "pub=192.0.2.1", "--node",
-			       "n1", NULL),
-			 0);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--interface", "pub=192.0.2.1", "--node", "n1", NULL), 0);
 	assert_false(o.redis_unix);
 	assert_string_equal(o.redis_host, "127.0.0.1");
 	assert_int_equal(o.redis_port, 6379);
@@ -89,17 +88,16 @@ static void test_all_options(void **state)
 	struct options o;
 	char err[256];
 
-	assert_int_equal(parse(&o, err, sizeof(err), "--redis", "[::1]:7000", "--redis-db", "3",
-			       "--key-prefix", "rpa{1}:", "--reply-ttl", "5",
-			       "--stored-reply-ttl", "50", "--node", "relay-1.example",
-			       "--dataplane-socket", "/tmp/dp.sock", "--dataplane-timeout", "250",
-			       "--interface", "pub=192.0.2.1!203.0.113.7", "--interface",
-			       "priv=10.0.0.1", "--port-min", "40000", "--port-max", "40009",
-			       "--port-quarantine-ms", "0", "--latch-window-ms", "500",
-			       "--media-timeout", "0", "--media-timeout-delete", "--final-timeout",
-			       "7200", "--delete-delay", "30", "--metrics-listen", "off",
-			       "--log-level", "debug", NULL),
-			 0);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--redis", "[::1]:7000", "--redis-db", "3", "--key-prefix",
+		  "rpa{1}:", "--reply-ttl", "5", "--stored-reply-ttl", "50", "--node",
+		  "relay-1.example", "--dataplane-socket", "/tmp/dp.sock", "--dataplane-timeout",
+		  "250", "--interface", "pub=192.0.2.1!203.0.113.7", "--interface", "priv=10.0.0.1",
+		  "--port-min", "40000", "--port-max", "40009", "--port-quarantine-ms", "0",
+		  "--latch-window-ms", "500", "--media-timeout", "0", "--media-timeout-delete",
+		  "--final-timeout", "7200", "--delete-delay", "30", "--metrics-listen", "off",
+		  "--log-level", "debug", NULL),
+	    0);
 	assert_string_equal(o.redis_host, "::1");
 	assert_int_equal(o.redis_port, 7000);
 	assert_int_equal(o.redis_db, 3);
@@ -130,8 +128,8 @@ static void test_all_options(void **state)
 			 0);
 	assert_true(o.redis_unix);
 	assert_string_equal(o.redis_path, "/run/redis/redis.sock");
-	assert_int_equal(parse(&o, err, sizeof(err), "--redis", "redis.example",
-			       "--interface", "a=192.0.2.1", "--node", "n", NULL),
+	assert_int_equal(parse(&o, err, sizeof(err), "--redis", "redis.example", "--interface",
+			       "a=192.0.2.1", "--node", "n", NULL),
 			 0);
 	assert_string_equal(o.redis_host, "redis.example");
 	assert_int_equal(o.redis_port, 6379);
@@ -141,48 +139,48 @@ static void test_all_options(void **state)
 static void test_bad_values(void **state)
 {
 	static const char *const bad[][3] = {
-		{"--redis", "host:0", "--redis"},
-		{"--redis", "host:99999", "--redis"},
-		{"--redis", "::1", "--redis"},
-		{"--redis", "[::1", "--redis"},
-		{"--redis-db", "-1", "--redis-db"},
-		{"--redis-db", "x", "--redis-db"},
-		{"--reply-ttl", "0", "--reply-ttl"},
-		{"--node", "bad node", "--node"},
-		{"--node", "", "--node"},
-		{"--interface", "pub", "--interface"},
-		{"--interface", "pub=", "--interface"},
-		{"--interface", "pub=300.1.1.1", "--interface"},
-		{"--interface", "=192.0.2.1", "--interface"},
-		{"--interface", "p b=192.0.2.1", "--interface"},
-		{"--interface", "pub=2001:db8::1", "--interface"},
-		{"--interface", "pub=0.0.0.0", "--interface"},
-		{"--interface", "pub=192.0.2.1!junk", "--interface"},
-		{"--port-min", "80", "--port-min"},
-		{"--port-max", "70000", "--port-max"},
-		{"--port-quarantine-ms", "1e3", "--port-quarantine-ms"},
-		{"--media-timeout", "-5", "--media-timeout"},
-		{"--final-timeout", "99999999", "--final-timeout"},
-		{"--delete-delay", "1.5", "--delete-delay"},
-		{"--metrics-listen", "nowhere", "--metrics-listen"},
-		{"--log-level", "loud", "--log-level"},
-		{"--key-prefix", "a b", "--key-prefix"},
-		{"--dataplane-timeout", "0", "--dataplane-timeout"},
+	    {"--redis", "host:0", "--redis"},
+	    {"--redis", "host:99999", "--redis"},
+	    {"--redis", "::1", "--redis"},
+	    {"--redis", "[::1", "--redis"},
+	    {"--redis-db", "-1", "--redis-db"},
+	    {"--redis-db", "x", "--redis-db"},
+	    {"--reply-ttl", "0", "--reply-ttl"},
+	    {"--node", "bad node", "--node"},
+	    {"--node", "", "--node"},
+	    {"--interface", "pub", "--interface"},
+	    {"--interface", "pub=", "--interface"},
+	    {"--interface", "pub=300.1.1.1", "--interface"},
+	    {"--interface", "=192.0.2.1", "--interface"},
+	    {"--interface", "p b=192.0.2.1", "--interface"},
+	    {"--interface", "pub=2001:db8::1", "--interface"},
+	    {"--interface", "pub=0.0.0.0", "--interface"},
+	    {"--interface", "pub=192.0.2.1!junk", "--interface"},
+	    {"--port-min", "80", "--port-min"},
+	    {"--port-max", "70000", "--port-max"},
+	    {"--port-quarantine-ms", "1e3", "--port-quarantine-ms"},
+	    {"--media-timeout", "-5", "--media-timeout"},
+	    {"--final-timeout", "99999999", "--final-timeout"},
+	    {"--delete-delay", "1.5", "--delete-delay"},
+	    {"--metrics-listen", "nowhere", "--metrics-listen"},
+	    {"--log-level", "loud", "--log-level"},
+	    {"--key-prefix", "a b", "--key-prefix"},
+	    {"--dataplane-timeout", "0", "--dataplane-timeout"},
 	};
 	struct options o;
 	char err[256];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		assert_int_equal(parse(&o, err, sizeof(err), "--interface", "x=192.0.2.9",
-				       "--node", "n", bad[i][0], bad[i][1], NULL),
+		assert_int_equal(parse(&o, err, sizeof(err), "--interface", "x=192.0.2.9", "--node",
+				       "n", bad[i][0], bad[i][1], NULL),
 				 -EINVAL);
 		if (strstr(err, bad[i][2]) == NULL || strstr(err, bad[i][1]) == NULL)
 			fail_msg("%s %s: message '%s' does not name the option and value",
 				 bad[i][0], bad[i][1], err);
 	}
-	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1",
-			       "--interface", "a=192.0.2.2", "--node", "n", NULL),
+	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--interface",
+			       "a=192.0.2.2", "--node", "n", NULL),
 			 -EINVAL);
 	assert_non_null(strstr(err, "twice"));
 	assert_int_equal(parse(&o, err, sizeof(err), "--node", "n", NULL), -EINVAL);
@@ -195,9 +193,9 @@ static void test_bad_values(void **state)
 			       "--bogus", NULL),
 			 -EINVAL);
 	assert_non_null(strstr(err, "--bogus"));
-	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n",
-			       "stray", NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n", "stray", NULL),
+	    -EINVAL);
 	assert_non_null(strstr(err, "stray"));
 }
 
@@ -222,9 +220,8 @@ static void test_secrets_from_env_and_file(void **state)
 
 	setenv(OPTIONS_ENV_USER, "relay", 1);
 	setenv(OPTIONS_ENV_PASSWORD, "from-env", 1);
-	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n",
-			       NULL),
-			 0);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n", NULL), 0);
 	assert_string_equal(o.redis_user, "relay");
 	assert_string_equal(o.redis_password, "from-env");
 
@@ -244,9 +241,9 @@ static void test_secrets_from_env_and_file(void **state)
 			 -ENOENT);
 	assert_non_null(strstr(err, path));
 	/* A user without a password is a configuration mistake. */
-	assert_int_equal(parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n",
-			       NULL),
-			 -EINVAL);
+	assert_int_equal(
+	    parse(&o, err, sizeof(err), "--interface", "a=192.0.2.1", "--node", "n", NULL),
+	    -EINVAL);
 	assert_non_null(strstr(err, OPTIONS_ENV_USER));
 	unsetenv(OPTIONS_ENV_USER);
 }
@@ -325,14 +322,14 @@ static void test_help_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_defaults, setup),
-		cmocka_unit_test_setup(test_default_node_is_hostname, setup),
-		cmocka_unit_test_setup(test_all_options, setup),
-		cmocka_unit_test_setup(test_bad_values, setup),
-		cmocka_unit_test_setup(test_password_never_from_argv, setup),
-		cmocka_unit_test_setup(test_secrets_from_env_and_file, setup),
-		cmocka_unit_test_setup(test_config_file, setup),
-		cmocka_unit_test_setup(test_help_version, setup),
+	    cmocka_unit_test_setup(test_defaults, setup),
+	    cmocka_unit_test_setup(test_default_node_is_hostname, setup),
+	    cmocka_unit_test_setup(test_all_options, setup),
+	    cmocka_unit_test_setup(test_bad_values, setup),
+	    cmocka_unit_test_setup(test_password_never_from_argv, setup),
+	    cmocka_unit_test_setup(test_secrets_from_env_and_file, setup),
+	    cmocka_unit_test_setup(test_config_file, setup),
+	    cmocka_unit_test_setup(test_help_version, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,9 +65,10 @@ static void test_error(void **state)
 
 static void test_ok_with_sdp(void **state)
 {
-	static const char sdp[] = "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f"
-				  "e\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0 8\r\n"
-				  "a=rtcp:30001\r\na=tool:\"quoted\" \\ backslash\r\n";
+	static const char sdp[] =
+	    "v=0\r\no=- 1 2 IN IP4 192.0.2.1\r\ns=Gr\xc3\xbc\xc3\x9f"
+	    "e\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0 8\r\n"
+	    "a=rtcp:30001\r\na=tool:\"quoted\" \\ backslash\r\n";
 	json_t *j = decode(reply_ok(sdp, sizeof(sdp) - 1, NULL, NULL));
 
 	assert_string_equal(str(j, "result"), "ok");
@@ -108,8 +109,8 @@ static void test_ok_escaping(void **state)
 
 static void test_ok_extra(void **state)
 {
-	json_t *extra = json_pack("{s:[s,s], s:i, s:s}", "calls", "a", "b", "count", 2, "result",
-				  "not-this");
+	json_t *extra =
+	    json_pack("{s:[s,s], s:i, s:s}", "calls", "a", "b", "count", 2, "result", "not-this");
 	json_t *j = decode(reply_ok(NULL, 0, "", extra));
 
 	/* result is always ours; the extra fields are merged; "" warning is absent. */
@@ -133,12 +134,9 @@ static void test_sanitize(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pong),
-		cmocka_unit_test(test_error),
-		cmocka_unit_test(test_ok_with_sdp),
-		cmocka_unit_test(test_ok_escaping),
-		cmocka_unit_test(test_ok_extra),
-		cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_pong),	cmocka_unit_test(test_error),
+	    cmocka_unit_test(test_ok_with_sdp), cmocka_unit_test(test_ok_escaping),
+	    cmocka_unit_test(test_ok_extra),	cmocka_unit_test(test_sanitize),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,11 +51,14 @@ static void random_spec(struct frames_udp4 *s, uint8_t *payload, uint32_t payloa
 	s->udp_csum = (rng() % 4) != 0;
 }
 
+/* The egress port's MAC: a fresh one with every random_rewrite. */
+static struct rte_ether_addr src_mac;
+
 /* What the stream writes: new addresses and ports, in the rewrite_hdr's network order. */
 static void random_rewrite(struct rewrite_hdr *rh, struct rte_ether_addr *dst_mac)
 {
 	memset(rh, 0, sizeof(*rh));
-	rng_bytes(rh->src_mac.addr_bytes, 6);
+	rng_bytes(src_mac.addr_bytes, 6);
 	rng_bytes(dst_mac->addr_bytes, 6);
 	rh->saddr = htonl((uint32_t)rng());
 	rh->daddr = htonl((uint32_t)rng());
@@ -70,7 +73,7 @@ static uint32_t expected_frame(uint8_t *buf, const struct frames_udp4 *orig,
 	struct frames_udp4 s = *orig;
 
 	memcpy(s.dst_mac, dst->addr_bytes, 6);
-	memcpy(s.src_mac, rh->src_mac.addr_bytes, 6);
+	memcpy(s.src_mac, src_mac.addr_bytes, 6);
 	s.saddr = ntohl(rh->saddr);
 	s.daddr = ntohl(rh->daddr);
 	s.sport = ntohs(rh->sport);
@@ -89,7 +92,7 @@ static void check_rewrite(const struct frames_udp4 *orig, const struct rewrite_h
 	memset(frame, 0, sizeof(frame));
 	memset(want, 0, sizeof(want));
 	len = frames_build_udp4(frame, orig);
-	rewrite_ipv4_udp(frame, rh, dst);
+	rewrite_ipv4_udp(frame, rh, &src_mac, dst);
 	want_len = expected_frame(want, orig, rh, dst);
 	assert_int_equal(len, want_len);
 	if (memcmp(frame, want, len) != 0) {
@@ -151,10 +154,10 @@ static void test_fields(void **state)
 		random_rewrite(&rh, &dst);
 		memset(frame, 0, sizeof(frame));
 		frames_build_udp4(frame, &orig);
-		rewrite_ipv4_udp(frame, &rh, &dst);
+		rewrite_ipv4_udp(frame, &rh, &src_mac, &dst);
 
 		assert_memory_equal(frame, dst.addr_bytes, 6);
-		assert_memory_equal(frame + 6, rh.src_mac.addr_bytes, 6);
+		assert_memory_equal(frame + 6, src_mac.addr_bytes, 6);
 		assert_int_equal(frames_get16(frame + 12), 0x0800);
 		assert_int_equal(frame[FRAMES_OFF_TTL], orig.ttl - 1);
 		assert_memory_equal(frame + FRAMES_OFF_SADDR, &rh.saddr, 4);
@@ -234,7 +237,7 @@ static void test_zero_result_is_ffff(void **state)
 		frames_build_udp4(frame, &orig);
 		if (frames_get16(frame + FRAMES_OFF_UCSUM) == 0xffff)
 			continue; /* the original also sums to zero: not the case under test */
-		rewrite_ipv4_udp(frame, &rh, &dst);
+		rewrite_ipv4_udp(frame, &rh, &src_mac, &dst);
 		assert_int_equal(frames_get16(frame + FRAMES_OFF_UCSUM), 0xffff);
 		check_rewrite(&orig, &rh, &dst, i);
 		hits++;
@@ -280,13 +283,15 @@ static void test_offload(void **state)
 		memset(frame, 0, sizeof(frame));
 		memset(&m, 0, sizeof(m));
 		frames_build_udp4(frame, &orig);
-		rewrite_ipv4_udp_offload(&m, frame, &rh, &dst);
+		rewrite_ipv4_udp_offload(&m, frame, &rh, &src_mac, &dst);
 
 		assert_int_equal(m.l2_len, 14);
 		assert_int_equal(m.l3_len, 20);
 		assert_true(m.ol_flags & RTE_MBUF_F_TX_IPV4);
 		assert_true(m.ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
 		assert_true(m.ol_flags & RTE_MBUF_F_TX_UDP_CKSUM);
+		assert_memory_equal(frame, dst.addr_bytes, 6);
+		assert_memory_equal(frame + 6, src_mac.addr_bytes, 6);
 		assert_int_equal(frames_get16(frame + FRAMES_OFF_IPCSUM), 0);
 		assert_int_equal(frame[FRAMES_OFF_TTL], orig.ttl - 1);
 		assert_memory_equal(frame + FRAMES_OFF_SADDR, &rh.saddr, 4);

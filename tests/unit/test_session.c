@@ -48,12 +48,24 @@ static void test_add_get_del(void **st)
 					"198.51.100.10:5000", RPA_DP_F_LATCH);
 	struct rpa_dp_stream_info info;
 	struct rpa_endpoint local = s.local;
+	struct session_key key, other = {.addr_idx = 0, .port = 30002};
+	const struct session_key *kp[2] = {&key, &other};
+	const struct fwd_rule *found[2], *first;
 	char err[128];
 	char b[64];
 
 	s.tag = 77;
 	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
 	assert_int_equal(session_count(), 1);
+	/* Workers find it through the port index, and nothing on the neighbouring port. */
+	assert_int_equal(session_key_from(&local, &key), 0);
+	session_lookup_bulk(kp, 2, found);
+	assert_non_null(found[0]);
+	assert_null(found[1]);
+	assert_int_equal(found[0]->rw.daddr, htonl(0xc633640a));
+	assert_int_equal(found[0]->rw.dport, htons(5000));
+	assert_int_equal(session_rule_cold(found[0])->tag, 77);
+	first = found[0];
 	assert_int_equal(session_get(&local, &info), 0);
 	assert_string_equal(rpa_endpoint_format(&info.stream.src, b, sizeof(b)),
 			    "198.51.100.1:30002");
@@ -69,7 +81,16 @@ static void test_add_get_del(void **st)
 	assert_int_equal(fix_ntx, 1);
 	assert_int_equal(fix_tx[0]->port, 1);
 
+	/* A replacement is what workers find next. */
+	s.dst = fix_ep("198.51.100.11:5002");
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	session_lookup_bulk(kp, 1, found);
+	assert_true(found[0] != NULL && found[0] != first);
+	assert_int_equal(found[0]->rw.dport, htons(5002));
+
 	assert_int_equal(session_del(&local), 0);
+	session_lookup_bulk(kp, 1, found);
+	assert_null(found[0]);
 	assert_int_equal(session_get(&local, &info), -ENOENT);
 	assert_int_equal(session_del(&local), -ENOENT);
 	assert_int_equal(session_count(), 0);
@@ -211,7 +232,7 @@ static void test_latch_and_replace(void **st)
 	{
 		const struct fwd_rule *r;
 		rte_hash_lookup_data(session_table, &ka, (void **)&r);
-		session_state[r->slot].packets = 5;
+		session_rule_ctr(r)->packets = 5; /* as the owning worker would */
 	}
 	assert_int_equal(session_add(&b, err, sizeof(err)), 0);
 	assert_int_equal(session_get(&lb, &info), 0);
@@ -223,6 +244,25 @@ static void test_latch_and_replace(void **st)
 	assert_int_equal(info.packets, 5);
 	assert_string_equal(rpa_endpoint_format(&info.stream.dst, s, sizeof(s)),
 			    "198.51.100.20:5000");
+	/* The replaced rule's counters are reported from it during its grace period and from
+	 * the slot's carry after it; a second change within a grace period waits for one. */
+	{
+		const struct fwd_rule *r;
+		rte_rcu_qsbr_synchronize(worker_shared.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+		assert_int_equal(session_get(&la, &info), 0);
+		assert_int_equal(info.packets, 5);
+		rte_hash_lookup_data(session_table, &ka, (void **)&r);
+		session_rule_ctr(r)->packets = 3;
+		session_rule_ctr(r)->bytes = 100;
+		session_rule_ctr(r)->last_seen = rte_get_tsc_cycles();
+		assert_int_equal(session_add(&a, err, sizeof(err)), 0);
+		assert_int_equal(session_add(&a, err, sizeof(err)), 0);
+		assert_int_equal(session_get(&la, &info), 0);
+		assert_int_equal(info.packets, 8);
+		assert_int_equal(info.bytes, 100);
+		assert_true(info.idle_ms < 60000);
+	}
 
 	/* A stream without LATCH never latches. */
 	b.flags = 0;
@@ -261,7 +301,7 @@ static int reader(void *arg)
 					continue;
 				}
 				rd_hits++;
-				if (rules[i]->tag % 65536 != 30000 + base + i)
+				if (session_rule_cold(rules[i])->tag % 65536 != 30000 + base + i)
 					rd_bad++;
 			}
 		}

@@ -81,9 +81,9 @@ static void test_keys(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_resp),
-		cmocka_unit_test(test_large),
-		cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_resp),
+	    cmocka_unit_test(test_large),
+	    cmocka_unit_test(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
