@@ -22,9 +22,9 @@ usage: sudo ./scripts/lab.sh [--duration S] [--calls N] [--rate PPS] [--size BYT
                  B echoes every packet back through the relay
   --size BYTES   RTP payload bytes (default 160)
   --no-build     skip the dependency check and the build
-Namespaces rpa-lab-{dp,a,b,r,c}. redis-server listens on a free 127.0.0.1 port; its
-directory, the dataplane's socket and every log go to a temporary directory that is
-printed at start and removed at exit.
+Namespaces rpa-lab-{dp,a,b,r,c}. redis-server listens on a Unix socket only; it, the
+dataplane's socket and every log go to a temporary directory that is printed at start
+and removed at exit.
 EOF
 }
 
@@ -66,7 +66,7 @@ NS_DP=rpa-lab-dp NS_A=rpa-lab-a NS_B=rpa-lab-b NS_R=rpa-lab-r NS_C=rpa-lab-c
 ALL_NS="$NS_DP $NS_A $NS_B $NS_R $NS_C"
 WORK=$(mktemp -d /tmp/rpa-lab.XXXXXX)
 SOCK=$WORK/dataplane.sock
-REDIS=
+REDIS=$WORK/redis.sock
 DP_PID=
 REDIS_PID=
 CTL_PID=
@@ -173,11 +173,10 @@ for i in $(seq 150); do
 done
 cli dataplane hello
 
-REDIS=127.0.0.1:$("$RPA_PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export RTPANCHOR_REDIS=$REDIS
-rpa_log "starting redis-server ($REDIS) and rtpanchor-control (log $WORK/control.log)"
-setsid redis-server --bind 127.0.0.1 --port "${REDIS#*:}" --save "" --appendonly no --dir "$WORK" \
-	--daemonize no >"$WORK/redis.log" 2>&1 </dev/null &
+rpa_log "starting redis-server (socket $REDIS) and rtpanchor-control (log $WORK/control.log)"
+setsid redis-server --port 0 --unixsocket "$REDIS" --unixsocketperm 700 --save "" \
+	--appendonly no --dir "$WORK" --daemonize no >"$WORK/redis.log" 2>&1 </dev/null &
 REDIS_PID=$!
 setsid "$RPA_CONTROL" --redis "$REDIS" --node lab --dataplane-socket "$SOCK" \
 	--interface a=192.0.2.1 --interface b=198.51.100.1 --metrics-listen off \
