@@ -301,3 +301,15 @@ def test_no_relay_answers_503(rig):
     offer, delete = cmds[0][1], cmds[1][1]
     assert delete["call-id"] == offer["call-id"] and delete["from-tag"] == offer["from-tag"]
     assert "to-tag" not in delete
+
+
+def test_redis_unreachable_503(rig):
+    """Kamailio's Redis is down: the XADD fails at once and the caller gets 503 (no
+    dangling transaction, no retry storm); Kamailio keeps running."""
+    dead = sipnet.free_port(rig.net.ns)
+    rig.start(control=False,
+              defines={"RTPANCHOR_REDIS": f'"name=rtpanchor;addr=127.0.0.1;port={dead}"'})
+    assert reject(rig, f"c=IN IP4 {rig.topo.A}") == "SIP/2.0 503 Media Relay Unavailable"
+    complaints = rig.script_complaints()
+    assert len(complaints) == 1 and "Redis unreachable" in complaints[0], complaints
+    assert rig.kamailio.proc.alive()
