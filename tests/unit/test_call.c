@@ -2,7 +2,10 @@
  * offer/answer SDPs and every field of the dataplane streams, interfaces and addresses,
  * rtcp-mux modes, endpoint flags, ICE removal, re-INVITEs from either side, added and
  * rejected media, hold, T.38, forking, delete and delete-delay, port exhaustion, errors
- * that change nothing, and a 100k-call table. */
+ * that change nothing, and a 100k-call table. SRTP (SDES): SRTP to RTP, RTP to SRTP, SRTP
+ * to SRTP re-keyed across re-INVITEs from both sides, passthrough, offers and answers
+ * refused (no common suite, MKI, bad keys, conversions that cannot be done) with messages
+ * that quote no key, rtcp-mux and forking, every key of every stream checked. */
 #include "call_fixture.h"
 
 #include <jansson.h>
