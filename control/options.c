@@ -7,11 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rtpanchor/conffile.h>
 #include <rtpanchor/dp_proto.h>
 
 #include "options.h"
-
-#define CONFIG_LINE_MAX 1024
 
 enum {
 	OPT_CONFIG = 256,
@@ -416,74 +415,25 @@ static int apply(struct options *o, struct parse_state *ps, int opt, const char 
 	return -EINVAL;
 }
 
-static const struct option *find_option(const char *name)
+struct file_ctx {
+	struct options *o;
+	struct parse_state *ps;
+};
+
+static int apply_from_file(void *arg, int val, const char *value, char *err, size_t errlen)
 {
-	for (const struct option *p = longopts; p->name != NULL; p++)
-		if (strcmp(p->name, name) == 0)
-			return p;
-	return NULL;
+	struct file_ctx *x = arg;
+
+	return apply(x->o, x->ps, val, value, true, err, errlen);
 }
 
 static int parse_file(struct options *o, struct parse_state *ps, const char *path, char *err,
 		      size_t errlen)
 {
-	char line[CONFIG_LINE_MAX + 2];
-	unsigned lineno = 0;
-	FILE *f = fopen(path, "r");
-	int rc = 0;
+	static const int refused[] = {OPT_HELP, OPT_VERSION, 0};
+	struct file_ctx x = {o, ps};
 
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(err, errlen, "--config: %s: %s", path, strerror(errno));
-		return rc;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		const struct option *opt;
-		char *name, *value, *p;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "config %s:%u: line longer than %d bytes", path,
-				 lineno, CONFIG_LINE_MAX);
-			rc = -EINVAL;
-			break;
-		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		name = line + strspn(line, " \t\r\n");
-		if (*name == '\0')
-			continue;
-		p = name + strcspn(name, " \t=\r\n");
-		value = p + strspn(p, " \t=");
-		*p = '\0';
-		p = value + strcspn(value, "\r\n");
-		*p = '\0';
-		while (p > value && (p[-1] == ' ' || p[-1] == '\t'))
-			*--p = '\0';
-		if (strncmp(name, "--", 2) == 0)
-			name += 2;
-		opt = find_option(name);
-		if (opt == NULL || opt->val == OPT_HELP || opt->val == OPT_VERSION) {
-			snprintf(err, errlen, "config %s:%u: unknown option '%s'", path, lineno,
-				 name);
-			rc = -EINVAL;
-			break;
-		}
-		if ((opt->has_arg == required_argument) != (*value != '\0')) {
-			snprintf(err, errlen, "config %s:%u: '%s' %s", path, lineno, name,
-				 opt->has_arg ? "needs a value" : "takes no value");
-			rc = -EINVAL;
-			break;
-		}
-		rc = apply(o, ps, opt->val, value, true, err, errlen);
-		if (rc < 0) {
-			size_t l = strlen(err);
-
-			snprintf(err + l, errlen - l, " (config %s:%u)", path, lineno);
-		}
-	}
-	fclose(f);
-	return rc;
+	return conffile_read(path, longopts, refused, apply_from_file, &x, err, errlen);
 }
 
 /* First line of the file, without its line ending. */

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rtpanchor/conffile.h>
 #include <rtpanchor/dp_proto.h>
 
 #include "config.h"
-
-#define CONFIG_LINE_MAX 512
 
 enum {
 	OPT_ADDR = 256,
@@ -18,6 +17,7 @@ enum {
 	OPT_CONFIG,
 	OPT_MAX_STREAMS,
 	OPT_LATCH_WINDOW,
+	OPT_SRTP_REPLAY,
 	OPT_ARP_REACHABLE,
 	OPT_ARP_RETRANS,
 	OPT_ARP_PROBES,
@@ -34,63 +34,69 @@ enum {
 };
 
 static const struct option options[] = {
-	{"addr", required_argument, NULL, OPT_ADDR},
-	{"gateway", required_argument, NULL, OPT_GATEWAY},
-	{"socket", required_argument, NULL, OPT_SOCKET},
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
-	{"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
-	{"arp-reachable-ms", required_argument, NULL, OPT_ARP_REACHABLE},
-	{"arp-retrans-ms", required_argument, NULL, OPT_ARP_RETRANS},
-	{"arp-probes", required_argument, NULL, OPT_ARP_PROBES},
-	{"arp-hold", required_argument, NULL, OPT_ARP_HOLD},
-	{"arp-gc-ms", required_argument, NULL, OPT_ARP_GC},
-	{"idle-backoff", no_argument, NULL, OPT_IDLE_BACKOFF},
-	{"idle-polls", required_argument, NULL, OPT_IDLE_POLLS},
-	{"idle-sleep-us", required_argument, NULL, OPT_IDLE_SLEEP},
-	{"mbufs", required_argument, NULL, OPT_MBUFS},
-	{"rx-desc", required_argument, NULL, OPT_RX_DESC},
-	{"tx-desc", required_argument, NULL, OPT_TX_DESC},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"addr", required_argument, NULL, OPT_ADDR},
+    {"gateway", required_argument, NULL, OPT_GATEWAY},
+    {"socket", required_argument, NULL, OPT_SOCKET},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
+    {"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
+    {"srtp-replay-window", required_argument, NULL, OPT_SRTP_REPLAY},
+    {"arp-reachable-ms", required_argument, NULL, OPT_ARP_REACHABLE},
+    {"arp-retrans-ms", required_argument, NULL, OPT_ARP_RETRANS},
+    {"arp-probes", required_argument, NULL, OPT_ARP_PROBES},
+    {"arp-hold", required_argument, NULL, OPT_ARP_HOLD},
+    {"arp-gc-ms", required_argument, NULL, OPT_ARP_GC},
+    {"idle-backoff", no_argument, NULL, OPT_IDLE_BACKOFF},
+    {"idle-polls", required_argument, NULL, OPT_IDLE_POLLS},
+    {"idle-sleep-us", required_argument, NULL, OPT_IDLE_SLEEP},
+    {"mbufs", required_argument, NULL, OPT_MBUFS},
+    {"rx-desc", required_argument, NULL, OPT_RX_DESC},
+    {"tx-desc", required_argument, NULL, OPT_TX_DESC},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 void config_usage(FILE *f, const char *prog)
 {
-	fprintf(f,
-		"Usage: %s [EAL options] -- [options]\n"
-		"\n"
-		"rtpanchor's DPDK dataplane: forwards RTP/RTCP between call legs. EAL options\n"
-		"come first (e.g. -l 0,1 --vdev net_af_packet0,iface=eth1); the main lcore runs\n"
-		"the slow path (ARP, control socket), every other lcore is a forwarding worker.\n"
-		"\n"
-		"Addresses:\n"
-		"  --addr DEV=IP/PLEN       media address on DPDK port DEV (port id or device\n"
-		"                           name, e.g. 0 or net_af_packet0); repeatable, >= 1\n"
-		"  --gateway DEV=IP         default gateway of DEV (must be on-link)\n"
-		"Control:\n"
-		"  --socket PATH            control socket (default %s), mode 0600\n"
-		"  --config FILE            read options from FILE: one \"option value\" per line,\n"
-		"                           '#' starts a comment; later arguments override it\n"
-		"Streams:\n"
-		"  --max-streams N          session table capacity (default 1048576)\n"
-		"  --latch-window-ms N      after the first latch, a stream may re-latch to a new\n"
-		"                           source for N ms (default 3000)\n"
-		"ARP:\n"
-		"  --arp-reachable-ms N     refresh a neighbour N ms after its last answer (30000)\n"
-		"  --arp-retrans-ms N       between requests while resolving (1000)\n"
-		"  --arp-probes N           unanswered requests before a neighbour fails (3)\n"
-		"  --arp-hold N             packets held per unresolved neighbour, <= 64 (16)\n"
-		"  --arp-gc-ms N            forget unused neighbours after N ms (60000)\n"
-		"Workers:\n"
-		"  --idle-backoff           sleep after a run of empty polls (off: pure polling)\n"
-		"  --idle-polls N           empty polls before sleeping (1000)\n"
-		"  --idle-sleep-us N        sleep length (100)\n"
-		"  --mbufs N                packet buffers (default 32767)\n"
-		"  --rx-desc N, --tx-desc N ring sizes per queue (default 1024)\n"
-		"  --help, --version\n",
-		prog, RPA_DP_DEFAULT_SOCKET);
+	fprintf(
+	    f,
+	    "Usage: %s [EAL options] -- [options]\n"
+	    "\n"
+	    "rtpanchor's DPDK dataplane: forwards RTP/RTCP between call legs. EAL options\n"
+	    "come first (e.g. -l 0,1 --vdev net_af_packet0,iface=eth1); the main lcore runs\n"
+	    "the slow path (ARP, control socket), every other lcore is a forwarding worker.\n"
+	    "\n"
+	    "Addresses:\n"
+	    "  --addr DEV=IP/PLEN       media address on DPDK port DEV (port id or device\n"
+	    "                           name, e.g. 0 or net_af_packet0); repeatable, >= 1\n"
+	    "  --gateway DEV=IP         default gateway of DEV (must be on-link)\n"
+	    "Control:\n"
+	    "  --socket PATH            control socket (default %s), mode 0600\n"
+	    "  --config FILE            read options from FILE: one \"option value\" per line,\n"
+	    "                           '#' starts a comment; later arguments override it\n"
+	    "Streams:\n"
+	    "  --max-streams N          session table capacity (default 1048576)\n"
+	    "  --latch-window-ms N      after the first latch, a stream may re-latch to a new\n"
+	    "                           source for N ms (default 3000)\n"
+	    "SRTP:\n"
+	    "  --srtp-replay-window N   packets a stream's replay window spans when control\n"
+	    "                           does not say, %u..%u (default %u)\n"
+	    "ARP:\n"
+	    "  --arp-reachable-ms N     refresh a neighbour N ms after its last answer (30000)\n"
+	    "  --arp-retrans-ms N       between requests while resolving (1000)\n"
+	    "  --arp-probes N           unanswered requests before a neighbour fails (3)\n"
+	    "  --arp-hold N             packets held per unresolved neighbour, <= 64 (16)\n"
+	    "  --arp-gc-ms N            forget unused neighbours after N ms (60000)\n"
+	    "Workers:\n"
+	    "  --idle-backoff           sleep after a run of empty polls (off: pure polling)\n"
+	    "  --idle-polls N           empty polls before sleeping (1000)\n"
+	    "  --idle-sleep-us N        sleep length (100)\n"
+	    "  --mbufs N                packet buffers (default 32767)\n"
+	    "  --rx-desc N, --tx-desc N ring sizes per queue (default 1024)\n"
+	    "  --help, --version\n",
+	    prog, RPA_DP_DEFAULT_SOCKET, RPA_DP_SRTP_REPLAY_MIN, RPA_DP_SRTP_REPLAY_MAX,
+	    RPA_DP_SRTP_REPLAY_DEFAULT);
 }
 
 void config_defaults(struct dp_config *c)
@@ -99,6 +105,7 @@ void config_defaults(struct dp_config *c)
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s", RPA_DP_DEFAULT_SOCKET);
 	c->max_streams = 1048576;
 	c->latch_window_ms = 3000;
+	c->srtp_replay_window = RPA_DP_SRTP_REPLAY_DEFAULT;
 	c->arp_reachable_ms = 30000;
 	c->arp_retrans_ms = 1000;
 	c->arp_probes = 3;
@@ -180,8 +187,7 @@ static int apply(struct dp_config *c, int opt, const char *arg, bool in_file, ch
 			snprintf(err, errlen, "--gateway: too many gateways");
 			return -EINVAL;
 		}
-		rc = parse_dev_addr("gateway", arg, &c->gateways[c->ngateways], false, err,
-				    errlen);
+		rc = parse_dev_addr("gateway", arg, &c->gateways[c->ngateways], false, err, errlen);
 		if (rc == 0)
 			c->ngateways++;
 		return rc;
@@ -204,12 +210,14 @@ static int apply(struct dp_config *c, int opt, const char *arg, bool in_file, ch
 	case OPT_LATCH_WINDOW:
 		return parse_u32("latch-window-ms", arg, 0, 86400000, &c->latch_window_ms, err,
 				 errlen);
+	case OPT_SRTP_REPLAY:
+		return parse_u32("srtp-replay-window", arg, RPA_DP_SRTP_REPLAY_MIN,
+				 RPA_DP_SRTP_REPLAY_MAX, &c->srtp_replay_window, err, errlen);
 	case OPT_ARP_REACHABLE:
-		return parse_u32("arp-reachable-ms", arg, 100, 3600000, &c->arp_reachable_ms,
-				 err, errlen);
-	case OPT_ARP_RETRANS:
-		return parse_u32("arp-retrans-ms", arg, 10, 60000, &c->arp_retrans_ms, err,
+		return parse_u32("arp-reachable-ms", arg, 100, 3600000, &c->arp_reachable_ms, err,
 				 errlen);
+	case OPT_ARP_RETRANS:
+		return parse_u32("arp-retrans-ms", arg, 10, 60000, &c->arp_retrans_ms, err, errlen);
 	case OPT_ARP_PROBES:
 		return parse_u32("arp-probes", arg, 1, 100, &c->arp_probes, err, errlen);
 	case OPT_ARP_HOLD:
@@ -266,67 +274,14 @@ int config_parse(struct dp_config *c, int argc, char **argv, char *err, size_t e
 	return 0;
 }
 
-static const struct option *find_option(const char *name)
+static int apply_from_file(void *arg, int val, const char *value, char *err, size_t errlen)
 {
-	for (const struct option *o = options; o->name != NULL; o++)
-		if (strcmp(o->name, name) == 0)
-			return o;
-	return NULL;
+	return apply(arg, val, value, true, err, errlen);
 }
 
 int config_parse_file(struct dp_config *c, const char *path, char *err, size_t errlen)
 {
-	char line[CONFIG_LINE_MAX + 2];
-	unsigned lineno = 0;
-	FILE *f = fopen(path, "r");
-	int rc = 0;
+	static const int refused[] = {OPT_HELP, OPT_VERSION, 0};
 
-	if (f == NULL) {
-		snprintf(err, errlen, "config %s: %s", path, strerror(errno));
-		return -errno;
-	}
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		const struct option *o;
-		char *name, *value, *p;
-
-		lineno++;
-		if (strchr(line, '\n') == NULL && !feof(f)) {
-			snprintf(err, errlen, "config %s:%u: line longer than %d bytes", path,
-				 lineno, CONFIG_LINE_MAX);
-			rc = -EINVAL;
-			break;
-		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
-		name = line + strspn(line, " \t\r\n");
-		if (*name == '\0')
-			continue;
-		p = name + strcspn(name, " \t=\r\n");
-		value = p + strspn(p, " \t=");
-		*p = '\0';
-		p = value + strcspn(value, "\r\n");
-		*p = '\0';
-		while (p > value && (p[-1] == ' ' || p[-1] == '\t'))
-			*--p = '\0';
-		o = find_option(name);
-		if (o == NULL || o->val == OPT_HELP || o->val == OPT_VERSION) {
-			snprintf(err, errlen, "config %s:%u: unknown option '%s'", path, lineno,
-				 name);
-			rc = -EINVAL;
-			break;
-		}
-		if ((o->has_arg == required_argument) != (*value != '\0')) {
-			snprintf(err, errlen, "config %s:%u: '%s' %s", path, lineno, name,
-				 o->has_arg ? "needs a value" : "takes no value");
-			rc = -EINVAL;
-			break;
-		}
-		rc = apply(c, o->val, value, true, err, errlen);
-		if (rc < 0) {
-			size_t l = strlen(err);
-			snprintf(err + l, errlen - l, " (config %s:%u)", path, lineno);
-		}
-	}
-	fclose(f);
-	return rc;
+	return conffile_read(path, options, refused, apply_from_file, c, err, errlen);
 }

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libdpdk-dev dpdk libcmocka-dev
 libjansson-dev libsrtp2-dev libhiredis-dev libmicrohttpd-dev redis-server iproute2 ethtool python3
-python3-pytest procps clang libclang-rt-14-dev"
+python3-pytest procps clang libclang-rt-14-dev kamailio kamailio-redis-modules
+kamailio-json-modules sip-tester"
 
 missing=
 for p in $PACKAGES; do

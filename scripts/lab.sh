@@ -1,7 +1,9 @@
 #!/bin/bash
 # The lab (README command 1): installs what is missing, builds, joins network namespaces
-# with veth pairs, runs rtpanchor-dataplane on net_af_packet, installs calls with the CLI,
-# sends RTP both ways with rtpanchor-udpgen and prints live statistics; cleans up on exit.
+# with veth pairs, runs rtpanchor-dataplane on net_af_packet, a private redis-server and
+# rtpanchor-control, sets calls up through Redis with the CLI's offer/answer (as a SIP
+# proxy would), sends RTP both ways with rtpanchor-udpgen and prints live statistics;
+# deletes the calls and cleans up on exit.
 #
 #   rpa-lab-a 192.0.2.10 ── a0|dpa ─ rpa-lab-dp ─ dpb|rdp ─┐ rpa-lab-r: br0 198.51.100.254
 #                          192.0.2.1   (dataplane)   198.51.100.1 │ ── rb|b0 rpa-lab-b 198.51.100.10
@@ -14,14 +16,15 @@ usage() {
 usage: sudo ./scripts/lab.sh [--duration S] [--calls N] [--rate PPS] [--size BYTES]
                              [--no-build] [--help]
   --duration S   run S seconds, then clean up (default: until Ctrl-C)
-  --calls N      A<->B calls to install, 1..1000 (default 4); one more call A<->C goes
+  --calls N      A<->B calls to set up, 1..1000 (default 4); one more call A<->C goes
                  through the router namespace (the dataplane's --gateway)
   --rate PPS     RTP packets per second A sends over all A<->B calls (default 2000);
                  B echoes every packet back through the relay
   --size BYTES   RTP payload bytes (default 160)
   --no-build     skip the dependency check and the build
-Namespaces rpa-lab-{dp,a,b,r,c}; the dataplane log and socket go to a temporary
-directory that is printed at start and removed at exit.
+Namespaces rpa-lab-{dp,a,b,r,c}. redis-server listens on a Unix socket only; it, the
+dataplane's socket and every log go to a temporary directory that is printed at start
+and removed at exit.
 EOF
 }
 
@@ -54,7 +57,8 @@ if [ "$build" -eq 1 ]; then
 	"$RPA_ROOT/scripts/deps.sh" || exit 1
 	"$RPA_ROOT/scripts/build.sh" || exit 1
 fi
-for b in "$RPA_DATAPLANE" "$RPA_CLI" "$RPA_UDPGEN"; do
+RPA_CONTROL=$RPA_BUILD/control/rtpanchor-control
+for b in "$RPA_DATAPLANE" "$RPA_CONTROL" "$RPA_CLI" "$RPA_UDPGEN"; do
 	[ -x "$b" ] || rpa_die "$b is missing: run scripts/build.sh"
 done
 
@@ -62,12 +66,32 @@ NS_DP=rpa-lab-dp NS_A=rpa-lab-a NS_B=rpa-lab-b NS_R=rpa-lab-r NS_C=rpa-lab-c
 ALL_NS="$NS_DP $NS_A $NS_B $NS_R $NS_C"
 WORK=$(mktemp -d /tmp/rpa-lab.XXXXXX)
 SOCK=$WORK/dataplane.sock
+REDIS=$WORK/redis.sock
 DP_PID=
+REDIS_PID=
+CTL_PID=
+STATS_PID=
 GEN_PIDS=
+CALL_IDS=
+
+# stop_pid PID NAME: SIGTERM, up to 10 s, then SIGKILL.
+stop_pid() {
+	[ -n "$1" ] && kill -0 "$1" 2>/dev/null || return 0
+	kill -TERM "$1"
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.2; done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	rpa_log "$2 exited $?"
+}
+
+# The Redis commands (offer, answer...) find Redis in $RTPANCHOR_REDIS, set once it runs.
+cli() { "$RPA_CLI" --socket "$SOCK" "$@"; }
+dp_streams() { cli --json dataplane stats | "$RPA_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["streams"])'; }
 
 cleanup() {
 	trap - EXIT INT TERM
 	set +e
+	[ -n "$STATS_PID" ] && kill -TERM "$STATS_PID" 2>/dev/null && wait "$STATS_PID" 2>/dev/null
 	for p in $GEN_PIDS; do kill -INT "$p" 2>/dev/null; done
 	for p in $GEN_PIDS; do
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
@@ -78,13 +102,16 @@ cleanup() {
 	for f in "$WORK"/gen-*.json; do
 		[ -s "$f" ] && printf '%s: %s\n' "$(basename "$f" .json)" "$(cat "$f")"
 	done
-	if [ -n "$DP_PID" ] && kill -0 "$DP_PID" 2>/dev/null; then
-		kill -TERM "$DP_PID"
-		for _ in $(seq 50); do kill -0 "$DP_PID" 2>/dev/null || break; sleep 0.2; done
-		kill -KILL "$DP_PID" 2>/dev/null
-		wait "$DP_PID" 2>/dev/null
-		rpa_log "dataplane exited $?"
+	if [ -n "$CALL_IDS" ] && [ -n "$CTL_PID" ] && kill -0 "$CTL_PID" 2>/dev/null; then
+		n=0
+		for id in $CALL_IDS; do
+			cli delete --call-id "$id" --from-tag "A-$id" >/dev/null && n=$((n + 1))
+		done
+		rpa_log "deleted $n call(s) through Redis; dataplane streams left: $(dp_streams)"
 	fi
+	stop_pid "$CTL_PID" rtpanchor-control
+	stop_pid "$DP_PID" dataplane
+	stop_pid "$REDIS_PID" redis-server
 	for ns in $ALL_NS; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$WORK"
 	rpa_log "lab cleaned up"
@@ -93,7 +120,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Only for foreground commands: a background job must be `ip netns exec` itself so that $!
-# is the program's pid (ip execs it) and not a subshell's.
+# is the program's pid (ip execs it) and not a subshell's. The daemons run under setsid
+# (which execs too: a background job is no group leader) so that a terminal's Ctrl-C
+# reaches the script, the statistics and the generators only, and the cleanup can still
+# delete the calls through control before stopping everything in order.
 nsx() { ip netns exec "$@"; }
 veth() { # ns1 if1 ns2 if2
 	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" || return 1
@@ -129,13 +159,12 @@ rpa_log "namespaces: $ALL_NS (work dir $WORK)"
 topology || rpa_die "could not build the lab topology"
 
 rpa_log "starting rtpanchor-dataplane (log $WORK/dataplane.log)"
-ip netns exec $NS_DP "$RPA_DATAPLANE" -l 0,1 --no-pci --no-huge -m 512 --no-shconf \
+setsid ip netns exec $NS_DP "$RPA_DATAPLANE" -l 0,1 --no-pci --no-huge -m 512 --no-shconf \
 	--vdev net_af_packet0,iface=dpa --vdev net_af_packet1,iface=dpb -- \
 	--addr net_af_packet0=192.0.2.1/24 --addr net_af_packet1=198.51.100.1/24 \
 	--gateway net_af_packet1=198.51.100.254 --socket "$SOCK" --idle-backoff --max-streams 65536 \
 	>"$WORK/dataplane.log" 2>&1 </dev/null &
 DP_PID=$!
-cli() { "$RPA_CLI" --socket "$SOCK" "$@"; }
 for i in $(seq 150); do
 	kill -0 "$DP_PID" 2>/dev/null || { tail -30 "$WORK/dataplane.log" >&2; rpa_die "dataplane exited"; }
 	[ -S "$SOCK" ] && cli dataplane hello >/dev/null 2>&1 && break
@@ -144,47 +173,107 @@ for i in $(seq 150); do
 done
 cli dataplane hello
 
-# Call i: A's media arrives at 192.0.2.1:30000+4i and leaves from 198.51.100.1:30002+4i to
-# B; RTCP likewise on +1. A's address is learnt by latching (as behind a NAT).
-rpa_log "installing $calls A<->B calls (RTP and RTCP streams) and one A<->C call"
-for i in $(seq 0 $((calls - 1))); do
-	pa=$((30000 + 4 * i)) pb=$((30002 + 4 * i)) peer=$((20002 + 4 * i))
-	for o in 0 1; do
-		cli dataplane add --local 192.0.2.1:$((pa + o)) --src 198.51.100.1:$((pb + o)) \
-			--dst 198.51.100.10:$((peer + o)) --tag $((i + 1)) >/dev/null ||
-			rpa_die "stream install failed"
-		cli dataplane add --local 198.51.100.1:$((pb + o)) --src 192.0.2.1:$((pa + o)) \
-			--tag $((i + 1)) >/dev/null || rpa_die "stream install failed"
-	done
+export RTPANCHOR_REDIS=$REDIS
+rpa_log "starting redis-server (socket $REDIS) and rtpanchor-control (log $WORK/control.log)"
+setsid redis-server --port 0 --unixsocket "$REDIS" --unixsocketperm 700 --save "" \
+	--appendonly no --dir "$WORK" --daemonize no >"$WORK/redis.log" 2>&1 </dev/null &
+REDIS_PID=$!
+setsid "$RPA_CONTROL" --redis "$REDIS" --node lab --dataplane-socket "$SOCK" \
+	--interface a=192.0.2.1 --interface b=198.51.100.1 --metrics-listen off \
+	>"$WORK/control.log" 2>&1 </dev/null &
+CTL_PID=$!
+for i in $(seq 100); do
+	kill -0 "$CTL_PID" 2>/dev/null || { tail -30 "$WORK/control.log" >&2; rpa_die "rtpanchor-control exited"; }
+	cli --timeout 500ms ping >/dev/null 2>&1 && break
+	[ "$i" -eq 100 ] && { tail -30 "$WORK/control.log" >&2; rpa_die "rtpanchor-control did not answer ping"; }
+	sleep 0.2
 done
-cli dataplane add --local 192.0.2.1:34000 --src 198.51.100.1:34002 --dst 203.0.113.10:24002 \
-	--tag 9999 >/dev/null || rpa_die "stream install failed"
-cli dataplane add --local 198.51.100.1:34002 --src 192.0.2.1:34000 --tag 9999 >/dev/null ||
-	rpa_die "stream install failed"
+
+# sdp ADDR PORT: a plain PCMU offer/answer.
+sdp() {
+	printf 'v=0\r\no=lab 1 1 IN IP4 %s\r\ns=rtpanchor lab\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %s RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n' "$1" "$1" "$2"
+}
+# call ID A_PORT PEER PEER_PORT: offer from A (192.0.2.10:A_PORT, interface a) and answer
+# from PEER:PEER_PORT (interface b), as a proxy sends them; prints the relay ports
+# "A_SIDE B_SIDE" read from the rewritten SDPs.
+call() {
+	offered=$(sdp 192.0.2.10 "$2" | cli offer --call-id "$1" --from-tag "A-$1" --sdp - \
+		--flags "direction=a,b") || return 1
+	answered=$(sdp "$3" "$4" | cli answer --call-id "$1" --from-tag "A-$1" --to-tag "B-$1" \
+		--sdp -) || return 1
+	pb=$(printf '%s\n' "$offered" | awk '$1 == "m=audio" { print $2; exit }')
+	pa=$(printf '%s\n' "$answered" | awk '$1 == "m=audio" { print $2; exit }')
+	if ! printf '%s\n' "$offered" | grep -q '^c=IN IP4 198\.51\.100\.1' ||
+		! printf '%s\n' "$answered" | grep -q '^c=IN IP4 192\.0\.2\.1'; then
+		printf 'unexpected SDP from rtpanchor-control:\n%s\n%s\n' "$offered" "$answered" >&2
+		return 1
+	fi
+	echo "$pa $pb"
+}
+
+# Call i: A (192.0.2.10:21000+2i) offers, B (198.51.100.10:20002+2i) answers; the relay
+# ports come from rtpanchor-control. A's address is learnt by latching (as behind a NAT).
+rpa_log "setting up $calls A<->B calls and one A<->C call through Redis (rtpanchor offer/answer)"
+RELAY_A=
+for i in $(seq 0 $((calls - 1))); do
+	CALL_IDS="$CALL_IDS lab-$i"
+	ports=$(call "lab-$i" $((21000 + 2 * i)) 198.51.100.10 $((20002 + 2 * i))) ||
+		rpa_die "call lab-$i could not be set up"
+	RELAY_A="$RELAY_A ${ports% *}"
+done
+CALL_IDS="$CALL_IDS lab-c"
+ports=$(call lab-c 23000 203.0.113.10 24002) || rpa_die "call lab-c could not be set up"
+RELAY_C=${ports% *}
+cli list | head -8
 cli dataplane list | head -12
 
 gen_secs=$duration
-[ "$gen_secs" -eq 0 ] && gen_secs=86400
+# Until Ctrl-C: a day, less the echoes' extra seconds (udpgen takes at most 86400).
+[ "$gen_secs" -eq 0 ] && gen_secs=86000
 rpa_log "RTP: A -> relay -> B and back (echo), $rate pps over $calls calls; A -> C at 50 pps"
-ip netns exec $NS_B "$RPA_UDPGEN" echo --bind 198.51.100.10:20002 --streams "$calls" --port-step 4 \
+ip netns exec $NS_B "$RPA_UDPGEN" echo --bind 198.51.100.10:20002 --streams "$calls" --port-step 2 \
 	--duration $((gen_secs + 3)) >"$WORK/gen-echo-B.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 ip netns exec $NS_C "$RPA_UDPGEN" echo --bind 203.0.113.10:24002 --duration $((gen_secs + 3)) \
 	>"$WORK/gen-echo-C.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 sleep 0.3
-ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:30000 --bind 192.0.2.10:21000 --streams "$calls" \
-	--port-step 4 --rate "$rate" --size "$size" --duration "$gen_secs" --replies \
-	>"$WORK/gen-send-A-to-B.json" 2>/dev/null </dev/null &
-GEN_PIDS="$GEN_PIDS $!"
-ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:34000 --bind 192.0.2.10:22000 --rate 50 \
+# One sender per run of calls whose A-side relay ports follow each other (+2, as a fresh
+# control hands them out), so that stream k of a sender goes from 21000+2i to its call's
+# relay port; the rate is shared in proportion.
+run_start=0 run_len=0 run_first='' prev=''
+i=0
+for p in $RELAY_A end; do
+	if [ "$p" != end ] && [ -n "$prev" ] && [ "$p" -eq $((prev + 2)) ]; then
+		run_len=$((run_len + 1))
+	else
+		if [ "$run_len" -gt 0 ]; then
+			r=$((rate * run_len / calls))
+			[ "$r" -gt 0 ] || r=1
+			ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:"$run_first" \
+				--bind 192.0.2.10:$((21000 + 2 * run_start)) --streams "$run_len" --port-step 2 \
+				--rate "$r" --size "$size" --duration "$gen_secs" --replies \
+				>"$WORK/gen-send-A-to-B-$run_start.json" 2>/dev/null </dev/null &
+			GEN_PIDS="$GEN_PIDS $!"
+		fi
+		run_start=$i run_len=1 run_first=$p
+	fi
+	prev=$p
+	i=$((i + 1))
+done
+ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:"$RELAY_C" --bind 192.0.2.10:23000 --rate 50 \
 	--size "$size" --duration "$gen_secs" --replies \
 	>"$WORK/gen-send-A-to-C.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 
 rpa_log "live statistics (Ctrl-C to stop)"
+# In the background so that a signal to the script (Ctrl-C, or SIGTERM from `timeout`)
+# interrupts the wait at once and the cleanup stops the statistics too.
 "$RPA_PYTHON" "$RPA_ROOT/scripts/labstats.py" --cli "$RPA_CLI" --socket "$SOCK" \
-	--duration "$duration"
+	--duration "$duration" </dev/null &
+STATS_PID=$!
+wait "$STATS_PID"
+STATS_PID=
 sleep 1.5 # the generators' last replies
 rpa_log "neighbours learnt by ARP:"
 cli dataplane neigh
