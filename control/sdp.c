@@ -4,6 +4,7 @@
 #include "sdp.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -416,7 +417,9 @@ int sdp_parse(const char *buf, size_t len, struct sdp_session *out, char *err, s
 		return fail(&p, -EMSGSIZE, "SDP is %zu bytes, larger than %d", len, SDP_MAX_SIZE);
 	if (buf == NULL || len == 0)
 		return fail(&p, -EINVAL, "SDP is empty");
-	memset(out, 0, sizeof(*out));
+	/* The media sections are cleared one by one as they are parsed (parse_media): the
+	 * whole array is kilobytes, and readers stop at nmedia. */
+	memset(out, 0, offsetof(struct sdp_session, media));
 	out->buf = buf;
 	out->len = len;
 
