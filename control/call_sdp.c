@@ -110,6 +110,13 @@ static int rewrite(const struct sdp_session *s, const struct sdp_edit *e, char *
 	return rc;
 }
 
+/* The a=crypto lines of the sections build_edit filled (only those below nmedia): the
+ * whole array is 24 KiB, too much to wipe for every SDP. */
+static void wipe_extra(struct edit *ed, unsigned nmedia)
+{
+	sdes_wipe(ed->extra, (size_t)nmedia * sizeof(ed->extra[0]));
+}
+
 int call_sdp_output(struct call *c, const struct sdp_session *s, unsigned side,
 		    const struct flags *fl, uint32_t mux_bits, uint32_t rtcp_bits, char **sdp,
 		    size_t *len, char *err, size_t errlen)
@@ -150,12 +157,12 @@ int call_sdp_output(struct call *c, const struct sdp_session *s, unsigned side,
 	last->valid = true;
 	last->version = version;
 	last->digest = h;
-	sdes_wipe(ed->extra, sizeof(ed->extra));
+	wipe_extra(ed, s->nmedia);
 	free(ed);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot rewrite the SDP: %s", rerr);
-	sdes_wipe(ed->extra, sizeof(ed->extra));
+	wipe_extra(ed, s->nmedia);
 	free(ed);
 	return rc;
 }
