@@ -1,28 +1,42 @@
 /* Compact JSON encoder (see jsonenc.h). Pure. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jsonenc.h"
 
+/* Room for n more bytes and the NUL; false (and e->failed) when out of memory. */
+static bool reserve(struct jsonenc *e, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (e->failed)
+		return false;
+	if (e->len + n + 1 <= e->cap)
+		return true;
+	if (n > SIZE_MAX / 2 - e->len) {
+		e->failed = true;
+		return false;
+	}
+	cap = e->cap != 0 ? e->cap : 512;
+	while (cap < e->len + n + 1)
+		cap *= 2;
+	p = realloc(e->p, cap);
+	if (p == NULL) {
+		e->failed = true;
+		return false;
+	}
+	e->p = p;
+	e->cap = cap;
+	return true;
+}
+
 void jsonenc_raw(struct jsonenc *e, const char *s, size_t n)
 {
-	if (e->failed)
+	if (!reserve(e, n))
 		return;
-	if (e->len + n + 1 > e->cap) {
-		size_t cap = e->cap != 0 ? e->cap : 512;
-		char *p;
-
-		while (cap < e->len + n + 1)
-			cap *= 2;
-		p = realloc(e->p, cap);
-		if (p == NULL) {
-			e->failed = true;
-			return;
-		}
-		e->p = p;
-		e->cap = cap;
-	}
 	memcpy(e->p + e->len, s, n);
 	e->len += n;
 	e->p[e->len] = '\0';
@@ -31,45 +45,47 @@ void jsonenc_raw(struct jsonenc *e, const char *s, size_t n)
 void jsonenc_string(struct jsonenc *e, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	char *o;
 
-	jsonenc_raw(e, "\"", 1);
+	/* At most 6 bytes per input byte (\u00XX) and the quotes: written in place, byte
+	 * by byte (an SDP goes through here for every reply). */
+	if (n > SIZE_MAX / 8 || !reserve(e, 6 * n + 2))
+		return;
+	o = e->p + e->len;
+	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[6];
-		size_t el = 2;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
 			continue;
-		jsonenc_raw(e, s + run, i - run);
-		run = i + 1;
-		esc[0] = '\\';
+		}
+		*o++ = '\\';
 		switch (c) {
 		case '"':
 		case '\\':
-			esc[1] = (char)c;
+			*o++ = (char)c;
 			break;
 		case '\n':
-			esc[1] = 'n';
+			*o++ = 'n';
 			break;
 		case '\r':
-			esc[1] = 'r';
+			*o++ = 'r';
 			break;
 		case '\t':
-			esc[1] = 't';
+			*o++ = 't';
 			break;
 		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 0xf];
-			el = 6;
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0xf];
 		}
-		jsonenc_raw(e, esc, el);
 	}
-	jsonenc_raw(e, s + run, n - run);
-	jsonenc_raw(e, "\"", 1);
+	*o++ = '"';
+	e->len = (size_t)(o - e->p);
+	e->p[e->len] = '\0';
 }
 
 static void decimal(struct jsonenc *e, unsigned long long u, bool neg)

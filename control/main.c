@@ -495,12 +495,13 @@ int main(int argc, char **argv)
 		ahead.next_tick = next_tick;
 		rc = command_batch(&dm->x, r, pending, read_ns, last, sizeof(last),
 				   pending || quit ? NULL : read_ahead, &ahead);
+		/* The batch's transaction goes out first (the replies wait for it); then the
+		 * entries are freed and earlier transactions confirmed. */
+		if (rc >= 0 && outbox_send(&dm->outbox, dm->x.ch) == 0)
+			outbox_collect(&dm->outbox, dm->x.ch, false, committed, dm);
 		freeReplyObject(r);
 		if (rc < 0)
 			continue;
-		/* The batch's transaction goes out now; earlier ones were confirmed meanwhile. */
-		if (outbox_send(&dm->outbox, dm->x.ch) == 0)
-			outbox_collect(&dm->outbox, dm->x.ch, false, committed, dm);
 		if (pending) {
 			if (rc == 0) {
 				if (replayed > 0)

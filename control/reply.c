@@ -23,6 +23,16 @@ size_t reply_utf8_check(const unsigned char *s, size_t len)
 			return i;
 		if (c < 0x80) {
 			i++;
+			/* ASCII without NUL, 8 bytes at a time (SDP is ASCII). */
+			while (i + 8 <= len) {
+				uint64_t v;
+
+				memcpy(&v, s + i, 8);
+				if ((v & 0x8080808080808080ull) != 0 ||
+				    ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0)
+					break;
+				i += 8;
+			}
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf) {

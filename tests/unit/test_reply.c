@@ -153,6 +153,40 @@ static json_int_t num(json_t *o, const char *k)
 
 /* A query's stream entry: SRTP suites per direction and the SRTP drops by reason, and
  * never a key (the stream carries some). */
+/* reply_utf8_check names the first bad byte wherever it falls relative to the 8-byte
+ * ASCII fast path, and accepts multi-byte characters anywhere. */
+static void test_utf8_offsets(void **state)
+{
+	static const char *const bad[] = {"\x00",     "\xff",	      "\x80",	 "\xc3\x28",
+					  "\xe2\x82", "\xed\xa0\x80", "\xc0\xaf"};
+	static const char *const good[] = {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x93\x9e"};
+	unsigned char buf[64];
+
+	(void)state;
+	for (size_t len = 1; len <= 40; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+				size_t bl = bad[k][0] == '\0' ? 1 : strlen(bad[k]);
+
+				memset(buf, 'a', sizeof(buf));
+				memcpy(buf + pos, bad[k], bl);
+				if (reply_utf8_check(buf, len + bl) != pos)
+					fail_msg("bad sequence %zu at %zu of %zu: %zu", k, pos,
+						 len + bl, reply_utf8_check(buf, len + bl));
+			}
+			for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+				size_t gl = strlen(good[k]);
+
+				memset(buf, 'a', sizeof(buf));
+				memcpy(buf + pos, good[k], gl);
+				assert_int_equal(reply_utf8_check(buf, len + gl), len + gl);
+				/* Cut inside the character: refused at its start. */
+				assert_int_equal(reply_utf8_check(buf, pos + gl - 1), pos);
+			}
+		}
+	}
+}
+
 static void test_stream(void **state)
 {
 	struct call_stream cs;
@@ -227,7 +261,7 @@ int main(void)
 	    cmocka_unit_test(test_pong),	cmocka_unit_test(test_error),
 	    cmocka_unit_test(test_ok_with_sdp), cmocka_unit_test(test_ok_escaping),
 	    cmocka_unit_test(test_ok_extra),	cmocka_unit_test(test_sanitize),
-	    cmocka_unit_test(test_stream),
+	    cmocka_unit_test(test_stream),	cmocka_unit_test(test_utf8_offsets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
