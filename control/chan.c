@@ -391,6 +391,23 @@ int chan_read_finish(struct chan *ch, redisReply **out)
 	return 0;
 }
 
+bool chan_wait_commit(struct chan *ch)
+{
+	struct pollfd p[2];
+
+	if (!ch->up || !ch->reading || ch->inflight == 0)
+		return false;
+	/* Bytes of the read's reply already buffered: go and parse them. (rc's buffer holds
+	 * at most an incomplete reply here: every complete one was collected.) */
+	if (ch->rd->reader->pos < ch->rd->reader->len)
+		return false;
+	p[0] = (struct pollfd){.fd = ch->rd->fd, .events = POLLIN};
+	p[1] = (struct pollfd){.fd = ch->rc->fd, .events = POLLIN};
+	if (poll(p, 2, CHAN_TIMEOUT_MS + CHAN_BLOCK_MAX_MS) <= 0 || p[0].revents != 0)
+		return false;
+	return p[1].revents != 0;
+}
+
 int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out)
 {
 	int rc = chan_read_start(ch, rq);

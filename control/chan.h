@@ -67,6 +67,11 @@ bool chan_read_pending(const struct chan *ch);
  * nothing came), -EIO when the connection failed, or -EPROTO for an error reply (logged;
  * a missing group is created again). */
 int chan_read_finish(struct chan *ch, redisReply **out);
+/* While a read is in flight and transactions too: wait until the read's reply may be
+ * there (data, an error, or the reply timeout) or until replies of transactions arrive
+ * first. Returns true for the latter (collect them, then call again), false when the
+ * caller should go on to chan_read_finish. */
+bool chan_wait_commit(struct chan *ch);
 /* chan_read_start and chan_read_finish. */
 int chan_read(struct chan *ch, const struct chan_readreq *rq, redisReply **out);
 

@@ -478,6 +478,11 @@ int main(int argc, char **argv)
 			if (rc < 0)
 				continue;
 		}
+		/* Transactions are confirmed as their replies come, while the read waits (the
+		 * latency metric ends when Redis has answered). */
+		while (chan_wait_commit(dm->x.ch))
+			if (outbox_collect(&dm->outbox, dm->x.ch, false, committed, dm) < 0)
+				break;
 		rc = chan_read_finish(dm->x.ch, &r);
 		if (rc < 0) {
 			if (rc == -EPROTO)

@@ -2,10 +2,11 @@
  * test starts (Unix socket in a temporary directory, append-only file fsynced on every
  * write, so a kill -9 loses nothing it acknowledged). Covers: transactions sent without
  * waiting and confirmed later, in order; a blocking read on the read connection does not
- * hold back a transaction on the command connection; a transaction committed just before
- * Redis was killed is recognised by its stored reply and not written twice, while one
- * that never arrived is committed after the restart; and a command issued while replies
- * are in flight drops the connection instead of taking their replies. */
+ * hold back a transaction on the command connection, whose replies are noticed while the
+ * read still waits; a transaction committed just before Redis was killed is recognised
+ * by its stored reply and not written twice, while one that never arrived is committed
+ * after the restart; and a command issued while replies are in flight drops the
+ * connection instead of taking their replies. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -253,6 +254,46 @@ static void test_read_does_not_block_commit(void **state)
 	server_stop(SIGTERM);
 }
 
+/* A transaction's replies are noticed while a read still blocks in Redis. */
+static void test_wait_commit(void **state)
+{
+	struct chan_readreq rq = {.id = ">", .count = 16, .block_ms = 5000};
+	struct chan *ch = chan_create(&opts);
+	struct outbox ob = {0};
+	struct seen seen = {0};
+	redisReply *r = NULL;
+	struct txn t;
+
+	server_start();
+	up(ch);
+	assert_false(chan_wait_commit(ch)); /* nothing in flight */
+	assert_int_equal(chan_read_start(ch, &rq), 0);
+	assert_false(chan_wait_commit(ch)); /* no transaction in flight */
+	batch_txn(&t, "4-1", "rpa:w", "x");
+	assert_int_equal(outbox_push(&ob, &t), 0);
+	assert_int_equal(outbox_send(&ob, ch), 0);
+	/* The read blocks for 5 s; the transaction's replies come long before. */
+	while (outbox_len(&ob) > 0) {
+		assert_true(chan_wait_commit(ch));
+		assert_int_equal(outbox_collect(&ob, ch, false, on_done, &seen), 0);
+	}
+	assert_int_equal(seen.n, 1);
+	assert_false(chan_wait_commit(ch));
+	/* An entry ends the read. */
+	txn_init(&t, NULL);
+	txn_cmdl(&t, "XADD", "rpa:commands", "*", "op", "ping", NULL);
+	txn_end(&t);
+	assert_int_equal(outbox_push(&ob, &t), 0);
+	assert_int_equal(outbox_send(&ob, ch), 0);
+	assert_int_equal(chan_read_finish(ch, &r), 0);
+	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+	freeReplyObject(r);
+	assert_int_equal(outbox_collect(&ob, ch, true, NULL, NULL), 0);
+	outbox_free(&ob);
+	chan_destroy(ch);
+	server_stop(SIGTERM);
+}
+
 static void test_killed_after_commit(void **state)
 {
 	struct chan *ch = chan_create(&opts);
@@ -318,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_send_then_collect),
 	    cmocka_unit_test(test_read_does_not_block_commit),
+	    cmocka_unit_test(test_wait_commit),
 	    cmocka_unit_test(test_killed_after_commit),
 	    cmocka_unit_test(test_call_while_in_flight),
 	};
