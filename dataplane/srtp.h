@@ -12,7 +12,10 @@
  *  - struct srtp_ctx: one direction's keys (derived from a struct rpa_dp_srtp) and the
  *    cryptodev sessions built from them, for RTP, RTCP or both (RFC 5761 mux). Created on
  *    the main lcore, immutable afterwards, readable by any worker. Destroy it only after an
- *    RCU grace period (no worker can still hold it); destroy zeroes every key byte.
+ *    RCU grace period (no worker can still hold it); destroy zeroes every key byte. The one
+ *    exception to immutability is internal: an append-only table of AEAD sessions for
+ *    unusual header lengths, written by the main lcore (srtp_engine_service) and published
+ *    with release stores.
  *  - struct srtp_state: one stream's mutable state (ROC and highest sequence, replay
  *    bitmaps, SRTCP index; a cache of cryptodev sessions for unusual AEAD header lengths).
  *    Created and destroyed on the main lcore (destroy after the grace period), read and
@@ -73,6 +76,10 @@ struct rpa_dp_srtp {
 
 #define SRTP_KIND_RTP  0x1u /* the context/state handles SRTP packets */
 #define SRTP_KIND_RTCP 0x2u /* ... SRTCP packets (both: RFC 5761 mux) */
+/* Flag for srtp_ctx_create: the context protects (struct rpa_dp_stream.tx); without it
+ * the context unprotects (.rx). The cryptodev sessions are built for one direction only
+ * (half the memory): hand a protect context only to srtp_protect_burst and the reverse. */
+#define SRTP_CTX_PROTECT 0x4u
 
 #define SRTP_REPLAY_WINDOW_MIN     64u
 #define SRTP_REPLAY_WINDOW_MAX     32768u
@@ -94,6 +101,11 @@ enum srtp_verdict {
 	SRTP_NO_ROOM,    /* protect: less than SRTP_TAILROOM bytes of tailroom */
 	SRTP_LIMIT,      /* key lifetime spent: SRTCP index 2^31 (RFC 3711 §9.2) */
 	SRTP_CRYPTO_ERR, /* the cryptodev failed the operation, or no session memory */
+	SRTP_PENDING,    /* AEAD only: first packet with this RTP header length (CSRC or
+			  * extension) on this context. DPDK fixes the AAD length per cryptodev
+			  * session, so the engine asked the main lcore for a session of this
+			  * length (srtp_engine_service); later packets of the length pass. The
+			  * packet is untouched: drop it, or hand it back once service ran. */
 	SRTP_VERDICT_MAX,
 };
 
@@ -117,8 +129,11 @@ struct srtp_engine_config {
 	 * cryptodev that offers every algorithm of the six suites, or, when there is none,
 	 * a crypto_aesni_mb vdev the engine creates itself. */
 	const char *cryptodev;
-	unsigned nworkers;     /* queue pairs: worker i uses queue pair i */
-	uint32_t max_contexts; /* sizes the session pool (contexts x sessions per context) */
+	unsigned nworkers;     /* queue pairs: worker i uses queue pair i, the main lcore
+				* the one after the workers' */
+	uint32_t max_contexts; /* contexts and states that can exist at once */
+	uint32_t max_sessions; /* cryptodev sessions (one per context and kind, plus one per
+				* extra AEAD header length); 0 = max_contexts */
 	int socket_id;
 };
 
@@ -128,16 +143,21 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 void srtp_engine_fini(void);
 /* Name of the cryptodev in use ("" before init). */
 const char *srtp_engine_device(void);
+/* Main lcore, from its loop (every iteration or at least every few ms) and before
+ * srtp_ctx_destroy: builds the sessions workers asked for (SRTP_PENDING). Returns how
+ * many requests it handled. */
+unsigned srtp_engine_service(void);
 
 /* Main lcore: per-worker batch resources on queue pair `index`. NULL with errno set. */
 struct srtp_worker *srtp_worker_create(unsigned index, int socket_id);
 void srtp_worker_destroy(struct srtp_worker *w);
 
 /* Main lcore. Derives the session keys (RFC 3711 §4.3, key derivation rate 0; RFC 7714
- * §11 for GCM) for `kinds` (SRTP_KIND_*), builds the cryptodev sessions. replay_window is
+ * §11 for GCM) for the kinds in `flags` (SRTP_KIND_*, plus SRTP_CTX_PROTECT), builds the
+ * cryptodev sessions. replay_window is
  * in packets, SRTP_REPLAY_WINDOW_MIN..MAX (0 = default). Returns NULL with errno set and a
  * message naming the bad value (suite, key or salt length, MKI length, window) in err. */
-struct srtp_ctx *srtp_ctx_create(const struct rpa_dp_srtp *key, unsigned kinds,
+struct srtp_ctx *srtp_ctx_create(const struct rpa_dp_srtp *key, unsigned flags,
 				 uint32_t replay_window, char *err, size_t errlen);
 /* Main lcore, after a grace period. Zeroes the keys and frees the sessions. NULL is a
  * no-op. */
@@ -164,7 +184,7 @@ size_t srtp_ctx_bytes(const struct srtp_ctx *ctx);
 size_t srtp_state_bytes(const struct srtp_state *st);
 
 /* "ok", "auth-fail", "replay", "too-old", "malformed", "bad-mki", "no-room", "limit",
- * "crypto-error". */
+ * "crypto-error", "pending". */
 const char *srtp_verdict_name(enum srtp_verdict v);
 
 #endif
