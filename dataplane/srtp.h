@@ -49,31 +49,6 @@
 
 #include <rtpanchor/dp_proto.h>
 
-/* TEMPORARY until srtp-dp's ABI v2 header is merged: a copy of struct rpa_dp_srtp and its
- * suites from SRTP-PLAN.md. Removed when dp_proto.h has RPA_DP_VERSION 2. */
-#if RPA_DP_VERSION < 2
-enum rpa_dp_srtp_suite {
-	RPA_DP_SRTP_NONE = 0,
-	RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80,
-	RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32,
-	RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80,
-	RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32,
-	RPA_DP_SRTP_AEAD_AES_128_GCM,
-	RPA_DP_SRTP_AEAD_AES_256_GCM,
-	RPA_DP_SRTP_SUITE_MAX,
-};
-struct rpa_dp_srtp {
-	uint8_t suite;
-	uint8_t key_len;
-	uint8_t salt_len;
-	uint8_t mki_len;
-	uint8_t mki[4];
-	uint8_t key[32];
-	uint8_t salt[14];
-	uint8_t pad[2];
-};
-#endif
-
 #define SRTP_KIND_RTP  0x1u /* the context/state handles SRTP packets */
 #define SRTP_KIND_RTCP 0x2u /* ... SRTCP packets (both: RFC 5761 mux) */
 /* Flag for srtp_ctx_create: the context protects (struct rpa_dp_stream.tx); without it
