@@ -29,16 +29,16 @@ static const struct srtp_suite_info {
 	uint8_t tag_len;
 	uint8_t aead;
 } suites[RPA_DP_SRTP_SUITE_MAX] = {
-	[RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80] = {16, 14, 10, 0},
-	[RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32] = {16, 14, 4, 0},
-	[RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80] = {32, 14, 10, 0},
-	[RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32] = {32, 14, 4, 0},
-	[RPA_DP_SRTP_AEAD_AES_128_GCM] = {16, 12, 16, 1},
-	[RPA_DP_SRTP_AEAD_AES_256_GCM] = {32, 12, 16, 1},
+    [RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80] = {16, 14, 10, 0},
+    [RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32] = {16, 14, 4, 0},
+    [RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80] = {32, 14, 10, 0},
+    [RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32] = {32, 14, 4, 0},
+    [RPA_DP_SRTP_AEAD_AES_128_GCM] = {16, 12, 16, 1},
+    [RPA_DP_SRTP_AEAD_AES_256_GCM] = {32, 12, 16, 1},
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -79,15 +79,13 @@ static const char *dev_missing(uint8_t dev)
 	gi.algo.aead = RTE_CRYPTO_AEAD_AES_GCM;
 	cap = rte_cryptodev_sym_capability_get(dev, &gi);
 	if (cap == NULL ||
-	    rte_cryptodev_sym_capability_check_aead(cap, 16, SRTP_GCM_TAG, SRTP_AAD_STD, 12) !=
-		    0 ||
+	    rte_cryptodev_sym_capability_check_aead(cap, 16, SRTP_GCM_TAG, SRTP_AAD_STD, 12) != 0 ||
 	    rte_cryptodev_sym_capability_check_aead(cap, 32, SRTP_GCM_TAG, SRTP_AAD_STD, 12) != 0)
 		return "AES-GCM with 128/256-bit keys, 16-byte tag, 12-byte IV";
 	return NULL;
 }
 
-static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char *err,
-		       size_t errlen)
+static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char *err, size_t errlen)
 {
 	char args[64];
 	const char *why;
@@ -178,17 +176,17 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 
 	/* Sessions: the contexts' own, plus a key-derivation session at a time. */
 	e->sess_pool = rte_cryptodev_sym_session_pool_create(
-		"srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0,
-		socket);
+	    "srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0,
+	    socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
-	e->ctx_pool = rte_mempool_create("srtp_ctx", cfg->max_contexts, sizeof(struct srtp_ctx),
-					 0, 0, NULL, NULL, NULL, NULL, socket, 0);
-	e->state_pool = rte_mempool_create(
-		"srtp_state", cfg->max_contexts,
-		sizeof(struct srtp_state) + 2 * SRTP_STATE_POOLED_WORDS * sizeof(uint64_t), 0, 0,
-		NULL, NULL, NULL, NULL, socket, 0);
+	e->ctx_pool = rte_mempool_create("srtp_ctx", cfg->max_contexts, sizeof(struct srtp_ctx), 0,
+					 0, NULL, NULL, NULL, NULL, socket, 0);
+	e->state_pool = rte_mempool_create("srtp_state", cfg->max_contexts,
+					   sizeof(struct srtp_state) +
+					       2 * SRTP_STATE_POOLED_WORDS * sizeof(uint64_t),
+					   0, 0, NULL, NULL, NULL, NULL, socket, 0);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
 	if (e->sess_pool == NULL || e->op_pool == NULL || e->ctx_pool == NULL ||
@@ -212,8 +210,7 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	}
 	for (unsigned q = 0; q < nqp; q++)
 		if (rte_cryptodev_queue_pair_setup(e->dev, (uint16_t)q, &qc, socket) != 0) {
-			seterr(err, errlen, "cryptodev %s: queue pair %u setup failed", e->name,
-			       q);
+			seterr(err, errlen, "cryptodev %s: queue pair %u setup failed", e->name, q);
 			ret = -EIO;
 			goto fail;
 		}
@@ -273,13 +270,12 @@ struct srtp_worker *srtp_worker_create(unsigned index, int socket_id)
 	}
 	w->dev = e->dev;
 	w->qp = (uint16_t)index;
-	w->scratch_iova = rte_malloc_virt2iova(w->scratch);
+	w->scratch_iova = rte_malloc_virt2iova(w) + offsetof(struct srtp_worker, scratch);
 	snprintf(name, sizeof(name), "srtp_req%u", index);
 	w->req = rte_ring_create_elem(name, sizeof(struct srtp_req), SRTP_REQ_RING, socket_id,
 				      RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->req == NULL ||
-	    rte_crypto_op_bulk_alloc(e->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, w->ops,
-				     SRTP_BURST_MAX) != SRTP_BURST_MAX) {
+	if (w->req == NULL || rte_crypto_op_bulk_alloc(e->op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC,
+						       w->ops, SRTP_BURST_MAX) != SRTP_BURST_MAX) {
 		rte_ring_free(w->req);
 		rte_free(w);
 		errno = ENOMEM;
@@ -304,32 +300,33 @@ void srtp_worker_destroy(struct srtp_worker *w)
 
 /* ---- contexts ---- */
 
-static void *make_session(const struct srtp_ctx *c, const uint8_t *enc_key,
-			  const uint8_t *auth_key, uint16_t aad_len)
+static void *make_session(const struct srtp_ctx *c, const uint8_t *enc_key, const uint8_t *auth_key,
+			  uint16_t aad_len)
 {
 	struct rte_crypto_sym_xform cx = {
-		.type = RTE_CRYPTO_SYM_XFORM_CIPHER,
-		.cipher = {.op = c->protect ? RTE_CRYPTO_CIPHER_OP_ENCRYPT
-					    : RTE_CRYPTO_CIPHER_OP_DECRYPT,
-			   .algo = RTE_CRYPTO_CIPHER_AES_CTR,
-			   .key = {.data = enc_key, .length = c->key_len},
-			   .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
+	    .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+	    /* AES-CM decrypts by encrypting (XOR with the same keystream); DPDK's
+	     * aesni_mb also refuses a hash-generate -> decrypt chain. */
+	    .cipher = {.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+		       .algo = RTE_CRYPTO_CIPHER_AES_CTR,
+		       .key = {.data = enc_key, .length = c->key_len},
+		       .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
 	};
 	struct rte_crypto_sym_xform ax = {
-		.type = RTE_CRYPTO_SYM_XFORM_AUTH,
-		.auth = {.op = RTE_CRYPTO_AUTH_OP_GENERATE,
-			 .algo = RTE_CRYPTO_AUTH_SHA1_HMAC,
-			 .key = {.data = auth_key, .length = 20},
-			 .digest_length = SRTP_HMAC_DIGEST},
+	    .type = RTE_CRYPTO_SYM_XFORM_AUTH,
+	    .auth = {.op = RTE_CRYPTO_AUTH_OP_GENERATE,
+		     .algo = RTE_CRYPTO_AUTH_SHA1_HMAC,
+		     .key = {.data = auth_key, .length = 20},
+		     .digest_length = SRTP_HMAC_DIGEST},
 	};
 	struct rte_crypto_sym_xform gx = {
-		.type = RTE_CRYPTO_SYM_XFORM_AEAD,
-		.aead = {.op = c->protect ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT,
-			 .algo = RTE_CRYPTO_AEAD_AES_GCM,
-			 .key = {.data = enc_key, .length = c->key_len},
-			 .iv = {.offset = SRTP_IV_OFFSET, .length = 12},
-			 .digest_length = SRTP_GCM_TAG,
-			 .aad_length = aad_len},
+	    .type = RTE_CRYPTO_SYM_XFORM_AEAD,
+	    .aead = {.op = c->protect ? RTE_CRYPTO_AEAD_OP_ENCRYPT : RTE_CRYPTO_AEAD_OP_DECRYPT,
+		     .algo = RTE_CRYPTO_AEAD_AES_GCM,
+		     .key = {.data = enc_key, .length = c->key_len},
+		     .iv = {.offset = SRTP_IV_OFFSET, .length = 12},
+		     .digest_length = SRTP_GCM_TAG,
+		     .aad_length = aad_len},
 	};
 	struct rte_crypto_sym_xform *x;
 
@@ -349,41 +346,35 @@ static void *make_session(const struct srtp_ctx *c, const uint8_t *enc_key,
 	return rte_cryptodev_sym_session_create(srtp_engine.dev, x, srtp_engine.sess_pool);
 }
 
-/* Derive one kind's keys (labels base..base+2) and build its session. */
-static int ctx_kind(struct srtp_ctx *c, struct srtp_keys *k, const struct rpa_dp_srtp *key,
-		    uint8_t base)
+/* Derive one kind's session keys (labels base..base+2). AEAD: encryption key and 96-bit
+ * salt only (RFC 7714 §11). */
+static int derive(const struct rpa_dp_srtp *key, bool aead, uint8_t base,
+		  struct srtp_session_keys *k)
 {
-	uint8_t enc[32], auth[20], salt[14] = {0};
 	uint8_t labels[3] = {base, (uint8_t)(base + 1), (uint8_t)(base + 2)};
-	uint8_t *out[3] = {enc, auth, salt};
-	unsigned len[3] = {c->key_len, 20, 14};
-	int ret;
+	uint8_t *out[3] = {k->enc, k->auth, k->salt};
+	unsigned len[3] = {key->key_len, 20, 14};
 
-	if (c->aead) {
-		/* RFC 7714 §11: encryption key and 96-bit salt; no authentication key. */
+	if (aead) {
 		labels[1] = (uint8_t)(base + 2);
-		out[1] = salt;
+		out[1] = k->salt;
 		len[1] = 12;
-		ret = srtp_kdf(key->key, c->key_len, key->salt, key->salt_len, labels, out, len,
-			       2);
-	} else {
-		ret = srtp_kdf(key->key, c->key_len, key->salt, key->salt_len, labels, out, len,
-			       3);
+		return srtp_kdf(key->key, key->key_len, key->salt, key->salt_len, labels, out, len,
+				2);
 	}
-	if (ret == 0) {
-		k->sess = make_session(c, enc, auth, SRTP_AAD_STD);
-		if (k->sess == NULL)
-			ret = -ENOMEM;
-	}
-	if (ret == 0) {
-		memcpy(k->salt, salt, sizeof(k->salt));
-		if (c->aead)
-			memcpy(k->key, enc, c->key_len);
-	}
-	explicit_bzero(enc, sizeof(enc));
-	explicit_bzero(auth, sizeof(auth));
-	explicit_bzero(salt, sizeof(salt));
-	return ret;
+	return srtp_kdf(key->key, key->key_len, key->salt, key->salt_len, labels, out, len, 3);
+}
+
+static int install(const struct srtp_ctx *c, struct srtp_keys *k,
+		   const struct srtp_session_keys *sk)
+{
+	k->sess = make_session(c, sk->enc, sk->auth, SRTP_AAD_STD);
+	if (k->sess == NULL)
+		return -ENOMEM;
+	memcpy(k->salt, sk->salt, sizeof(k->salt));
+	if (c->aead)
+		memcpy(k->key, sk->enc, c->key_len);
+	return 0;
 }
 
 static void ctx_free(struct srtp_ctx *c)
@@ -399,52 +390,61 @@ static void ctx_free(struct srtp_ctx *c)
 	rte_mempool_put(srtp_engine.ctx_pool, c);
 }
 
-struct srtp_ctx *srtp_ctx_create(const struct rpa_dp_srtp *key, unsigned flags,
-				 uint32_t replay_window, char *err, size_t errlen)
+static int check_key(const struct rpa_dp_srtp *key, unsigned flags, uint32_t *window, char *err,
+		     size_t errlen)
+{
+	const struct srtp_suite_info *si;
+
+	if (!srtp_engine.up) {
+		seterr(err, errlen, "SRTP engine not initialised");
+		return -ENODEV;
+	}
+	if (key->suite == RPA_DP_SRTP_NONE || key->suite >= RPA_DP_SRTP_SUITE_MAX) {
+		seterr(err, errlen, "SRTP suite %u unknown", key->suite);
+		return -EINVAL;
+	}
+	si = &suites[key->suite];
+	if (key->key_len != si->key_len || key->salt_len != si->salt_len) {
+		seterr(err, errlen, "%s needs a %u-byte key and a %u-byte salt, not %u and %u",
+		       rpa_dp_srtp_suite_name(key->suite), si->key_len, si->salt_len, key->key_len,
+		       key->salt_len);
+		return -EINVAL;
+	}
+	if (key->mki_len > RPA_DP_SRTP_MKI_MAX) {
+		seterr(err, errlen, "MKI length %u (at most %u)", key->mki_len,
+		       RPA_DP_SRTP_MKI_MAX);
+		return -EINVAL;
+	}
+	if (*window == 0)
+		*window = SRTP_REPLAY_WINDOW_DEFAULT;
+	if (*window < SRTP_REPLAY_WINDOW_MIN || *window > SRTP_REPLAY_WINDOW_MAX) {
+		seterr(err, errlen, "replay window %u (%u..%u packets)", *window,
+		       SRTP_REPLAY_WINDOW_MIN, SRTP_REPLAY_WINDOW_MAX);
+		return -EINVAL;
+	}
+	if ((flags & (SRTP_KIND_RTP | SRTP_KIND_RTCP)) == 0 ||
+	    (flags & ~(SRTP_KIND_RTP | SRTP_KIND_RTCP | SRTP_CTX_PROTECT)) != 0) {
+		seterr(err, errlen, "SRTP context flags %#x: need RTP and/or RTCP", flags);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct srtp_ctx *srtp_ctx_build(const struct rpa_dp_srtp *key, unsigned flags,
+				uint32_t replay_window, const struct srtp_session_keys *rtp,
+				const struct srtp_session_keys *rtcp, char *err, size_t errlen)
 {
 	const struct srtp_suite_info *si;
 	struct srtp_ctx *c;
 	void *obj;
 	int ret;
 
-	if (!srtp_engine.up) {
-		seterr(err, errlen, "SRTP engine not initialised");
-		errno = ENODEV;
-		return NULL;
-	}
-	if (key->suite == RPA_DP_SRTP_NONE || key->suite >= RPA_DP_SRTP_SUITE_MAX) {
-		seterr(err, errlen, "SRTP suite %u unknown", key->suite);
-		errno = EINVAL;
+	ret = check_key(key, flags, &replay_window, err, errlen);
+	if (ret != 0) {
+		errno = -ret;
 		return NULL;
 	}
 	si = &suites[key->suite];
-	if (key->key_len != si->key_len || key->salt_len != si->salt_len) {
-		seterr(err, errlen, "%s needs a %u-byte key and a %u-byte salt, not %u and %u",
-		       rpa_dp_srtp_suite_name(key->suite), si->key_len, si->salt_len,
-		       key->key_len, key->salt_len);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (key->mki_len > RPA_DP_SRTP_MKI_MAX) {
-		seterr(err, errlen, "MKI length %u (at most %u)", key->mki_len,
-		       RPA_DP_SRTP_MKI_MAX);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (replay_window == 0)
-		replay_window = SRTP_REPLAY_WINDOW_DEFAULT;
-	if (replay_window < SRTP_REPLAY_WINDOW_MIN || replay_window > SRTP_REPLAY_WINDOW_MAX) {
-		seterr(err, errlen, "replay window %u (%u..%u packets)", replay_window,
-		       SRTP_REPLAY_WINDOW_MIN, SRTP_REPLAY_WINDOW_MAX);
-		errno = EINVAL;
-		return NULL;
-	}
-	if ((flags & (SRTP_KIND_RTP | SRTP_KIND_RTCP)) == 0 ||
-	    (flags & ~(SRTP_KIND_RTP | SRTP_KIND_RTCP | SRTP_CTX_PROTECT)) != 0) {
-		seterr(err, errlen, "SRTP context flags %#x: need RTP and/or RTCP", flags);
-		errno = EINVAL;
-		return NULL;
-	}
 	if (rte_mempool_get(srtp_engine.ctx_pool, &obj) != 0) {
 		seterr(err, errlen, "SRTP contexts exhausted");
 		errno = ENOSPC;
@@ -462,19 +462,45 @@ struct srtp_ctx *srtp_ctx_create(const struct rpa_dp_srtp *key, unsigned flags,
 	c->mki_len = key->mki_len;
 	memcpy(c->mki, key->mki, key->mki_len);
 	c->window = replay_window;
-	ret = 0;
 	if (c->kinds & SRTP_KIND_RTP)
-		ret = ctx_kind(c, &c->rtp, key, 0x00);
+		ret = install(c, &c->rtp, rtp);
 	if (ret == 0 && (c->kinds & SRTP_KIND_RTCP))
-		ret = ctx_kind(c, &c->rtcp, key, 0x03);
+		ret = install(c, &c->rtcp, rtcp);
 	if (ret != 0) {
-		seterr(err, errlen, "%s: %s", rpa_dp_srtp_suite_name(key->suite),
-		       ret == -ENOMEM ? "no cryptodev session memory"
-				      : "key derivation failed in the cryptodev");
+		seterr(err, errlen, "%s: no cryptodev session memory",
+		       rpa_dp_srtp_suite_name(key->suite));
 		ctx_free(c);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+struct srtp_ctx *srtp_ctx_create(const struct rpa_dp_srtp *key, unsigned flags,
+				 uint32_t replay_window, char *err, size_t errlen)
+{
+	struct srtp_session_keys k[2];
+	struct srtp_ctx *c = NULL;
+	int ret;
+
+	ret = check_key(key, flags, &replay_window, err, errlen);
+	if (ret != 0) {
 		errno = -ret;
 		return NULL;
 	}
+	memset(k, 0, sizeof(k));
+	if (flags & SRTP_KIND_RTP)
+		ret = derive(key, suites[key->suite].aead, 0x00, &k[0]);
+	if (ret == 0 && (flags & SRTP_KIND_RTCP))
+		ret = derive(key, suites[key->suite].aead, 0x03, &k[1]);
+	if (ret == 0)
+		c = srtp_ctx_build(key, flags, replay_window, &k[0], &k[1], err, errlen);
+	else
+		seterr(err, errlen, "%s: key derivation failed in cryptodev %s",
+		       rpa_dp_srtp_suite_name(key->suite), srtp_engine.name);
+	explicit_bzero(k, sizeof(k));
+	if (ret != 0)
+		errno = -ret;
 	return c;
 }
 
@@ -603,16 +629,16 @@ size_t srtp_state_bytes(const struct srtp_state *st)
 const char *srtp_verdict_name(enum srtp_verdict v)
 {
 	static const char *const names[SRTP_VERDICT_MAX] = {
-		[SRTP_OK] = "ok",
-		[SRTP_AUTH_FAIL] = "auth-fail",
-		[SRTP_REPLAY] = "replay",
-		[SRTP_TOO_OLD] = "too-old",
-		[SRTP_MALFORMED] = "malformed",
-		[SRTP_BAD_MKI] = "bad-mki",
-		[SRTP_NO_ROOM] = "no-room",
-		[SRTP_LIMIT] = "limit",
-		[SRTP_CRYPTO_ERR] = "crypto-error",
-		[SRTP_PENDING] = "pending",
+	    [SRTP_OK] = "ok",
+	    [SRTP_AUTH_FAIL] = "auth-fail",
+	    [SRTP_REPLAY] = "replay",
+	    [SRTP_TOO_OLD] = "too-old",
+	    [SRTP_MALFORMED] = "malformed",
+	    [SRTP_BAD_MKI] = "bad-mki",
+	    [SRTP_NO_ROOM] = "no-room",
+	    [SRTP_LIMIT] = "limit",
+	    [SRTP_CRYPTO_ERR] = "crypto-error",
+	    [SRTP_PENDING] = "pending",
 	};
 
 	return (unsigned)v < SRTP_VERDICT_MAX ? names[v] : "?";

@@ -146,17 +146,16 @@ static inline struct rte_crypto_op *op_start(struct srtp_worker *w, unsigned opi
 	return op;
 }
 
-static inline void op_chain(struct rte_crypto_op *op, uint32_t coff, uint32_t clen,
-			    uint32_t aoff, uint32_t alen, struct srtp_worker *w, unsigned opi)
+static inline void op_chain(struct rte_crypto_op *op, uint32_t coff, uint32_t clen, uint32_t aoff,
+			    uint32_t alen, struct srtp_worker *w, unsigned opi)
 {
 	op->sym->cipher.data.offset = coff;
 	op->sym->cipher.data.length = clen;
 	op->sym->auth.data.offset = aoff;
 	op->sym->auth.data.length = alen;
 	op->sym->auth.digest.data = w->scratch[opi].digest;
-	op->sym->auth.digest.phys_addr =
-		w->scratch_iova + opi * sizeof(struct srtp_scratch) +
-		offsetof(struct srtp_scratch, digest);
+	op->sym->auth.digest.phys_addr = w->scratch_iova + opi * sizeof(struct srtp_scratch) +
+					 offsetof(struct srtp_scratch, digest);
 }
 
 static inline void op_aead(struct rte_crypto_op *op, struct rte_mbuf *m, uint32_t doff,
@@ -191,8 +190,8 @@ static void run_ops(struct srtp_worker *w, unsigned n)
 		return;
 	enq = rte_cryptodev_enqueue_burst(w->dev, w->qp, w->ops, (uint16_t)n);
 	while (deq < enq && polls++ < SRTP_DEQ_POLLS)
-		deq += rte_cryptodev_dequeue_burst(w->dev, w->qp, w->deq + deq,
-						   (uint16_t)(enq - deq));
+		deq +=
+		    rte_cryptodev_dequeue_burst(w->dev, w->qp, w->deq + deq, (uint16_t)(enq - deq));
 	if (unlikely(deq < enq))
 		w->stuck++;
 }
@@ -228,8 +227,8 @@ static inline enum srtp_verdict unprotect_rtp_prep(struct srtp_worker *w, struct
 	if (!(st->flags & SRTP_ST_RTP_STARTED) || st->rtp_ssrc != ssrc) {
 		index = rd16(b + 2);
 	} else {
-		int64_t g = srtp_index_guess((uint32_t)(st->rtp_top >> 16),
-					     (uint16_t)st->rtp_top, rd16(b + 2));
+		int64_t g = srtp_index_guess((uint32_t)(st->rtp_top >> 16), (uint16_t)st->rtp_top,
+					     rd16(b + 2));
 
 		if (g < 0)
 			return SRTP_TOO_OLD;
@@ -271,9 +270,8 @@ static inline enum srtp_verdict unprotect_rtp_prep(struct srtp_worker *w, struct
 	return SRTP_OK;
 }
 
-static inline enum srtp_verdict unprotect_rtcp_prep(struct srtp_worker *w,
-						    struct srtp_pkt *pk, struct srtp_pend *pd,
-						    unsigned opi)
+static inline enum srtp_verdict unprotect_rtcp_prep(struct srtp_worker *w, struct srtp_pkt *pk,
+						    struct srtp_pend *pd, unsigned opi)
 {
 	const struct srtp_ctx *c = pk->ctx;
 	struct srtp_state *st = pk->st;
@@ -382,8 +380,8 @@ static inline enum srtp_verdict unprotect_finish(struct srtp_worker *w, struct s
 		bool started = (st->flags & SRTP_ST_RTP_STARTED) && st->rtp_ssrc == pd->ssrc;
 
 		if (started) {
-			enum srtp_window_check k = srtp_window_check(
-				st->rtp_top, true, st->window, size, rtp_map(st), pd->index);
+			enum srtp_window_check k = srtp_window_check(st->rtp_top, true, st->window,
+								     size, rtp_map(st), pd->index);
 
 			if (k != SRTP_WIN_NEW)
 				return k == SRTP_WIN_DUP ? SRTP_REPLAY : SRTP_TOO_OLD;
@@ -395,8 +393,8 @@ static inline enum srtp_verdict unprotect_finish(struct srtp_worker *w, struct s
 		bool started = (st->flags & SRTP_ST_RTCP_STARTED) && st->rtcp_ssrc == pd->ssrc;
 
 		if (started) {
-			enum srtp_window_check k = srtp_window_check(
-				st->rtcp_top, true, st->window, size, rtcp_map(st), pd->index);
+			enum srtp_window_check k = srtp_window_check(st->rtcp_top, true, st->window,
+								     size, rtcp_map(st), pd->index);
 
 			if (k != SRTP_WIN_NEW)
 				return k == SRTP_WIN_DUP ? SRTP_REPLAY : SRTP_TOO_OLD;
@@ -483,8 +481,8 @@ static inline enum srtp_verdict protect_rtp_prep(struct srtp_worker *w, struct s
 		st->rtp_ssrc = ssrc;
 		st->flags |= SRTP_ST_RTP_STARTED;
 	} else {
-		int64_t g = srtp_index_guess((uint32_t)(st->rtp_top >> 16),
-					     (uint16_t)st->rtp_top, seq);
+		int64_t g =
+		    srtp_index_guess((uint32_t)(st->rtp_top >> 16), (uint16_t)st->rtp_top, seq);
 
 		index = g < 0 ? seq : (uint64_t)g;
 		if (index > st->rtp_top)

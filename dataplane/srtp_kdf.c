@@ -18,8 +18,8 @@ int srtp_main_run(struct rte_crypto_op **ops, unsigned n)
 
 	enq = rte_cryptodev_enqueue_burst(srtp_engine.dev, srtp_engine.main_qp, ops, n);
 	while (deq < enq && polls++ < SRTP_MAIN_POLLS)
-		deq += rte_cryptodev_dequeue_burst(srtp_engine.dev, srtp_engine.main_qp,
-						   done + deq, enq - deq);
+		deq += rte_cryptodev_dequeue_burst(srtp_engine.dev, srtp_engine.main_qp, done + deq,
+						   enq - deq);
 	if (enq != n || deq != enq)
 		return -EIO;
 	for (i = 0; i < n; i++)
@@ -37,11 +37,11 @@ int srtp_kdf(const uint8_t *master_key, unsigned key_len, const uint8_t *master_
 	     unsigned n)
 {
 	struct rte_crypto_sym_xform x = {
-		.type = RTE_CRYPTO_SYM_XFORM_CIPHER,
-		.cipher = {.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
-			   .algo = RTE_CRYPTO_CIPHER_AES_CTR,
-			   .key = {.data = master_key, .length = (uint16_t)key_len},
-			   .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
+	    .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+	    .cipher = {.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+		       .algo = RTE_CRYPTO_CIPHER_AES_CTR,
+		       .key = {.data = master_key, .length = (uint16_t)key_len},
+		       .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
 	};
 	struct rte_crypto_op *ops[3] = {NULL, NULL, NULL};
 	struct rte_mbuf *m[3] = {NULL, NULL, NULL};
@@ -54,8 +54,8 @@ int srtp_kdf(const uint8_t *master_key, unsigned key_len, const uint8_t *master_
 	sess = rte_cryptodev_sym_session_create(srtp_engine.dev, &x, srtp_engine.sess_pool);
 	if (sess == NULL)
 		return -ENOMEM;
-	if (rte_crypto_op_bulk_alloc(srtp_engine.op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops,
-				     n) != n)
+	if (rte_crypto_op_bulk_alloc(srtp_engine.op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) !=
+	    n)
 		goto out;
 	if (rte_pktmbuf_alloc_bulk(srtp_engine.kdf_pool, m, n) != 0)
 		goto out;

@@ -14,8 +14,8 @@
 
 enum srtp_window_check {
 	SRTP_WIN_NEW = 0, /* not seen: accept (after authentication) */
-	SRTP_WIN_DUP,     /* accepted before */
-	SRTP_WIN_OLD,     /* below the window */
+	SRTP_WIN_DUP,	  /* accepted before */
+	SRTP_WIN_OLD,	  /* below the window */
 };
 
 /* Bits of storage a window of `window` packets needs (power of two, at least 64). */
@@ -28,9 +28,9 @@ static inline uint32_t srtp_window_size(uint32_t window)
 	return s;
 }
 
-static inline enum srtp_window_check srtp_window_check(uint64_t top, bool started,
-						       uint32_t window, uint32_t size,
-						       const uint64_t *map, uint64_t i)
+static inline enum srtp_window_check srtp_window_check(uint64_t top, bool started, uint32_t window,
+						       uint32_t size, const uint64_t *map,
+						       uint64_t i)
 {
 	uint32_t b;
 
@@ -57,8 +57,8 @@ static inline void srtp_window_clear(uint64_t *map, uint32_t size, uint32_t p, u
 
 /* Record index i as accepted; srtp_window_check(i) must have said SRTP_WIN_NEW. A window
  * not started yet starts at i (the caller then marks it started). */
-static inline void srtp_window_accept(uint64_t *top, bool started, uint32_t size,
-				      uint64_t *map, uint64_t i)
+static inline void srtp_window_accept(uint64_t *top, bool started, uint32_t size, uint64_t *map,
+				      uint64_t i)
 {
 	uint32_t b;
 
