@@ -16,6 +16,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cryptodev.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 
 #include "srtp_priv.h"
 
@@ -194,6 +195,47 @@ static void run_ops(struct srtp_worker *w, unsigned n)
 		    rte_cryptodev_dequeue_burst(w->dev, w->qp, w->deq + deq, (uint16_t)(enq - deq));
 	if (unlikely(deq < enq))
 		w->stuck++;
+}
+
+/* Prefetching: a burst takes streams in any order, so with many streams the context,
+ * state and cryptodev session of each packet are cache misses. Contexts, states and
+ * packet headers are fetched SRTP_PF_FAR packets ahead; the session, whose address is in
+ * the context, SRTP_PF_NEAR ahead (by then the context has arrived). */
+#define SRTP_PF_FAR   8
+#define SRTP_PF_NEAR  4
+#define SRTP_PF_LINES 8 /* of a session: its header and the PMD's keys */
+
+static inline void prefetch_far(const struct srtp_pkt *pk)
+{
+	rte_prefetch0(pk->ctx);
+	rte_prefetch0(pk->st);
+	rte_prefetch0(rte_pktmbuf_mtod_offset(pk->m, const uint8_t *, pk->off));
+}
+
+static inline void prefetch_near(const struct srtp_pkt *pk)
+{
+	const uint8_t *s = (const uint8_t *)(pk->rtcp ? pk->ctx->rtcp.sess : pk->ctx->rtp.sess);
+
+	if (s == NULL)
+		return;
+	for (unsigned k = 0; k < SRTP_PF_LINES; k++)
+		rte_prefetch0(s + k * RTE_CACHE_LINE_SIZE);
+}
+
+static inline void prefetch_start(const struct srtp_pkt *p, unsigned n)
+{
+	for (unsigned i = 0; i < n && i < SRTP_PF_FAR; i++)
+		prefetch_far(&p[i]);
+	for (unsigned i = 0; i < n && i < SRTP_PF_NEAR; i++)
+		prefetch_near(&p[i]);
+}
+
+static inline void prefetch_step(const struct srtp_pkt *p, unsigned i, unsigned n)
+{
+	if (i + SRTP_PF_FAR < n)
+		prefetch_far(&p[i + SRTP_PF_FAR]);
+	if (i + SRTP_PF_NEAR < n)
+		prefetch_near(&p[i + SRTP_PF_NEAR]);
 }
 
 /* ---- unprotect ---- */
@@ -412,11 +454,13 @@ unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigne
 {
 	unsigned nops = 0, ok = 0, i;
 
+	prefetch_start(p, n);
 	for (i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
 		enum srtp_verdict v;
 
+		prefetch_step(p, i, n);
 		pd->op = 0;
 		if (unlikely(pk->ctx->protect))
 			v = SRTP_CRYPTO_ERR;
@@ -563,11 +607,13 @@ unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned 
 {
 	unsigned nops = 0, ok = 0, i;
 
+	prefetch_start(p, n);
 	for (i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
 		enum srtp_verdict v;
 
+		prefetch_step(p, i, n);
 		pd->op = 0;
 		if (unlikely(!pk->ctx->protect))
 			v = SRTP_CRYPTO_ERR;
