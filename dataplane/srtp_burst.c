@@ -197,45 +197,28 @@ static void run_ops(struct srtp_worker *w, unsigned n)
 		w->stuck++;
 }
 
-/* Prefetching: a burst takes streams in any order, so with many streams the context,
- * state and cryptodev session of each packet are cache misses. Contexts, states and
- * packet headers are fetched SRTP_PF_FAR packets ahead; the session, whose address is in
- * the context, SRTP_PF_NEAR ahead (by then the context has arrived). */
-#define SRTP_PF_FAR   8
-#define SRTP_PF_NEAR  4
-#define SRTP_PF_LINES 8 /* of a session: its header and the PMD's keys */
-
-static inline void prefetch_far(const struct srtp_pkt *pk)
+/* Prefetching: a burst takes streams in any order, so with many streams each packet's
+ * context, state and cryptodev session are cache misses. They are fetched for the whole
+ * burst before any is used, in two rounds: contexts and states first, then the sessions,
+ * whose addresses are in the contexts (by then mostly arrived). The session is fetched
+ * whole: which of its lines the PMD reads is the PMD's business. */
+static inline void prefetch_burst(const struct srtp_pkt *p, unsigned n)
 {
-	rte_prefetch0(pk->ctx);
-	rte_prefetch0(pk->st);
-	rte_prefetch0(rte_pktmbuf_mtod_offset(pk->m, const uint8_t *, pk->off));
-}
+	unsigned i;
 
-static inline void prefetch_near(const struct srtp_pkt *pk)
-{
-	const uint8_t *s = (const uint8_t *)(pk->rtcp ? pk->ctx->rtcp.sess : pk->ctx->rtp.sess);
+	for (i = 0; i < n; i++) {
+		rte_prefetch0(p[i].ctx);
+		rte_prefetch0(p[i].st);
+	}
+	for (i = 0; i < n; i++) {
+		const uint8_t *s =
+			(const uint8_t *)(p[i].rtcp ? p[i].ctx->rtcp.sess : p[i].ctx->rtp.sess);
 
-	if (s == NULL)
-		return;
-	for (unsigned k = 0; k < SRTP_PF_LINES; k++)
-		rte_prefetch0(s + k * RTE_CACHE_LINE_SIZE);
-}
-
-static inline void prefetch_start(const struct srtp_pkt *p, unsigned n)
-{
-	for (unsigned i = 0; i < n && i < SRTP_PF_FAR; i++)
-		prefetch_far(&p[i]);
-	for (unsigned i = 0; i < n && i < SRTP_PF_NEAR; i++)
-		prefetch_near(&p[i]);
-}
-
-static inline void prefetch_step(const struct srtp_pkt *p, unsigned i, unsigned n)
-{
-	if (i + SRTP_PF_FAR < n)
-		prefetch_far(&p[i + SRTP_PF_FAR]);
-	if (i + SRTP_PF_NEAR < n)
-		prefetch_near(&p[i + SRTP_PF_NEAR]);
+		if (s == NULL)
+			continue;
+		for (uint32_t k = 0; k < srtp_engine.sess_elt; k += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(s + k);
+	}
 }
 
 /* ---- unprotect ---- */
@@ -454,13 +437,12 @@ unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigne
 {
 	unsigned nops = 0, ok = 0, i;
 
-	prefetch_start(p, n);
+	prefetch_burst(p, n);
 	for (i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
 		enum srtp_verdict v;
 
-		prefetch_step(p, i, n);
 		pd->op = 0;
 		if (unlikely(pk->ctx->protect))
 			v = SRTP_CRYPTO_ERR;
@@ -607,13 +589,12 @@ unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned 
 {
 	unsigned nops = 0, ok = 0, i;
 
-	prefetch_start(p, n);
+	prefetch_burst(p, n);
 	for (i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
 		enum srtp_verdict v;
 
-		prefetch_step(p, i, n);
 		pd->op = 0;
 		if (unlikely(!pk->ctx->protect))
 			v = SRTP_CRYPTO_ERR;
