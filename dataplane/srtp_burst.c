@@ -216,7 +216,9 @@ static inline void prefetch_burst(const struct srtp_pkt *p, unsigned n)
 
 		if (s == NULL)
 			continue;
-		for (uint32_t k = 0; k < srtp_engine.sess_elt; k += RTE_CACHE_LINE_SIZE)
+		for (uint32_t k = 0; k < 5 * RTE_CACHE_LINE_SIZE; k += RTE_CACHE_LINE_SIZE)
+			rte_prefetch0(s + k);
+		for (uint32_t k = srtp_engine.sess_end - 7 * RTE_CACHE_LINE_SIZE; k < srtp_engine.sess_end; k += RTE_CACHE_LINE_SIZE)
 			rte_prefetch0(s + k);
 	}
 }
