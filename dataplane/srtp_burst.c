@@ -199,9 +199,15 @@ static void run_ops(struct srtp_worker *w, unsigned n)
 
 /* Prefetching: a burst takes streams in any order, so with many streams each packet's
  * context, state and cryptodev session are cache misses. They are fetched for the whole
- * burst before any is used, in two rounds: contexts and states first, then the sessions,
- * whose addresses are in the contexts (by then mostly arrived). The session is fetched
- * whole: which of its lines the PMD reads is the PMD's business. */
+ * burst before any is used, in two rounds: contexts (which live in their first session's
+ * user data) and states first, then the sessions, whose addresses are in the contexts (by
+ * then mostly arrived). Which session lines the PMD reads is the PMD's business; measured
+ * with crypto_aesni_mb (DPDK 22.11), the first 5 and last 7 lines of an HMAC chain session
+ * (mode, AES round keys; HMAC pads and lengths) are what pays, and an AES-GCM session is
+ * worth fetching whole (round keys and GHASH key powers span it). */
+#define SRTP_PF_HEAD 5u
+#define SRTP_PF_TAIL 7u
+
 static inline void prefetch_burst(const struct srtp_pkt *p, unsigned n)
 {
 	unsigned i;
@@ -212,14 +218,19 @@ static inline void prefetch_burst(const struct srtp_pkt *p, unsigned n)
 	}
 	for (i = 0; i < n; i++) {
 		const uint8_t *s =
-			(const uint8_t *)(p[i].rtcp ? p[i].ctx->rtcp.sess : p[i].ctx->rtp.sess);
+		    (const uint8_t *)(p[i].rtcp ? p[i].ctx->rtcp.sess : p[i].ctx->rtp.sess);
 
 		if (s == NULL)
 			continue;
-		for (uint32_t k = 0; k < 5 * RTE_CACHE_LINE_SIZE; k += RTE_CACHE_LINE_SIZE)
-			rte_prefetch0(s + k);
-		for (uint32_t k = srtp_engine.sess_end - 7 * RTE_CACHE_LINE_SIZE; k < srtp_engine.sess_end; k += RTE_CACHE_LINE_SIZE)
-			rte_prefetch0(s + k);
+		if (p[i].ctx->aead) {
+			for (uint32_t k = 0; k < srtp_engine.sess_end; k += RTE_CACHE_LINE_SIZE)
+				rte_prefetch0(s + k);
+			continue;
+		}
+		for (uint32_t k = 0; k < SRTP_PF_HEAD; k++)
+			rte_prefetch0(s + k * RTE_CACHE_LINE_SIZE);
+		for (uint32_t k = 1; k <= SRTP_PF_TAIL; k++)
+			rte_prefetch0(s + srtp_engine.sess_end - k * RTE_CACHE_LINE_SIZE);
 	}
 }
 
