@@ -457,7 +457,8 @@ unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigne
 		enum srtp_verdict v;
 
 		pd->op = 0;
-		if (unlikely(pk->ctx->protect))
+		if (unlikely(pk->ctx->protect || pk->st->words == 0 ||
+			     (pk->st->kinds & pk->ctx->kinds) != pk->ctx->kinds))
 			v = SRTP_CRYPTO_ERR;
 		else if (pk->rtcp)
 			v = unprotect_rtcp_prep(w, pk, pd, nops);
@@ -609,7 +610,8 @@ unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned 
 		enum srtp_verdict v;
 
 		pd->op = 0;
-		if (unlikely(!pk->ctx->protect))
+		if (unlikely(!pk->ctx->protect ||
+			     (pk->st->kinds & pk->ctx->kinds) != pk->ctx->kinds))
 			v = SRTP_CRYPTO_ERR;
 		else if (pk->rtcp)
 			v = protect_rtcp_prep(w, pk, pd, nops);
