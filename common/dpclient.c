@@ -22,7 +22,7 @@
 	((RPA_DP_MSG_MAX - sizeof(struct rpa_dp_reply) - sizeof(struct rpa_dp_page_reply)) /       \
 	 sizeof(struct rpa_dp_neigh))
 /* A dataplane that keeps handing out fresh cursors would make a walk endless; 2^20 pages
- * is beyond any table the dataplane can hold (430 streams a page). */
+ * is beyond any table the dataplane can hold (220 streams a page). */
 #define MAX_PAGES (1u << 20)
 /* Requests in flight in a batch. The dataplane drops a client whose replies do not fit
  * its receive queue, and serves 32 messages per poll: 32 replies of 152 bytes fit any

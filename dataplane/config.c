@@ -17,6 +17,7 @@ enum {
 	OPT_CONFIG,
 	OPT_MAX_STREAMS,
 	OPT_LATCH_WINDOW,
+	OPT_SRTP_REPLAY,
 	OPT_ARP_REACHABLE,
 	OPT_ARP_RETRANS,
 	OPT_ARP_PROBES,
@@ -39,6 +40,7 @@ static const struct option options[] = {
     {"config", required_argument, NULL, OPT_CONFIG},
     {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
     {"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
+    {"srtp-replay-window", required_argument, NULL, OPT_SRTP_REPLAY},
     {"arp-reachable-ms", required_argument, NULL, OPT_ARP_REACHABLE},
     {"arp-retrans-ms", required_argument, NULL, OPT_ARP_RETRANS},
     {"arp-probes", required_argument, NULL, OPT_ARP_PROBES},
@@ -77,6 +79,9 @@ void config_usage(FILE *f, const char *prog)
 	    "  --max-streams N          session table capacity (default 1048576)\n"
 	    "  --latch-window-ms N      after the first latch, a stream may re-latch to a new\n"
 	    "                           source for N ms (default 3000)\n"
+	    "SRTP:\n"
+	    "  --srtp-replay-window N   packets a stream's replay window spans when control\n"
+	    "                           does not say, %u..%u (default %u)\n"
 	    "ARP:\n"
 	    "  --arp-reachable-ms N     refresh a neighbour N ms after its last answer (30000)\n"
 	    "  --arp-retrans-ms N       between requests while resolving (1000)\n"
@@ -90,7 +95,8 @@ void config_usage(FILE *f, const char *prog)
 	    "  --mbufs N                packet buffers (default 32767)\n"
 	    "  --rx-desc N, --tx-desc N ring sizes per queue (default 1024)\n"
 	    "  --help, --version\n",
-	    prog, RPA_DP_DEFAULT_SOCKET);
+	    prog, RPA_DP_DEFAULT_SOCKET, RPA_DP_SRTP_REPLAY_MIN, RPA_DP_SRTP_REPLAY_MAX,
+	    RPA_DP_SRTP_REPLAY_DEFAULT);
 }
 
 void config_defaults(struct dp_config *c)
@@ -99,6 +105,7 @@ void config_defaults(struct dp_config *c)
 	snprintf(c->socket_path, sizeof(c->socket_path), "%s", RPA_DP_DEFAULT_SOCKET);
 	c->max_streams = 1048576;
 	c->latch_window_ms = 3000;
+	c->srtp_replay_window = RPA_DP_SRTP_REPLAY_DEFAULT;
 	c->arp_reachable_ms = 30000;
 	c->arp_retrans_ms = 1000;
 	c->arp_probes = 3;
@@ -203,6 +210,9 @@ static int apply(struct dp_config *c, int opt, const char *arg, bool in_file, ch
 	case OPT_LATCH_WINDOW:
 		return parse_u32("latch-window-ms", arg, 0, 86400000, &c->latch_window_ms, err,
 				 errlen);
+	case OPT_SRTP_REPLAY:
+		return parse_u32("srtp-replay-window", arg, RPA_DP_SRTP_REPLAY_MIN,
+				 RPA_DP_SRTP_REPLAY_MAX, &c->srtp_replay_window, err, errlen);
 	case OPT_ARP_REACHABLE:
 		return parse_u32("arp-reachable-ms", arg, 100, 3600000, &c->arp_reachable_ms, err,
 				 errlen);

@@ -27,6 +27,7 @@ struct dp_config {
 	char socket_path[CONFIG_PATH_LEN];
 	uint32_t max_streams;
 	uint32_t latch_window_ms;
+	uint32_t srtp_replay_window;
 	uint32_t arp_reachable_ms;
 	uint32_t arp_retrans_ms;
 	uint32_t arp_probes;

@@ -90,11 +90,81 @@ static size_t do_del(const struct rpa_endpoint *ep, struct rpa_dp_reply *r)
 	return reply_set(r, 0, 0, "deleted %s", b);
 }
 
+/* One side's key material as the ABI requires it. Messages name lengths and suites, never
+ * key bytes. */
+static int srtp_check(const char *side, const struct rpa_dp_srtp *k, char *err, size_t errlen)
+{
+	const char *name = rpa_dp_srtp_suite_name(k->suite);
+
+	if (k->suite >= RPA_DP_SRTP_SUITE_MAX) {
+		snprintf(err, errlen, "%s SRTP suite %u unknown (0..%u)", side, k->suite,
+			 RPA_DP_SRTP_SUITE_MAX - 1);
+		return -EINVAL;
+	}
+	if (k->suite == RPA_DP_SRTP_NONE) {
+		if (k->key_len != 0 || k->salt_len != 0 || k->mki_len != 0) {
+			snprintf(err, errlen,
+				 "%s has no SRTP suite but key_len %u, salt_len %u, mki_len %u "
+				 "(all must be 0)",
+				 side, k->key_len, k->salt_len, k->mki_len);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (k->key_len != rpa_dp_srtp_key_len(k->suite)) {
+		snprintf(err, errlen, "%s key_len %u, %s needs %u", side, k->key_len, name,
+			 rpa_dp_srtp_key_len(k->suite));
+		return -EINVAL;
+	}
+	if (k->salt_len != rpa_dp_srtp_salt_len(k->suite)) {
+		snprintf(err, errlen, "%s salt_len %u, %s needs %u", side, k->salt_len, name,
+			 rpa_dp_srtp_salt_len(k->suite));
+		return -EINVAL;
+	}
+	if (k->mki_len > RPA_DP_SRTP_MKI_MAX) {
+		snprintf(err, errlen, "%s mki_len %u, at most %u", side, k->mki_len,
+			 RPA_DP_SRTP_MKI_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The fields of a stream that are pure ABI (no table lookup): flags, SRTP parameters,
+ * replay window. Addresses are checked by session_add. */
+static int stream_check(const struct rpa_dp_stream *s, char *err, size_t errlen)
+{
+	int rc;
+
+	if (s->flags & ~RPA_DP_F_ALL) {
+		snprintf(err, errlen, "unknown flags 0x%x", s->flags & ~RPA_DP_F_ALL);
+		return -EINVAL;
+	}
+	if ((s->flags & RPA_DP_F_RTCP) && (s->flags & RPA_DP_F_MUX)) {
+		snprintf(err, errlen, "flags rtcp and mux together: an RTCP-only stream is not "
+				      "multiplexed");
+		return -EINVAL;
+	}
+	rc = srtp_check("rx", &s->rx, err, errlen);
+	if (rc == 0)
+		rc = srtp_check("tx", &s->tx, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (s->replay_window != 0 && (s->replay_window < RPA_DP_SRTP_REPLAY_MIN ||
+				      s->replay_window > RPA_DP_SRTP_REPLAY_MAX)) {
+		snprintf(err, errlen, "replay window %u packets outside %u..%u (or 0 = default)",
+			 s->replay_window, RPA_DP_SRTP_REPLAY_MIN, RPA_DP_SRTP_REPLAY_MAX);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static size_t do_add(const struct rpa_dp_stream *s, struct rpa_dp_reply *r)
 {
 	char err[RPA_DP_ERRMSG_LEN] = "";
-	int rc = session_add(s, err, sizeof(err));
+	int rc = stream_check(s, err, sizeof(err));
 
+	if (rc == 0)
+		rc = session_add(s, err, sizeof(err));
 	if (rc < 0)
 		return reply_set(r, rc, 0, "%s", err);
 	return reply_set(r, 0, 0, "ok");

@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 		.max_streams = cfg.max_streams,
 		.nworkers = nworkers,
 		.latch_window_ms = cfg.latch_window_ms,
+		.srtp_replay_window = cfg.srtp_replay_window,
 		.qsbr = worker_shared.qsbr,
 		.socket_id = (int)rte_socket_id(),
 	};

@@ -105,6 +105,8 @@ int session_init(const struct session_config *cfg)
 	if (cfg->max_streams == 0 || cfg->nworkers == 0 || cfg->qsbr == NULL)
 		return -EINVAL;
 	S.cfg = *cfg;
+	if (S.cfg.srtp_replay_window == 0)
+		S.cfg.srtp_replay_window = RPA_DP_SRTP_REPLAY_DEFAULT;
 	/* 16-byte keys stopped inserting at 78% of 1M in a plain cuckoo table (MEASURED.md):
 	 * the extendable bucket table takes the overflow, so the configured capacity is real. */
 	hp.name = "rpa_sessions";
@@ -353,6 +355,14 @@ static int validate(const struct rpa_dp_stream *s, struct session_key *key, int 
 		snprintf(err, errlen, "strict-source without latching needs an expected source");
 		return -EINVAL;
 	}
+	if (s->rx.suite != RPA_DP_SRTP_NONE || s->tx.suite != RPA_DP_SRTP_NONE) {
+		snprintf(err, errlen, "local %s: SRTP (rx %s, tx %s) is not supported by this "
+				      "dataplane yet",
+			 rpa_endpoint_format(&s->local, b, sizeof(b)),
+			 s->rx.suite ? rpa_dp_srtp_suite_name(s->rx.suite) : "none",
+			 s->tx.suite ? rpa_dp_srtp_suite_name(s->tx.suite) : "none");
+		return -EOPNOTSUPP;
+	}
 	if (s->latch_window_ms > 86400000u) {
 		snprintf(err, errlen, "latch window %u ms is longer than a day", s->latch_window_ms);
 		return -EINVAL;
@@ -399,6 +409,7 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 	rc_cold->latch_window_ms = s->latch_window_ms ? s->latch_window_ms
 						      : (uint32_t)S.cfg.latch_window_ms;
 	rc_cold->tag = s->tag;
+	rc_cold->replay_window = s->replay_window ? s->replay_window : S.cfg.srtp_replay_window;
 	if (!rpa_addr_is_unspec(&s->expect.addr)) {
 		r->expect_v4 = s->expect.addr.v4;
 		r->expect_port = rte_cpu_to_be_16(s->expect.port);
@@ -503,6 +514,7 @@ static void rule_info(const struct session_key *key, const struct fwd_rule *r,
 	o->stream.flags = r->flags;
 	o->stream.latch_window_ms = cold->latch_window_ms;
 	o->stream.tag = cold->tag;
+	o->stream.replay_window = cold->replay_window;
 	ctr_add(&sum, &r->ctr);
 	if (c->pending != 0)
 		ctr_add(&sum, &session_rules[c->pending - 1].ctr);

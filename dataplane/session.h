@@ -86,7 +86,7 @@ struct fwd_rule_cold {
 	uint64_t latch_until; /* tsc; before it a different source re-latches */
 	uint64_t tag;
 	uint32_t latch_window_ms;
-	uint32_t pad;
+	uint32_t replay_window; /* SRTP replay window in effect, packets */
 };
 
 /* Ordering state of the stream in a slot. Writer and reader: the owning worker only.
@@ -123,6 +123,7 @@ struct session_config {
 	uint32_t max_streams;
 	uint32_t nworkers;
 	uint64_t latch_window_ms; /* default for streams that say 0 */
+	uint32_t srtp_replay_window; /* default for streams that say 0; 0 = 128 */
 	struct rte_rcu_qsbr *qsbr; /* workers' quiescent-state variable */
 	int socket_id;
 };

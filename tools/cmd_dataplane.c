@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rtpanchor/addr.h>
 #include <rtpanchor/dpclient.h>
@@ -30,7 +31,26 @@ struct dp_sub {
 	int (*run)(struct dpclient *c, const struct dp_args *a, const struct cli_globals *g);
 };
 
-enum { ADD_LOCAL, ADD_SRC, ADD_DST, ADD_EXPECT, ADD_NO_LATCH, ADD_STRICT, ADD_WINDOW, ADD_TAG };
+enum {
+	ADD_LOCAL,
+	ADD_SRC,
+	ADD_DST,
+	ADD_EXPECT,
+	ADD_NO_LATCH,
+	ADD_STRICT,
+	ADD_WINDOW,
+	ADD_TAG,
+	ADD_RTCP,
+	ADD_MUX,
+	ADD_RX_SUITE,
+	ADD_RX_KEY,
+	ADD_RX_MKI,
+	ADD_TX_SUITE,
+	ADD_TX_KEY,
+	ADD_TX_MKI,
+	ADD_REPLAY,
+	ADD_NOPTS
+};
 
 static const struct cli_opt add_opts[] = {
     [ADD_LOCAL] = {"local", "IP:PORT", true,
@@ -52,8 +72,27 @@ static const struct cli_opt add_opts[] = {
 		    "the dataplane's --latch-window)"},
     [ADD_TAG] = {"tag", "N", false,
 		 "opaque owner tag, decimal or 0x-hex (default 0); see flush --tag"},
+    [ADD_RTCP] = {"rtcp", NULL, false, "the stream carries RTCP only (SRTCP transforms)"},
+    [ADD_MUX] = {"mux", NULL, false,
+		 "RTP and RTCP share the port (RFC 5761): packet types 192..223 are RTCP"},
+    [ADD_RX_SUITE] = {"rx-suite", "SUITE", false,
+		      "unprotect arriving packets: AES_CM_128_HMAC_SHA1_80, "
+		      "AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, "
+		      "AEAD_AES_128_GCM, AEAD_AES_256_GCM or none (default)"},
+    [ADD_RX_KEY] = {"rx-key", "KEY", false,
+		    "master key followed by master salt (as in SDES inline:), base64 or hex; "
+		    "needed with --rx-suite"},
+    [ADD_RX_MKI] = {"rx-mki", "HEX", false, "MKI carried in each packet, 1..4 bytes in hex"},
+    [ADD_TX_SUITE] = {"tx-suite", "SUITE", false,
+		      "protect packets sent to dst with SUITE (names as --rx-suite)"},
+    [ADD_TX_KEY] = {"tx-key", "KEY", false, "as --rx-key, for --tx-suite"},
+    [ADD_TX_MKI] = {"tx-mki", "HEX", false, "as --rx-mki, for --tx-suite"},
+    [ADD_REPLAY] = {"replay-window", "N", false,
+		    "SRTP replay window in packets, 64..32768 (default 0 = the dataplane's "
+		    "--srtp-replay-window)"},
     {NULL, NULL, false, NULL},
 };
+_Static_assert(ADD_NOPTS + 1 == sizeof(add_opts) / sizeof(add_opts[0]), "add options");
 
 static const struct cli_opt local_opts[] = {
     {"local", "IP:PORT", true, "the stream's local media address and UDP port"},
@@ -113,16 +152,66 @@ static const char *fmt_duration(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+static const struct {
+	uint32_t flag;
+	const char *name;
+} flag_names[] = {
+    {RPA_DP_F_LATCH, "latch"},
+    {RPA_DP_F_STRICT, "strict"},
+    {RPA_DP_F_RTCP, "rtcp"},
+    {RPA_DP_F_MUX, "mux"},
+};
+
 static const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 {
 	uint32_t other = flags & ~RPA_DP_F_ALL;
+	size_t n = 0;
 
-	snprintf(buf, len, "%s%s%s%s", flags & RPA_DP_F_LATCH ? "latch" : "",
-		 (flags & RPA_DP_F_LATCH) && (flags & RPA_DP_F_STRICT) ? "," : "",
-		 flags & RPA_DP_F_STRICT ? "strict" : "",
-		 (flags & RPA_DP_F_ALL) == 0 ? "none" : "");
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+		if (flags & flag_names[i].flag)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+					      flag_names[i].name);
 	if (other != 0)
-		snprintf(buf + strlen(buf), len - strlen(buf), ",0x%x", other);
+		n +=
+		    (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s0x%x", n ? "," : "", other);
+	if (n == 0)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+/* Short suite names for the list's SRTP column. */
+static const char *suite_short(uint8_t suite)
+{
+	static const char *const names[RPA_DP_SRTP_SUITE_MAX] = {
+	    [RPA_DP_SRTP_NONE] = "none",
+	    [RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80] = "cm128-80",
+	    [RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32] = "cm128-32",
+	    [RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80] = "cm256-80",
+	    [RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32] = "cm256-32",
+	    [RPA_DP_SRTP_AEAD_AES_128_GCM] = "gcm128",
+	    [RPA_DP_SRTP_AEAD_AES_256_GCM] = "gcm256",
+	};
+
+	return suite < RPA_DP_SRTP_SUITE_MAX ? names[suite] : "?";
+}
+
+/* "AES_CM_128_HMAC_SHA1_80 mki 0x0102" or "none". */
+static const char *fmt_srtp(const struct rpa_dp_srtp *k, char *buf, size_t len)
+{
+	const char *name = rpa_dp_srtp_suite_name(k->suite);
+	size_t n;
+
+	if (k->suite == RPA_DP_SRTP_NONE) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	n = (size_t)snprintf(buf, len, "%s", name != NULL ? name : "unknown");
+	if (k->mki_len > 0 && k->mki_len <= RPA_DP_SRTP_MKI_MAX) {
+		n += (size_t)snprintf(buf + n, n < len ? len - n : 0, " mki 0x");
+		for (unsigned i = 0; i < k->mki_len; i++)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%02x", k->mki[i]);
+	}
 	return buf;
 }
 
@@ -171,6 +260,129 @@ static int prepare_none(const char *cmd, const char **vals, struct dp_args *a)
 	return 0;
 }
 
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Hex digits (optional 0x) into out; returns the byte count or -1. */
+static int parse_hex(const char *v, uint8_t *out, size_t max)
+{
+	size_t n = strlen(v), i;
+
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		v += 2;
+		n -= 2;
+	}
+	if (n == 0 || n % 2 != 0 || n / 2 > max)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval((unsigned char)v[2 * i]), lo = hexval((unsigned char)v[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
+/* Standard base64 (RFC 4648 §4, padding optional) into out; byte count or -1. */
+static int parse_base64(const char *v, uint8_t *out, size_t max)
+{
+	static const char alpha[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint32_t acc = 0;
+	size_t n = 0, bits = 0, len = strlen(v);
+
+	while (len > 0 && v[len - 1] == '=')
+		len--;
+	if (strlen(v) - len > 2 || len % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		const char *p = v[i] != '\0' ? strchr(alpha, v[i]) : NULL;
+
+		if (p == NULL)
+			return -1;
+		acc = acc << 6 | (uint32_t)(p - alpha);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (n == max)
+				return -1;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return (int)n;
+}
+
+static int parse_suite(const char *v, uint8_t *suite)
+{
+	if (strcasecmp(v, "none") == 0) {
+		*suite = RPA_DP_SRTP_NONE;
+		return 0;
+	}
+	for (unsigned i = 1; i < RPA_DP_SRTP_SUITE_MAX; i++)
+		if (strcasecmp(v, rpa_dp_srtp_suite_name(i)) == 0) {
+			*suite = (uint8_t)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* --{rx,tx}-suite, -key, -mki into one side. The key is never echoed in a message. */
+static int prepare_srtp(const char *cmd, const char *side, const char *suite, const char *key,
+			const char *mki, struct rpa_dp_srtp *k)
+{
+	uint8_t buf[64];
+	unsigned kl, sl;
+	int n;
+
+	if (suite == NULL) {
+		if (key != NULL || mki != NULL)
+			return cli_usage_error(cmd, "--%s-key and --%s-mki need --%s-suite", side,
+					       side, side);
+		return 0;
+	}
+	if (parse_suite(suite, &k->suite) < 0)
+		return cli_usage_error(cmd, "--%s-suite: unknown suite '%s'", side, suite);
+	if (k->suite == RPA_DP_SRTP_NONE) {
+		if (key != NULL || mki != NULL)
+			return cli_usage_error(cmd, "--%s-suite none takes no key or MKI", side);
+		return 0;
+	}
+	kl = rpa_dp_srtp_key_len(k->suite);
+	sl = rpa_dp_srtp_salt_len(k->suite);
+	if (key == NULL)
+		return cli_usage_error(cmd, "--%s-suite %s needs --%s-key", side, suite, side);
+	/* Hex is exactly twice the length; base64 of the same bytes never is. */
+	n = strlen(key) == 2 * (kl + sl) ? parse_hex(key, buf, sizeof(buf)) : -1;
+	if (n < 0)
+		n = parse_base64(key, buf, sizeof(buf));
+	if (n != (int)(kl + sl)) {
+		memset(buf, 0, sizeof(buf));
+		return cli_usage_error(cmd,
+				       "--%s-key: not %u bytes (%u key + %u salt) in base64 or "
+				       "%u hex digits",
+				       side, kl + sl, kl, sl, 2 * (kl + sl));
+	}
+	k->key_len = (uint8_t)kl;
+	k->salt_len = (uint8_t)sl;
+	memcpy(k->key, buf, kl);
+	memcpy(k->salt, buf + kl, sl);
+	memset(buf, 0, sizeof(buf));
+	if (mki != NULL) {
+		n = parse_hex(mki, k->mki, sizeof(k->mki));
+		if (n < 0)
+			return cli_usage_error(cmd, "--%s-mki: '%s' is not 1..4 bytes in hex", side,
+					       mki);
+		k->mki_len = (uint8_t)n;
+	}
+	return 0;
+}
+
 static int prepare_add(const char *cmd, const char **vals, struct dp_args *a)
 {
 	struct rpa_dp_stream *s = &a->stream;
@@ -198,6 +410,23 @@ static int prepare_add(const char *cmd, const char **vals, struct dp_args *a)
 	if (vals[ADD_TAG] != NULL && cli_parse_u64(vals[ADD_TAG], UINT64_MAX, &s->tag) < 0)
 		return cli_usage_error(cmd, "--tag: '%s' is not a 64-bit unsigned number",
 				       vals[ADD_TAG]);
+	if (vals[ADD_RTCP] != NULL)
+		s->flags |= RPA_DP_F_RTCP;
+	if (vals[ADD_MUX] != NULL)
+		s->flags |= RPA_DP_F_MUX;
+	rc =
+	    prepare_srtp(cmd, "rx", vals[ADD_RX_SUITE], vals[ADD_RX_KEY], vals[ADD_RX_MKI], &s->rx);
+	if (rc == 0)
+		rc = prepare_srtp(cmd, "tx", vals[ADD_TX_SUITE], vals[ADD_TX_KEY], vals[ADD_TX_MKI],
+				  &s->tx);
+	if (rc != 0)
+		return rc;
+	if (vals[ADD_REPLAY] != NULL) {
+		if (cli_parse_u64(vals[ADD_REPLAY], UINT32_MAX, &v) < 0)
+			return cli_usage_error(cmd, "--replay-window: '%s' is not 0..%u",
+					       vals[ADD_REPLAY], UINT32_MAX);
+		s->replay_window = (uint32_t)v;
+	}
 	return 0;
 }
 
@@ -293,6 +522,31 @@ static json_t *endpoint_json(const struct rpa_endpoint *e)
 	return json_string(rpa_endpoint_format(e, buf, sizeof(buf)));
 }
 
+/* null for plain, else {"suite": NAME, "mki": HEX or null}: never a key. */
+static json_t *srtp_json(const struct rpa_dp_srtp *k)
+{
+	const char *name = rpa_dp_srtp_suite_name(k->suite);
+	char mki[2 * RPA_DP_SRTP_MKI_MAX + 1], buf[8];
+	json_t *j;
+
+	if (k->suite == RPA_DP_SRTP_NONE)
+		return json_null();
+	j = json_object();
+	if (name == NULL) {
+		snprintf(buf, sizeof(buf), "%u", k->suite);
+		name = buf;
+	}
+	json_object_set_new(j, "suite", json_string(name));
+	if (k->mki_len == 0 || k->mki_len > RPA_DP_SRTP_MKI_MAX) {
+		json_object_set_new(j, "mki", json_null());
+	} else {
+		for (unsigned i = 0; i < k->mki_len; i++)
+			snprintf(mki + 2 * i, sizeof(mki) - 2 * i, "%02x", k->mki[i]);
+		json_object_set_new(j, "mki", json_string(mki));
+	}
+	return j;
+}
+
 static json_t *stream_json(const struct rpa_dp_stream_info *si)
 {
 	const struct rpa_dp_stream *s = &si->stream;
@@ -303,10 +557,9 @@ static json_t *stream_json(const struct rpa_dp_stream_info *si)
 	json_object_set_new(j, "src", endpoint_json(&s->src));
 	json_object_set_new(j, "dst", endpoint_json(&s->dst));
 	json_object_set_new(j, "expect", endpoint_json(&s->expect));
-	if (s->flags & RPA_DP_F_LATCH)
-		json_array_append_new(flags, json_string("latch"));
-	if (s->flags & RPA_DP_F_STRICT)
-		json_array_append_new(flags, json_string("strict"));
+	for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++)
+		if (s->flags & flag_names[i].flag)
+			json_array_append_new(flags, json_string(flag_names[i].name));
 	if (s->flags & ~RPA_DP_F_ALL) {
 		snprintf(buf, sizeof(buf), "0x%x", s->flags & ~RPA_DP_F_ALL);
 		json_array_append_new(flags, json_string(buf));
@@ -321,13 +574,19 @@ static json_t *stream_json(const struct rpa_dp_stream_info *si)
 			    si->idle_ms == UINT64_MAX ? json_null() : cli_json_u64(si->idle_ms));
 	json_object_set_new(j, "owner", json_integer(si->owner));
 	json_object_set_new(j, "latched", json_boolean(si->latched != 0));
+	json_object_set_new(j, "rx_srtp", srtp_json(&s->rx));
+	json_object_set_new(j, "tx_srtp", srtp_json(&s->tx));
+	json_object_set_new(j, "replay_window", json_integer(s->replay_window));
+	json_object_set_new(j, "srtp_auth_fail", cli_json_u64(si->srtp_auth_fail));
+	json_object_set_new(j, "srtp_replay", cli_json_u64(si->srtp_replay));
+	json_object_set_new(j, "srtp_other", cli_json_u64(si->srtp_other));
 	return j;
 }
 
 static int run_get(struct dpclient *c, const struct dp_args *a, const struct cli_globals *g)
 {
 	char l[RPA_ENDPOINT_STRLEN], sr[RPA_ENDPOINT_STRLEN], d[RPA_ENDPOINT_STRLEN];
-	char e[RPA_ENDPOINT_STRLEN], f[32], idle[32];
+	char e[RPA_ENDPOINT_STRLEN], f[32], idle[32], rxs[64], txs[64];
 	struct rpa_dp_stream_info si;
 	const struct rpa_dp_stream *s = &si.stream;
 	int rc;
@@ -353,14 +612,20 @@ static int run_get(struct dpclient *c, const struct dp_args *a, const struct cli
 	       "packets:          %" PRIu64 "\n"
 	       "bytes:            %" PRIu64 "\n"
 	       "drops:            %" PRIu64 "\n"
-	       "idle:             %s\n",
+	       "idle:             %s\n"
+	       "rx srtp:          %s\n"
+	       "tx srtp:          %s\n"
+	       "replay_window:    %u\n"
+	       "srtp drops:       auth %" PRIu64 ", replay %" PRIu64 ", other %" PRIu64 "\n",
 	       rpa_endpoint_format(&s->local, l, sizeof(l)),
 	       rpa_endpoint_format(&s->src, sr, sizeof(sr)),
 	       rpa_endpoint_format(&s->dst, d, sizeof(d)),
 	       rpa_endpoint_format(&s->expect, e, sizeof(e)), fmt_flags(s->flags, f, sizeof(f)),
 	       si.latched ? "yes" : "no", s->latch_window_ms,
 	       s->latch_window_ms == 0 ? " (dataplane default)" : "", s->tag, si.owner, si.packets,
-	       si.bytes, si.drops, idle);
+	       si.bytes, si.drops, idle, fmt_srtp(&s->rx, rxs, sizeof(rxs)),
+	       fmt_srtp(&s->tx, txs, sizeof(txs)), s->replay_window, si.srtp_auth_fail,
+	       si.srtp_replay, si.srtp_other);
 	return CLI_EXIT_OK;
 }
 
@@ -371,15 +636,15 @@ struct list_out {
 	bool failed;
 };
 
-#define LIST_FMT "%-21s  %-21s  %-21s  %-21s  %-12s  %-7s  %10s  %10s  %12s  %8s  %8s  %5s\n"
+#define LIST_FMT "%-21s  %-21s  %-21s  %-21s  %-12s  %-7s  %-17s  %10s  %10s  %12s  %8s  %8s  %5s\n"
 
 static void list_begin(struct list_out *o)
 {
 	if (o->g->json)
 		fputs("{\"streams\":[", stdout);
 	else
-		printf(LIST_FMT, "LOCAL", "SRC", "DST", "EXPECT", "FLAGS", "LATCHED", "TAG",
-		       "PACKETS", "BYTES", "DROPS", "IDLE_MS", "OWNER");
+		printf(LIST_FMT, "LOCAL", "SRC", "DST", "EXPECT", "FLAGS", "LATCHED", "SRTP RX>TX",
+		       "TAG", "PACKETS", "BYTES", "DROPS", "IDLE_MS", "OWNER");
 }
 
 static int list_entry(const struct rpa_dp_stream_info *si, void *arg)
@@ -388,6 +653,7 @@ static int list_entry(const struct rpa_dp_stream_info *si, void *arg)
 	const struct rpa_dp_stream *s = &si->stream;
 	char l[RPA_ENDPOINT_STRLEN], sr[RPA_ENDPOINT_STRLEN], d[RPA_ENDPOINT_STRLEN];
 	char e[RPA_ENDPOINT_STRLEN], f[32], tag[24], pk[24], by[24], dr[24], idle[24], own[12];
+	char sr_[24];
 	json_t *j;
 	char *txt;
 
@@ -414,11 +680,12 @@ static int list_entry(const struct rpa_dp_stream_info *si, void *arg)
 	else
 		snprintf(idle, sizeof(idle), "%" PRIu64, si->idle_ms);
 	snprintf(own, sizeof(own), "%u", si->owner);
+	snprintf(sr_, sizeof(sr_), "%s>%s", suite_short(s->rx.suite), suite_short(s->tx.suite));
 	printf(LIST_FMT, rpa_endpoint_format(&s->local, l, sizeof(l)),
 	       rpa_endpoint_format(&s->src, sr, sizeof(sr)),
 	       rpa_endpoint_format(&s->dst, d, sizeof(d)),
 	       rpa_endpoint_format(&s->expect, e, sizeof(e)), fmt_flags(s->flags, f, sizeof(f)),
-	       si->latched ? "yes" : "no", tag, pk, by, dr, idle, own);
+	       si->latched ? "yes" : "no", sr_, tag, pk, by, dr, idle, own);
 	return 0;
 }
 
@@ -839,7 +1106,7 @@ static void sub_usage(FILE *f, const struct dp_sub *s)
 
 int cmd_dataplane(int argc, char **argv, struct cli_globals *g)
 {
-	const char *vals[16];
+	const char *vals[32];
 	const struct dp_sub *s;
 	struct dpclient *c;
 	struct dp_args a;
@@ -892,5 +1159,6 @@ int cmd_dataplane(int argc, char **argv, struct cli_globals *g)
 		return cli_unreachable(g, eb);
 	rc = s->run(c, &a, g);
 	dpclient_close(c);
+	explicit_bzero(&a, sizeof(a)); /* SRTP keys */
 	return rc;
 }

@@ -14,7 +14,7 @@
 #include <rtpanchor/addr.h>
 
 #define RPA_DP_MAGIC          0x52504144u /* "RPAD" */
-#define RPA_DP_VERSION        1
+#define RPA_DP_VERSION        2
 #define RPA_DP_MSG_MAX        65536 /* largest datagram either side sends */
 #define RPA_DP_DEFAULT_SOCKET "/run/rtpanchor/dataplane.sock"
 #define RPA_DP_MAX_PORTS      8
@@ -67,7 +67,78 @@ struct rpa_dp_hello_reply {
 /* Stream flags. */
 #define RPA_DP_F_LATCH  0x1u /* learn/relearn the peer from received packets (comedia) */
 #define RPA_DP_F_STRICT 0x2u /* drop packets whose source is not the expected/latched one */
-#define RPA_DP_F_ALL    (RPA_DP_F_LATCH | RPA_DP_F_STRICT)
+#define RPA_DP_F_RTCP   0x4u /* the stream carries RTCP only (SRTCP transforms) */
+#define RPA_DP_F_MUX    0x8u /* RTP and RTCP share the port (RFC 5761): RTCP told apart by
+			      * its packet type 192..223 in the second byte. Not with RTCP. */
+#define RPA_DP_F_ALL    (RPA_DP_F_LATCH | RPA_DP_F_STRICT | RPA_DP_F_RTCP | RPA_DP_F_MUX)
+
+enum rpa_dp_srtp_suite {
+	RPA_DP_SRTP_NONE = 0,                /* plain RTP/RTCP on this side */
+	RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, /* RFC 3711/4568 */
+	RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32,
+	RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80, /* RFC 6188 */
+	RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32,
+	RPA_DP_SRTP_AEAD_AES_128_GCM,        /* RFC 7714, 16-byte tag */
+	RPA_DP_SRTP_AEAD_AES_256_GCM,
+	RPA_DP_SRTP_SUITE_MAX,
+};
+
+#define RPA_DP_SRTP_MKI_MAX          4
+#define RPA_DP_SRTP_REPLAY_MIN       64    /* replay window bounds, packets */
+#define RPA_DP_SRTP_REPLAY_MAX       32768
+#define RPA_DP_SRTP_REPLAY_DEFAULT   128   /* the dataplane's --srtp-replay-window default */
+
+/* One direction's SRTP master key material. With suite NONE every other field is 0.
+ * Lengths must match the suite: key 16 (AES-128) or 32 (AES-256); salt 14 (AES-CM) or 12
+ * (AEAD GCM). STREAM_GET/LIST return the suite, lengths and MKI with key and salt zeroed:
+ * keys never leave the dataplane. */
+struct rpa_dp_srtp {
+	uint8_t suite;    /* enum rpa_dp_srtp_suite */
+	uint8_t key_len;  /* 16 or 32, must match the suite */
+	uint8_t salt_len; /* 14 (AES-CM), 12 (AEAD GCM) */
+	uint8_t mki_len;  /* 0..4: MKI bytes carried in each packet (RFC 3711 §3.1) */
+	uint8_t mki[RPA_DP_SRTP_MKI_MAX]; /* the MKI value (big-endian bytes as on the wire) */
+	uint8_t key[32];
+	uint8_t salt[14];
+	uint8_t pad[2];
+}; /* 56 bytes */
+
+/* RFC 4568/6188/7714 suite names, NULL for NONE or out of range. */
+static inline const char *rpa_dp_srtp_suite_name(unsigned suite)
+{
+	static const char *const names[RPA_DP_SRTP_SUITE_MAX] = {
+		[RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80] = "AES_CM_128_HMAC_SHA1_80",
+		[RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32] = "AES_CM_128_HMAC_SHA1_32",
+		[RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80] = "AES_256_CM_HMAC_SHA1_80",
+		[RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32] = "AES_256_CM_HMAC_SHA1_32",
+		[RPA_DP_SRTP_AEAD_AES_128_GCM] = "AEAD_AES_128_GCM",
+		[RPA_DP_SRTP_AEAD_AES_256_GCM] = "AEAD_AES_256_GCM",
+	};
+	return suite < RPA_DP_SRTP_SUITE_MAX ? names[suite] : NULL;
+}
+
+/* Master key and salt lengths a suite requires (0 for NONE or out of range). */
+static inline unsigned rpa_dp_srtp_key_len(unsigned suite)
+{
+	switch (suite) {
+	case RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80:
+	case RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32:
+	case RPA_DP_SRTP_AEAD_AES_128_GCM:
+		return 16;
+	case RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80:
+	case RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32:
+	case RPA_DP_SRTP_AEAD_AES_256_GCM:
+		return 32;
+	}
+	return 0;
+}
+
+static inline unsigned rpa_dp_srtp_salt_len(unsigned suite)
+{
+	if (suite == RPA_DP_SRTP_NONE || suite >= RPA_DP_SRTP_SUITE_MAX)
+		return 0;
+	return suite >= RPA_DP_SRTP_AEAD_AES_128_GCM ? 12 : 14;
+}
 
 /* A stream: packets arriving at `local` are sent from `src` to `dst`.
  *  - local: a media address of the dataplane and the UDP port they arrive on (the key).
@@ -78,7 +149,10 @@ struct rpa_dp_hello_reply {
  *  - expect: the accepted source; unspecified with LATCH = latch on the first packet.
  * With LATCH, the source may change (re-latch) for latch_window_ms after the first latch;
  * later changes are forwarded without re-latching, or dropped with STRICT. STRICT without
- * LATCH requires expect. */
+ * LATCH requires expect.
+ * SRTP: rx NONE + tx NONE = the plain relay; rx == tx (same suite, key, salt and MKI) =
+ * passthrough, forwarded untouched; otherwise packets are unprotected with rx (if not NONE),
+ * then protected with tx (if not NONE). RTCP vs RTP: RPA_DP_F_RTCP, RPA_DP_F_MUX, else RTP. */
 struct rpa_dp_stream {
 	struct rpa_endpoint local;
 	struct rpa_endpoint src;
@@ -87,10 +161,16 @@ struct rpa_dp_stream {
 	uint32_t flags;           /* RPA_DP_F_* */
 	uint32_t latch_window_ms; /* 0 = the dataplane's --latch-window */
 	uint64_t tag;             /* opaque owner tag chosen by control (e.g. call hash) */
+	struct rpa_dp_srtp rx;    /* unprotect packets arriving at local (NONE: they are plain) */
+	struct rpa_dp_srtp tx;    /* protect packets sent to dst (NONE: send plain) */
+	uint32_t replay_window;   /* packets; 0 = the dataplane's --srtp-replay-window;
+				   * else RPA_DP_SRTP_REPLAY_MIN..MAX. GET/LIST: in effect */
+	uint32_t pad;
 };
 
 struct rpa_dp_stream_info {
-	struct rpa_dp_stream stream; /* as in effect now: dst/expect include latched values */
+	struct rpa_dp_stream stream; /* as in effect now: dst/expect include latched values;
+				      * rx/tx key and salt zeroed */
 	uint64_t packets;
 	uint64_t bytes;
 	uint64_t drops;
@@ -98,6 +178,10 @@ struct rpa_dp_stream_info {
 	uint32_t owner;   /* owning worker index */
 	uint32_t latched; /* 1 once the source is fixed: learnt from a packet, or given as
 			   * expect with LATCH; the re-latch window then runs */
+	/* Dropped packets by SRTP reason, also counted in drops: */
+	uint64_t srtp_auth_fail; /* authentication tag wrong (tampered, wrong key) */
+	uint64_t srtp_replay;    /* duplicate or older than the replay window */
+	uint64_t srtp_other;     /* too short for SRTP, bad MKI, SRTCP index... */
 };
 
 struct rpa_dp_page {
@@ -194,8 +278,9 @@ _Static_assert(sizeof(struct rpa_dp_hdr) == 16, "ABI");
 _Static_assert(sizeof(struct rpa_dp_reply) == 152, "ABI");
 _Static_assert(sizeof(struct rpa_dp_hello) == 40, "ABI");
 _Static_assert(sizeof(struct rpa_dp_hello_reply) == 56, "ABI");
-_Static_assert(sizeof(struct rpa_dp_stream) == 112, "ABI");
-_Static_assert(sizeof(struct rpa_dp_stream_info) == 152, "ABI");
+_Static_assert(sizeof(struct rpa_dp_srtp) == 56, "ABI");
+_Static_assert(sizeof(struct rpa_dp_stream) == 232, "ABI");
+_Static_assert(sizeof(struct rpa_dp_stream_info) == 296, "ABI");
 _Static_assert(sizeof(struct rpa_dp_page) == 8, "ABI");
 _Static_assert(sizeof(struct rpa_dp_page_reply) == 8, "ABI");
 _Static_assert(sizeof(struct rpa_dp_flush) == 16, "ABI");

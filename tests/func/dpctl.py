@@ -6,11 +6,16 @@ import socket
 import struct
 
 MAGIC = 0x52504144
-VERSION = 1
+VERSION = 2
 MSG_MAX = 65536
 HELLO, STREAM_ADD, STREAM_DEL, STREAM_GET, STREAM_LIST, STATS, NEIGH_LIST, FLUSH = range(1, 9)
 TYPE_MAX = 9
-F_LATCH, F_STRICT = 0x1, 0x2
+F_LATCH, F_STRICT, F_RTCP, F_MUX = 0x1, 0x2, 0x4, 0x8
+(SRTP_NONE, AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80,
+ AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM, SRTP_SUITE_MAX) = range(8)
+SRTP_KEY_SALT = {AES_CM_128_HMAC_SHA1_80: (16, 14), AES_CM_128_HMAC_SHA1_32: (16, 14),
+                 AES_256_CM_HMAC_SHA1_80: (32, 14), AES_256_CM_HMAC_SHA1_32: (32, 14),
+                 AEAD_AES_128_GCM: (16, 12), AEAD_AES_256_GCM: (32, 12)}
 AF_NONE, AF_INET = 0, 4
 
 HDR = struct.Struct("<IHHII")                  # magic version type len seq
@@ -19,13 +24,17 @@ HELLO_REQ = struct.Struct("<II32s")
 HELLO_REPLY = struct.Struct("<IIQQ32s")
 ENDPOINT = struct.Struct("<B3x16sHH")          # rpa_addr{family pad[3] union[16]} port pad
 STREAM_TAIL = struct.Struct("<IIQ")            # flags latch_window_ms tag
-STREAM_INFO_TAIL = struct.Struct("<QQQQII")    # packets bytes drops idle_ms owner latched
+SRTP = struct.Struct("<BBBB4s32s14s2x")        # suite key_len salt_len mki_len mki key salt
+STREAM_SRTP_TAIL = struct.Struct("<II")        # replay_window pad
+STREAM_INFO_TAIL = struct.Struct("<QQQQIIQQQ")  # packets bytes drops idle_ms owner latched
+#                                                 srtp_auth_fail srtp_replay srtp_other
+STREAM_SIZE = 4 * 24 + STREAM_TAIL.size + 2 * SRTP.size + STREAM_SRTP_TAIL.size
 PAGE = struct.Struct("<II")
 FLUSH_REQ = struct.Struct("<QII")
 assert HDR.size == 16 and REPLY.size == 152 and HELLO_REQ.size == 40
 assert HELLO_REPLY.size == 56 and ENDPOINT.size == 24 and PAGE.size == 8
-assert 4 * ENDPOINT.size + STREAM_TAIL.size == 112
-assert 112 + STREAM_INFO_TAIL.size == 152
+assert SRTP.size == 56 and STREAM_SIZE == 232
+assert STREAM_SIZE + STREAM_INFO_TAIL.size == 296
 
 
 def endpoint(text=None):
@@ -35,9 +44,34 @@ def endpoint(text=None):
     return ENDPOINT.pack(AF_INET, socket.inet_aton(host).ljust(16, b"\0"), int(port), 0)
 
 
-def stream(local, src, dst=None, expect=None, flags=F_LATCH, window=0, tag=0):
+def srtp(suite=SRTP_NONE, key=b"", salt=b"", mki=b"", key_len=None, salt_len=None,
+         mki_len=None):
+    """One side's rpa_dp_srtp; lengths default to those of the bytes given."""
+    return SRTP.pack(suite, len(key) if key_len is None else key_len,
+                     len(salt) if salt_len is None else salt_len,
+                     len(mki) if mki_len is None else mki_len, mki, key, salt)
+
+
+def stream(local, src, dst=None, expect=None, flags=F_LATCH, window=0, tag=0, rx=None,
+           tx=None, replay_window=0):
     return (endpoint(local) + endpoint(src) + endpoint(dst) + endpoint(expect)
-            + STREAM_TAIL.pack(flags, window, tag))
+            + STREAM_TAIL.pack(flags, window, tag) + (rx or srtp()) + (tx or srtp())
+            + STREAM_SRTP_TAIL.pack(replay_window, 0))
+
+
+def stream_info(body):
+    """Decodes an rpa_dp_stream_info: the raw stream bytes, the SRTP sides and counters."""
+    off = 4 * 24 + STREAM_TAIL.size
+    rx = SRTP.unpack_from(body, off)
+    tx = SRTP.unpack_from(body, off + SRTP.size)
+    replay_window, _ = STREAM_SRTP_TAIL.unpack_from(body, off + 2 * SRTP.size)
+    (packets, bytes_, drops, idle_ms, owner, latched, auth, replay,
+     other) = STREAM_INFO_TAIL.unpack_from(body, STREAM_SIZE)
+    side = ("suite", "key_len", "salt_len", "mki_len", "mki", "key", "salt")
+    return {"stream": body[:STREAM_SIZE], "rx": dict(zip(side, rx)), "tx": dict(zip(side, tx)),
+            "replay_window": replay_window, "packets": packets, "bytes": bytes_,
+            "drops": drops, "idle_ms": idle_ms, "owner": owner, "latched": latched,
+            "srtp_auth_fail": auth, "srtp_replay": replay, "srtp_other": other}
 
 
 def header(type_, body_len, seq, magic=MAGIC, version=VERSION, len_delta=0):

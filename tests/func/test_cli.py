@@ -68,7 +68,7 @@ def test_flush_by_tag(dp, topo):
 
 
 def test_list_pages_through_many_streams(dp, topo):
-    # More streams than fit one reply (65536 / 152 bytes): the CLI must follow the cursor.
+    # More streams than fit one reply (65536 / 296 bytes): the CLI must follow the cursor.
     n = 1000
     c = dpctl.Client(dp.socket)
     for i in range(n):

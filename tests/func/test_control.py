@@ -7,7 +7,7 @@ import struct
 import dpctl
 from dpctl import (FLUSH, FLUSH_REQ, HELLO, HELLO_REQ, MAGIC, MSG_MAX, STATS, STREAM_ADD,
                    STREAM_DEL, STREAM_GET, STREAM_LIST, TYPE_MAX, VERSION, endpoint, header,
-                   message, stream)
+                   message, srtp, stream)
 
 HELLO_BODY = HELLO_REQ.pack(VERSION, 0, b"hostile")
 
@@ -23,7 +23,8 @@ def cases(topo):
         ("header cut short", header(HELLO, 0, 1)[:12], False),
         ("wrong magic", message(HELLO, HELLO_BODY, seq=11, magic=0x44415052), False),
         ("version 0", message(HELLO, HELLO_BODY, seq=12, version=0), False),
-        ("version 2", message(HELLO, HELLO_BODY, seq=13, version=VERSION + 1), False),
+        ("version + 1", message(HELLO, HELLO_BODY, seq=13, version=VERSION + 1), False),
+        ("version 1", message(HELLO, HELLO_BODY, seq=53, version=1), False),
         ("type 0", message(0, b"", seq=14), True),
         ("type max", message(TYPE_MAX, b"", seq=15), True),
         ("type 0xffff", message(0xFFFF, b"", seq=16), True),
@@ -50,6 +51,32 @@ def cases(topo):
         ("flush truncated", header(FLUSH, 4, 32) + FLUSH_REQ.pack(0, 0, 0)[:4], True),
         ("flush unknown flag", message(FLUSH, FLUSH_REQ.pack(0, 0x10, 0), seq=33), True),
         ("hello truncated", header(HELLO, 8, 34) + HELLO_BODY[:8], True),
+    ] + srtp_cases(ra, rb)
+
+
+def srtp_cases(ra, rb):
+    """ABI v2 fields: every SRTP parameter out of its range is refused by name."""
+    def add(seq, **kw):
+        return message(STREAM_ADD, stream(f"{ra}:30094", f"{rb}:30096", **kw), seq=seq)
+    key16, key32, salt14, salt12 = b"\x11" * 16, b"\x22" * 32, b"\x33" * 14, b"\x44" * 12
+    cm80 = dpctl.AES_CM_128_HMAC_SHA1_80
+    return [
+        ("srtp suite out of range", add(40, rx=srtp(dpctl.SRTP_SUITE_MAX, key16, salt14)),
+         True),
+        ("srtp suite 255", add(41, tx=srtp(255, key16, salt14)), True),
+        ("srtp key_len 32 for a 128-bit suite", add(42, rx=srtp(cm80, key32, salt14)), True),
+        ("srtp key_len 16 for a 256-bit suite",
+         add(43, tx=srtp(dpctl.AES_256_CM_HMAC_SHA1_80, key16, salt14)), True),
+        ("srtp GCM with a 14-byte salt", add(44, rx=srtp(dpctl.AEAD_AES_128_GCM, key16, salt14)),
+         True),
+        ("srtp AES-CM with a 12-byte salt", add(45, tx=srtp(cm80, key16, salt12)), True),
+        ("srtp mki_len 5", add(46, rx=srtp(cm80, key16, salt14, b"\1\2\3\4", mki_len=5)), True),
+        ("srtp none with key_len", add(47, rx=srtp(dpctl.SRTP_NONE, key16)), True),
+        ("srtp none with mki_len", add(48, tx=srtp(dpctl.SRTP_NONE, mki=b"\1")), True),
+        ("replay window 63", add(49, replay_window=63), True),
+        ("replay window 32769", add(50, replay_window=32769), True),
+        ("flags rtcp and mux", add(51, flags=dpctl.F_LATCH | dpctl.F_RTCP | dpctl.F_MUX), True),
+        ("flag 0x10", add(52, flags=0x10 | dpctl.F_LATCH), True),
     ]
 
 
@@ -76,6 +103,8 @@ def test_hostile_control_messages(dp, topo):
             problems.append(f"{name}: seq/type not echoed: {r}")
         if name.startswith("version") and r.status != -errno.EPROTO:
             problems.append(f"{name}: status {r.status}, wanted -EPROTO")
+        if name.startswith(("srtp", "replay", "flag")) and r.status != -errno.EINVAL:
+            problems.append(f"{name}: status {r.status}, wanted -EINVAL")
         if probe.stream_count() != n0:
             problems.append(f"{name}: changed the stream count")
             n0 = probe.stream_count()
@@ -90,7 +119,7 @@ def test_raw_add_matches_cli_view(dp, topo):
     c = dpctl.Client(dp.socket)
     body = stream(f"{topo.RELAY_A}:30094", f"{topo.RELAY_B}:30096", f"{topo.B}:20096",
                   expect=f"{topo.A}:20094", flags=dpctl.F_LATCH | dpctl.F_STRICT,
-                  window=1234, tag=0x1122334455667788)
+                  window=1234, tag=0x1122334455667788, replay_window=512)
     r = c.call(STREAM_ADD, body, seq=0xABCDEF)
     assert r.status == 0 and r.seq == 0xABCDEF and r.type == STREAM_ADD, r
     got = dp.get(f"{topo.RELAY_A}:30094")
@@ -103,7 +132,9 @@ def test_raw_add_matches_cli_view(dp, topo):
     # GET through the raw client decodes to the same stream.
     r = c.call(STREAM_GET, endpoint(f"{topo.RELAY_A}:30094"))
     assert r.status == 0, r
-    assert r.body[:112] == body
+    assert r.body[:dpctl.STREAM_SIZE] == body
+    info = dpctl.stream_info(r.body)
+    assert info["replay_window"] == 512 and info["srtp_auth_fail"] == 0
     assert c.stream_count() == 1
     r = c.call(STREAM_DEL, endpoint(f"{topo.RELAY_A}:30094"))
     assert r.status == 0, r

@@ -315,7 +315,8 @@ static void test_hostile(void **state)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	bad_value(g, j, "", "format", json_integer(2));
+	bad_value(g, j, "", "format", json_integer(3));
+	bad_value(g, j, "", "format", json_integer(0));
 	bad_value(g, j, "", "call-id", json_string(""));
 	bad_value(g, j, "", "call-id", json_string(big));
 	bad_value(g, j, "", "owner", json_string(big));

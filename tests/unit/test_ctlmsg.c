@@ -84,7 +84,11 @@ static void test_malformed(void **st)
 	assert_non_null(strstr(r->msg, "magic"));
 
 	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
-	h->version = 2;
+	h->version = RPA_DP_VERSION + 1;
+	r = call(len, 0);
+	assert_int_equal(r->status, -EPROTO);
+	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+	h->version = 1; /* a v1 client (no SRTP fields) */
 	r = call(len, 0);
 	assert_int_equal(r->status, -EPROTO);
 
@@ -198,11 +202,166 @@ static void test_valid_sequence(void **st)
 	assert_int_equal(session_count(), 0);
 }
 
+static void set_srtp(struct rpa_dp_srtp *k, uint8_t suite)
+{
+	memset(k, 0, sizeof(*k));
+	k->suite = suite;
+	k->key_len = (uint8_t)rpa_dp_srtp_key_len(suite);
+	k->salt_len = (uint8_t)rpa_dp_srtp_salt_len(suite);
+	memset(k->key, 0xa5, k->key_len);
+	memset(k->salt, 0x5a, k->salt_len);
+}
+
+/* One mutation of a good stream, the status it must get and a word its message names. */
+struct srtp_case {
+	const char *what;
+	void (*mutate)(struct rpa_dp_stream *s);
+	int status;
+	const char *names;
+};
+
+static void m_suite_max(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80);
+	s->rx.suite = RPA_DP_SRTP_SUITE_MAX;
+}
+static void m_suite_255(struct rpa_dp_stream *s)
+{
+	s->tx.suite = 255;
+}
+static void m_key_long(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32);
+	s->rx.key_len = 32;
+}
+static void m_key_short(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->tx, RPA_DP_SRTP_AEAD_AES_256_GCM);
+	s->tx.key_len = 16;
+}
+static void m_key_zero(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->tx, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32);
+	s->tx.key_len = 0;
+}
+static void m_salt_gcm14(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->rx, RPA_DP_SRTP_AEAD_AES_128_GCM);
+	s->rx.salt_len = 14;
+}
+static void m_salt_cm12(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->tx, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80);
+	s->tx.salt_len = 12;
+}
+static void m_mki5(struct rpa_dp_stream *s)
+{
+	set_srtp(&s->rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80);
+	s->rx.mki_len = 5;
+}
+static void m_none_key(struct rpa_dp_stream *s)
+{
+	s->rx.key_len = 16;
+}
+static void m_none_salt(struct rpa_dp_stream *s)
+{
+	s->tx.salt_len = 14;
+}
+static void m_none_mki(struct rpa_dp_stream *s)
+{
+	s->tx.mki_len = 1;
+}
+static void m_replay_low(struct rpa_dp_stream *s)
+{
+	s->replay_window = RPA_DP_SRTP_REPLAY_MIN - 1;
+}
+static void m_replay_high(struct rpa_dp_stream *s)
+{
+	s->replay_window = RPA_DP_SRTP_REPLAY_MAX + 1;
+}
+static void m_rtcp_mux(struct rpa_dp_stream *s)
+{
+	s->flags |= RPA_DP_F_RTCP | RPA_DP_F_MUX;
+}
+static void m_flag16(struct rpa_dp_stream *s)
+{
+	s->flags |= 0x10;
+}
+
+static void test_srtp_validation(void **st)
+{
+	static const struct srtp_case cases[] = {
+		{"suite SUITE_MAX", m_suite_max, -EINVAL, "rx SRTP suite 7 unknown"},
+		{"suite 255", m_suite_255, -EINVAL, "tx SRTP suite 255"},
+		{"key 32 for AES-128", m_key_long, -EINVAL, "rx key_len 32, AES_CM_128_HMAC_SHA1_32 needs 16"},
+		{"key 16 for AES-256 GCM", m_key_short, -EINVAL, "tx key_len 16, AEAD_AES_256_GCM needs 32"},
+		{"key 0", m_key_zero, -EINVAL, "tx key_len 0"},
+		{"GCM salt 14", m_salt_gcm14, -EINVAL, "rx salt_len 14, AEAD_AES_128_GCM needs 12"},
+		{"CM salt 12", m_salt_cm12, -EINVAL, "tx salt_len 12, AES_256_CM_HMAC_SHA1_80 needs 14"},
+		{"mki 5", m_mki5, -EINVAL, "rx mki_len 5, at most 4"},
+		{"none with key", m_none_key, -EINVAL, "rx has no SRTP suite but key_len 16"},
+		{"none with salt", m_none_salt, -EINVAL, "salt_len 14"},
+		{"none with mki", m_none_mki, -EINVAL, "mki_len 1"},
+		{"replay 63", m_replay_low, -EINVAL, "replay window 63"},
+		{"replay 32769", m_replay_high, -EINVAL, "replay window 32769"},
+		{"rtcp+mux", m_rtcp_mux, -EINVAL, "rtcp and mux"},
+		{"flag 0x10", m_flag16, -EINVAL, "unknown flags 0x10"},
+	};
+	const struct rpa_dp_reply *r;
+	size_t len;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rpa_dp_stream s = good_stream();
+
+		cases[i].mutate(&s);
+		len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+		r = call(len, 0);
+		if (r->status != cases[i].status || strstr(r->msg, cases[i].names) == NULL)
+			fail_msg("%s: status %d msg '%s', wanted %d naming '%s'", cases[i].what,
+				 r->status, r->msg, cases[i].status, cases[i].names);
+		assert_int_equal(session_count(), 0);
+	}
+}
+
+/* Flags and the replay window go through; GET reports the window in effect. */
+static void test_srtp_fields_accepted(void **st)
+{
+	struct rpa_dp_stream s = good_stream();
+	const struct rpa_dp_stream_info *info;
+	const struct rpa_dp_reply *r;
+	size_t len;
+
+	s.flags |= RPA_DP_F_MUX;
+	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+	assert_int_equal(call(len, 0)->status, 0);
+	len = build(RPA_DP_STREAM_GET, &s.local, sizeof(s.local));
+	r = call(len, 0);
+	assert_int_equal(r->status, 0);
+	info = (const void *)(r + 1);
+	assert_int_equal(info->stream.flags, RPA_DP_F_LATCH | RPA_DP_F_MUX);
+	assert_int_equal(info->stream.replay_window, RPA_DP_SRTP_REPLAY_DEFAULT);
+	assert_int_equal(info->stream.rx.suite, RPA_DP_SRTP_NONE);
+	assert_int_equal(info->srtp_auth_fail + info->srtp_replay + info->srtp_other, 0);
+
+	s.flags = RPA_DP_F_LATCH | RPA_DP_F_RTCP;
+	s.replay_window = RPA_DP_SRTP_REPLAY_MAX;
+	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+	assert_int_equal(call(len, 0)->status, 0);
+	len = build(RPA_DP_STREAM_GET, &s.local, sizeof(s.local));
+	r = call(len, 0);
+	info = (const void *)(r + 1);
+	assert_int_equal(info->stream.flags, RPA_DP_F_LATCH | RPA_DP_F_RTCP);
+	assert_int_equal(info->stream.replay_window, RPA_DP_SRTP_REPLAY_MAX);
+	assert_int_equal(session_count(), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_sequence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_fields_accepted, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
