@@ -114,16 +114,19 @@ def variety(ssrc, seq0, tag):
 
 
 def traffic(gen, topo, a_port, b_port, port_a, port_b, a_tx=None, a_rx=None, b_rx=None,
-            b_tx=None, seq_base=100, count=RTP_COUNT, inject=()):
+            b_tx=None, seq_base=100, count=RTP_COUNT, mux=False):
     """udpgen: A sends RTP + RTCP SRs to the relay and checks what comes back; B echoes
-    (unprotecting with b_rx, protecting with b_tx). Returns (A's summary, B's summary)."""
-    b_args = ["--bind", f"{topo.B}:{b_port}", "--rtcp", "--idle-exit", "1.5"]
+    (unprotecting with b_rx, protecting with b_tx). mux: RTCP on the RTP ports at both
+    ends (RFC 5761). Returns (A's summary, B's summary)."""
+    b_args = ["--bind", f"{topo.B}:{b_port}", "--idle-exit", "1.5"]
+    b_args += ["--rtcp-mux"] if mux else ["--rtcp"]
     b_args += ["--srtp-rx", b_rx.spec()] if b_rx else []
     b_args += ["--srtp-tx", b_tx.spec()] if b_tx else []
-    echo = gen(topo.b, "echo", *b_args).wait_bound(topo.b, b_port + 1)
+    echo = gen(topo.b, "echo", *b_args).wait_bound(topo.b, b_port + (0 if mux else 1))
     a_args = ["--dst", f"{topo.RELAY_A}:{port_a}", "--bind", f"{topo.A}:{a_port}",
               "--ssrc-base", SSRC_A, "--seq-base", seq_base, "--count", count,
-              "--rate", 1000, "--rtcp-every", RTCP_EVERY, "--replies", "--linger", 2, *inject]
+              "--rate", 1000, "--rtcp-every", RTCP_EVERY, "--replies", "--linger", 2]
+    a_args += ["--rtcp-mux"] if mux else []
     a_args += ["--srtp-tx", a_tx.spec()] if a_tx else []
     a_args += ["--srtp-rx", a_rx.spec()] if a_rx else []
     return gen(topo.a, "send", *a_args).result(), echo.result()
@@ -269,6 +272,24 @@ def test_srtp_to_srtp_rekeyed(ctl, dp, topo, udp, gen, srtp_filter):
     e.close()
     s, b = traffic(gen, topo, 25020, 25022, port_a, port_b, a_tx=ka, a_rx=kra, b_rx=krb,
                    b_tx=kb)
+    assert_clean_round_trip(s, b)
+
+
+def test_srtp_rtcp_mux_both_legs(ctl, dp, topo, gen):
+    """RTP and RTCP on one port at both ends (a=rtcp-mux offered and accepted), SRTP with
+    AEAD_AES_128_GCM on A's leg, plain on B's: the relay tells SRTCP from SRTP by packet
+    type (RFC 5761) and transforms each with its own rules."""
+    cid = "mux"
+    ka = Key(GCM128)
+    to_b, to_a, port_a, port_b = offer_answer(
+        ctl, topo, cid, sdp(topo.A, 25070, "RTP/SAVP", [(1, ka)], extra="a=rtcp-mux\r\n"),
+        lambda o: sdp(topo.B, 25072, extra="a=rtcp-mux\r\n"),
+        flags="transport-protocol=RTP/AVP")
+    assert "a=rtcp-mux" in to_b and "a=rtcp-mux" in to_a, (to_b, to_a)
+    _, kr = only_crypto(to_a, GCM128)
+    fa = dp_stream(dp, topo, "a", port_a)
+    assert (suite_of(fa["rx_srtp"]), suite_of(fa["tx_srtp"])) == (GCM128, None), fa
+    s, b = traffic(gen, topo, 25070, 25072, port_a, port_b, a_tx=ka, a_rx=kr, mux=True)
     assert_clean_round_trip(s, b)
 
 
