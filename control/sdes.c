@@ -176,18 +176,23 @@ static int fail(struct pctx *p, int rc, const char *fmt, ...)
 	return rc;
 }
 
-/* A name (suite, parameter) quoted in a message: printable ASCII, SHOW_MAX bytes at most. */
+/* A suite or parameter name quoted in a message. Only a name made of what registered
+ * names are made of (A-Z, 0-9, '_', at most SHOW_MAX bytes) is quoted: hostile spacing can
+ * put part of a key where a name belongs, and base64 keys have lowercase letters. */
 static const char *shown(const char *s, size_t len, char *buf, size_t cap)
 {
-	size_t n = 0;
+	bool ok = len > 0 && len <= SHOW_MAX && len + 3 <= cap;
 
-	for (size_t i = 0; i < len && i < SHOW_MAX && n + 4 < cap; i++)
-		buf[n++] = (s[i] > 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (len > SHOW_MAX && n + 4 <= cap) {
-		memcpy(buf + n, "...", 3);
-		n += 3;
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_';
+	if (!ok) {
+		snprintf(buf, cap, "(not a name)");
+		return buf;
 	}
-	buf[n] = '\0';
+	buf[0] = '\'';
+	memcpy(buf + 1, s, len);
+	buf[len + 1] = '\'';
+	buf[len + 2] = '\0';
 	return buf;
 }
 
@@ -395,7 +400,7 @@ static int parse_param(struct pctx *p, const char *s, size_t len)
 		return fail(p, -ENOTSUP,
 			    "session parameter FEC_KEY (a second key) is not supported");
 	eq = memchr(s, '=', len);
-	return fail(p, -ENOTSUP, "session parameter '%s' is not supported",
+	return fail(p, -ENOTSUP, "session parameter %s is not supported",
 		    shown(s, eq != NULL ? (size_t)(eq - s) : len, b, sizeof(b)));
 }
 
@@ -429,7 +434,7 @@ int sdes_parse(const char *v, size_t len, struct sdes_crypto *out, unsigned *sui
 	if (suite_out != NULL)
 		*suite_out = c.suite;
 	if (c.suite == RPA_DP_SRTP_NONE)
-		return fail(&p, -ENOTSUP, "unknown crypto suite '%s'", shown(f, fl, b, sizeof(b)));
+		return fail(&p, -ENOTSUP, "unknown crypto suite %s", shown(f, fl, b, sizeof(b)));
 	if (!field(v, len, &pos, &keys, &klen))
 		return fail(&p, -EINVAL, "no key parameter");
 	if (memchr(keys, ';', klen) != NULL)
