@@ -13,10 +13,10 @@ import subprocess
 import pytest
 
 import dataplane
-import pkt
-from control import PREFIX, ctl, ctl_factory, media, redis  # noqa: F401 (fixtures)
-from srtp import (CM80, GCM128, SUITES, Key, cryptos, gen, profile, rtcp_sr, rtp,  # noqa: F401
-                  sdp, srtp_filter)
+from control import ctl, ctl_factory, media, redis  # noqa: F401 (fixtures)
+from pkt import wait_for
+from srtp import (CM80, GCM128, SUITES, Key, cryptos, gen, profile, rtp, sdp,  # noqa: F401
+                  srtp_filter)
 
 SSRC_A = 0x5A000001  # what A sends (crafted packets and udpgen's stream 0 alike)
 SSRC_B = 0x5B000001
@@ -171,13 +171,15 @@ def query_streams(ctl, cid):
 
 # ---- SRTP on one leg ----
 
-@pytest.mark.parametrize("suite", [CM80, GCM128])
-def test_srtp_caller_plain_callee(ctl, dp, topo, udp, gen, srtp_filter, suite):
+@pytest.mark.parametrize("suite,mki", [(CM80, None), (GCM128, None), (CM80, (1, 4))],
+                         ids=[CM80, GCM128, "CM80-MKI"])
+def test_srtp_caller_plain_callee(ctl, dp, topo, udp, gen, srtp_filter, suite, mki):
     """A offers SAVP with its key, transport-protocol=RTP/AVP makes B's leg plain; the relay
     answers A with a key of its own. A's SRTP reaches B as the exact plain packet; B's
-    plain RTP reaches A as SRTP that decrypts with the key of the relay's answer."""
-    cid = "srtp-plain-" + suite
-    ka = Key(suite)
+    plain RTP reaches A as SRTP that decrypts with the key of the relay's answer. With an
+    MKI (1:4) in A's key, A's packets carry it and the relay checks it."""
+    cid = "srtp-plain-" + suite + ("-mki" if mki else "")
+    ka = Key(suite, mki=mki)
     to_b, to_a, port_a, port_b = offer_answer(
         ctl, topo, cid, sdp(topo.A, 25000, "RTP/SAVP", [(1, ka)]),
         lambda o: sdp(topo.B, 25002), flags="transport-protocol=RTP/AVP")
@@ -195,6 +197,15 @@ def test_srtp_caller_plain_callee(ctl, dp, topo, udp, gen, srtp_filter, suite):
     seq = warm_up(e.b, e.to_b_side, e.a, SSRC_B, unprotect=unprot_a)
     pkts = variety(SSRC_B, seq, b"B->A")
     assert through(e.b, e.to_b_side, e.a, pkts, unprotect=unprot_a) == pkts
+    if mki:
+        # The right key under another MKI: not A's key as far as the relay knows.
+        other = srtp_filter("protect", Key(suite, ka.material, (mki[0] + 1, mki[1])))
+        before = dp_stream(dp, topo, "a", port_a)["srtp_other"]
+        for i in range(3):
+            e.a.send(e.to_a_side, other(rtp(90 + i, SSRC_A, b"unknown MKI %d" % i)))
+        assert e.b.recv(1, 0.3) == []
+        wait_for(lambda: dp_stream(dp, topo, "a", port_a)["srtp_other"] - before == 3, 3.0,
+                 what="3 packets with an unknown MKI counted as srtp_other")
     # SRTCP in, RTCP out, and back.
     e.close()
     s, b = traffic(gen, topo, 25000, 25002, port_a, port_b, a_tx=ka, a_rx=kr)
@@ -429,7 +440,6 @@ def test_srtp_new_ssrc_mid_call(ctl, dp, topo, udp, srtp_filter):
             f"A's new SSRC starting at sequence {seq0} was not relayed"
         pkts = [rtp(seq0 + i, SSRC_B + ssrc_off, b"B ssrc %d pkt %d" % (ssrc_off, i))
                 for i in range(20)]
-        got = [d for d, _, _ in e.a.recv(0, 0)]  # noqa: F841 (nothing pending)
         for p in pkts:
             e.b.send(e.to_b_side, p)
         got = [d for d, _, _ in e.a.recv(len(pkts), 3.0)]
