@@ -56,8 +56,8 @@
  * (half the memory): hand a protect context only to srtp_protect_burst and the reverse. */
 #define SRTP_CTX_PROTECT 0x4u
 
-#define SRTP_REPLAY_WINDOW_MIN     64u
-#define SRTP_REPLAY_WINDOW_MAX     32768u
+#define SRTP_REPLAY_WINDOW_MIN	   64u
+#define SRTP_REPLAY_WINDOW_MAX	   32768u
 #define SRTP_REPLAY_WINDOW_DEFAULT 128u
 
 #define SRTP_BURST_MAX 64u /* most packets one burst call takes */
@@ -67,16 +67,16 @@
  * srtp_replay; everything else except OK -> srtp_other. */
 enum srtp_verdict {
 	SRTP_OK = 0,
-	SRTP_AUTH_FAIL,  /* authentication tag wrong (tampered, wrong key) */
-	SRTP_REPLAY,     /* duplicate: this index was already accepted within the window */
-	SRTP_TOO_OLD,    /* index older than the replay window */
-	SRTP_MALFORMED,  /* too short, not version 2, CSRC/extension past the end, no
+	SRTP_AUTH_FAIL,	 /* authentication tag wrong (tampered, wrong key) */
+	SRTP_REPLAY,	 /* duplicate: this index was already accepted within the window */
+	SRTP_TOO_OLD,	 /* index older than the replay window */
+	SRTP_MALFORMED,	 /* too short, not version 2, CSRC/extension past the end, no
 			  * SRTCP index, RTCP on an RTP-only context or the reverse */
-	SRTP_BAD_MKI,    /* MKI differs from the context's */
-	SRTP_NO_ROOM,    /* protect: less than SRTP_TAILROOM bytes of tailroom */
-	SRTP_LIMIT,      /* key lifetime spent: SRTCP index 2^31 (RFC 3711 §9.2) */
+	SRTP_BAD_MKI,	 /* MKI differs from the context's */
+	SRTP_NO_ROOM,	 /* protect: less than SRTP_TAILROOM bytes of tailroom */
+	SRTP_LIMIT,	 /* key lifetime spent: SRTCP index 2^31 (RFC 3711 §9.2) */
 	SRTP_CRYPTO_ERR, /* the cryptodev failed the operation, or no session memory */
-	SRTP_PENDING,    /* AEAD only: first packet with this RTP header length (CSRC or
+	SRTP_PENDING,	 /* AEAD only: first packet with this RTP header length (CSRC or
 			  * extension) on this context. DPDK fixes the AAD length per cryptodev
 			  * session, so the engine asked the main lcore for a session of this
 			  * length (srtp_engine_service); later packets of the length pass. The
@@ -90,13 +90,13 @@ struct srtp_worker;
 
 /* One packet of a burst. */
 struct srtp_pkt {
-	struct rte_mbuf *m;          /* single segment */
+	struct rte_mbuf *m; /* single segment */
 	const struct srtp_ctx *ctx;
 	struct srtp_state *st;
-	uint16_t off;                /* RTP/RTCP header offset in the mbuf data */
-	uint16_t len;                /* in: packet length from off; out (SRTP_OK): new length */
-	uint8_t rtcp;                /* 1: (S)RTCP, 0: (S)RTP (the caller tells them apart) */
-	uint8_t verdict;             /* out: enum srtp_verdict */
+	uint16_t off;	 /* RTP/RTCP header offset in the mbuf data */
+	uint16_t len;	 /* in: packet length from off; out (SRTP_OK): new length */
+	uint8_t rtcp;	 /* 1: (S)RTCP, 0: (S)RTP (the caller tells them apart) */
+	uint8_t verdict; /* out: enum srtp_verdict */
 };
 
 struct srtp_engine_config {
