@@ -291,7 +291,7 @@ static int parse_key(struct pctx *p, const char *s, size_t len, struct sdes_cryp
 
 	if (len < 7 || memcmp(s, "inline:", 7) != 0)
 		return fail(p, -ENOTSUP,
-			    "key method is not inline: (the only one RFC 4568 defines "
+			    "key method is not 'inline' (the only one RFC 4568 defines "
 			    "for SRTP)");
 	s += 7;
 	len -= 7;
@@ -306,20 +306,20 @@ static int parse_key(struct pctx *p, const char *s, size_t len, struct sdes_cryp
 		i = end + 1;
 	}
 	if (np == 4)
-		return fail(p, -EINVAL, "inline: has more than key, lifetime and MKI");
+		return fail(p, -EINVAL, "inline key parameter has more than key, lifetime and MKI");
 	if (sdes_key_decode(c, part[0], plen[0]) < 0) {
 		uint8_t raw[48];
 		int n = b64_decode(part[0], plen[0], raw, sizeof(raw));
 
 		sdes_wipe(raw, sizeof(raw));
 		if (n == -EINVAL)
-			return fail(p, -EINVAL, "inline: key is not base64");
+			return fail(p, -EINVAL, "inline key is not base64");
 		if (n == -E2BIG)
 			return fail(p, -EINVAL,
-				    "inline: key||salt is longer than %u bytes, %s needs %u",
+				    "inline key||salt is longer than %u bytes, %s needs %u",
 				    (unsigned)sizeof(raw), sdes_suite_name(c->suite),
 				    rpa_dp_srtp_key_len(c->suite) + rpa_dp_srtp_salt_len(c->suite));
-		return fail(p, -EINVAL, "inline: key||salt is %d bytes, %s needs %u", n,
+		return fail(p, -EINVAL, "inline key||salt is %d bytes, %s needs %u", n,
 			    sdes_suite_name(c->suite),
 			    rpa_dp_srtp_key_len(c->suite) + rpa_dp_srtp_salt_len(c->suite));
 	}
@@ -327,9 +327,9 @@ static int parse_key(struct pctx *p, const char *s, size_t len, struct sdes_cryp
 		bool is_mki = memchr(part[i], ':', plen[i]) != NULL;
 
 		if (is_mki && i + 1 < np)
-			return fail(p, -EINVAL, "inline: MKI before the lifetime");
+			return fail(p, -EINVAL, "MKI before the lifetime");
 		if (!is_mki && i == 2)
-			return fail(p, -EINVAL, "inline: two lifetimes");
+			return fail(p, -EINVAL, "two lifetimes");
 		rc = is_mki ? parse_mki(p, part[i], plen[i], c)
 			    : parse_lifetime(p, part[i], plen[i]);
 		if (rc < 0)
