@@ -11,11 +11,27 @@
 
 /* ---- the call object ---- */
 
+void call_media_clear(struct call_media *m)
+{
+	if (m->sdes != NULL) {
+		sdes_wipe(m->sdes, sizeof(*m->sdes));
+		free(m->sdes);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+/* Key material is wiped before the memory goes back (peers hold the parties' keys). */
 void call_free_contents(struct call *c)
 {
 	if (c->party != NULL)
-		for (unsigned i = 0; i < c->party_cap; i++)
+		for (unsigned i = 0; i < c->party_cap; i++) {
+			if (c->party[i].peer != NULL)
+				sdes_wipe(c->party[i].peer, c->nmedia * sizeof(struct call_peer));
 			free(c->party[i].peer);
+		}
+	if (c->media != NULL)
+		for (unsigned i = 0; i < c->nmedia; i++)
+			call_media_clear(&c->media[i]);
 	free(c->party);
 	free(c->media);
 	c->party = NULL;
@@ -86,6 +102,18 @@ struct call *call_clone(const struct call *c, unsigned nmedia)
 		return NULL;
 	}
 	memcpy(n->media, c->media, c->nmedia * sizeof(*c->media));
+	for (unsigned i = 0; i < c->nmedia; i++) {
+		if (c->media[i].sdes == NULL)
+			continue;
+		n->media[i].sdes = malloc(sizeof(struct call_sdes));
+		if (n->media[i].sdes == NULL) {
+			for (unsigned k = i; k < c->nmedia; k++)
+				n->media[k].sdes = NULL; /* still c's: not to be freed with n */
+			call_free(n);
+			return NULL;
+		}
+		*n->media[i].sdes = *c->media[i].sdes;
+	}
 	for (unsigned i = 0; i < c->nparties; i++) {
 		struct call_peer *peer = n->party[i].peer;
 
@@ -146,6 +174,8 @@ uint64_t call_dp_tag(const struct call *c)
 
 void call_result_clear(struct call_result *out)
 {
+	if (out->sdp != NULL)
+		sdes_wipe(out->sdp, out->sdp_len); /* it may carry the relay's keys */
 	free(out->sdp);
 	out->sdp = NULL;
 	out->sdp_len = 0;
@@ -162,6 +192,15 @@ int call_fail(struct call_result *out, int rc, const char *fmt, ...)
 	va_end(ap);
 	out->status = rc;
 	return rc;
+}
+
+void call_warn(struct call_result *out, const char *msg)
+{
+	size_t n = strlen(out->warning);
+
+	if (strstr(out->warning, msg) != NULL)
+		return;
+	snprintf(out->warning + n, sizeof(out->warning) - n, "%s%s", n ? "; " : "", msg);
 }
 
 /* ---- request checks ---- */
@@ -235,6 +274,7 @@ static int delete_branch(struct calls *t, struct call *c, unsigned b, uint64_t n
 
 	if (n == NULL)
 		return call_fail(out, -ENOMEM, "out of memory");
+	sdes_wipe(n->party[b].peer, n->nmedia * sizeof(struct call_peer));
 	free(n->party[b].peer);
 	memmove(&n->party[b], &n->party[b + 1], (n->nparties - b) * sizeof(n->party[0]));
 	n->party[n->nparties].peer = NULL; /* moved down one */

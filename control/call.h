@@ -50,7 +50,39 @@
  *    else from-tag) naming a branch deletes that branch: if others remain it goes at once
  *    and the latest remaining branch becomes active; the last branch takes the call with it
  *    (unless the caller's newest offer still waits for an answer), after delete-delay.
- *    A second delete never postpones an earlier delete time; delete-delay=0 removes now. */
+ *    A second delete never postpones an earlier delete time; delete-delay=0 removes now.
+ *
+ * SRTP (SDES, RFC 4568; call_sdes.c, the a=crypto syntax in sdes.c). Per m= section:
+ *  - The profile each side gets: the offerer's side keeps its own; the other side gets
+ *    transport-protocol= when given, else what it had (a re-offer of a bridged section),
+ *    else the offerer's. A section whose profiles are both RTP/AVP(F), or the same SRTP
+ *    profile without a=crypto, or not one of RTP/AVP, RTP/SAVP, RTP/AVPF, RTP/SAVPF
+ *    (DTLS's UDP/TLS/RTP/SAVPF, udptl) is left alone: profile and a=crypto untouched.
+ *    transport-protocol= that would convert such a section is an error.
+ *  - Otherwise the relay terminates SDES ("bridge"): it writes each side's profile, drops
+ *    the sender's a=crypto and, towards an SRTP side, writes its own. Towards the
+ *    offerer (the relay answers it) it takes the offerer's first a=crypto line it can use
+ *    (the offerer lists them by preference) and answers with the same tag and suite and a
+ *    key of its own; lines it cannot use are skipped, and when none is left the offer is
+ *    refused with each line's reason. Towards the answerer it offers every supported
+ *    suite in sdes_offer_order, each with its own key; the answer must pick one of those
+ *    tags with its suite. An answer without a=crypto in RTP/AVP(F) leaves that party's
+ *    media plain (with a warning); in an SRTP profile it is an error.
+ *  - sdes-passthrough: profiles (transport-protocol= may only change the F), a=crypto and
+ *    payloads pass untouched; the streams carry no keys (rx = tx = NONE: forwarded as
+ *    they are), so keys of a passthrough call are never stored. A re-offer keeps
+ *    passthrough unless transport-protocol= turns a side plain (an error together with
+ *    sdes-passthrough).
+ *  - Keys: from getrandom(2) (calls_config.random for tests). A re-offer keeps the
+ *    relay's keys: towards the answerer the same list (tags, keys, order; suites missing
+ *    from it appended with new keys), towards the offerer the key of the same suite (its
+ *    tag follows the offerer's). A party whose a=crypto changed gets its new key used for
+ *    what it sends; the relay's own keys change only with the suite.
+ *  - Streams: rx = the sending party's key (none if its leg is plain), tx = the relay's
+ *    key towards the receiving party. A stream from an SRTP leg whose sender's key is not
+ *    known yet (the callee before its answer) is not installed. Streams that carry SRTP
+ *    get RPA_DP_F_RTCP (component 2) or RPA_DP_F_MUX (the RTP stream of a muxing leg);
+ *    plain streams stay as they were. */
 #ifndef RTPANCHOR_CALL_H
 #define RTPANCHOR_CALL_H
 
@@ -86,6 +118,10 @@ struct calls_config {
 	char node[64];               /* this node's name; recorded as each call's owner */
 	uint32_t delete_delay_s;     /* default for delete without delete-delay= (0 = now) */
 	uint32_t latch_window_ms;    /* passed to the dataplane (0 = its default) */
+	/* Random bytes for SRTP master keys: NULL = getrandom(2) (sdes_getrandom). Returns 0
+	 * or a negative errno. Injectable so that tests are deterministic. */
+	int (*random)(void *buf, size_t len, void *arg);
+	void *random_arg;
 };
 
 enum call_op {
@@ -135,7 +171,10 @@ void calls_destroy(struct calls *t);
 /* Apply one command at now_ms (CLOCK_REALTIME milliseconds). Never partially applies.
  * Errors include: unknown flag (named), bad SDP (the parser's message), IPv6 SDP while no
  * IPv6 interface exists, answer for an unknown call or tag, port exhaustion (-ENOSPC:
- * every port taken for this call is given back), too many branches. Delete: without
+ * every port taken for this call is given back), too many branches, SDES: no usable
+ * a=crypto in an SRTP offer (-ENOTSUP, each line's reason), an answer's a=crypto that does
+ * not match the offer (-EINVAL), a profile transport-protocol= cannot convert (-ENOTSUP),
+ * no random bytes for keys (getrandom's error). No message ever contains a key. Delete: without
  * to_tag the whole call; with to_tag that branch only (the call goes when no branch and
  * no pending offer remain); with delete-delay=N (or the configured default) the call is
  * marked and removed later by calls_due/calls_remove. */
@@ -174,6 +213,13 @@ struct call_stream {
 	char from_tag[CALL_TAG_MAX + 1]; /* the party whose packets arrive at dp.local */
 	uint8_t media;                   /* m= index */
 	uint8_t component;               /* 1 = RTP (or the only flow), 2 = RTCP */
+	/* SRTP for query replies (enum rpa_dp_srtp_suite): what packets arrive with and
+	 * leave with. Equal to dp.rx.suite/dp.tx.suite, except with sdes_passthrough: then
+	 * both are the suite the endpoints agreed on (NONE until the answer names it) and dp
+	 * carries no keys. */
+	uint8_t srtp_in;
+	uint8_t srtp_out;
+	bool sdes_passthrough;
 };
 /* The streams the call needs now, at most cap stored; returns how many it needs (may be
  * more than cap: call again with a larger array). A call waiting for its answer already
@@ -181,11 +227,13 @@ struct call_stream {
 unsigned call_streams(const struct call *c, struct call_stream *out, unsigned cap);
 
 /* Redis state: the whole call as one JSON object (owner, parties, branches, media, ports,
- * peers, flags, timestamps; SRTP keys later). call_to_json returns a new reference.
+ * peers, flags, timestamps, SDES modes, profiles and keys: the JSON holds SRTP master keys,
+ * see the README on protecting Redis). call_to_json returns a new reference.
  * calls_restore adds a call from such an object (a restart): it reserves the call's ports
  * and fails with -EBUSY if one is taken, -EINVAL with err set on malformed JSON, -EEXIST
  * if the call-id is loaded already (err is set in every case; nothing is taken on error).
- * The object carries "format": 1; interfaces are stored by name, o= versions as decimal
+ * The object carries "format": 2 (format 1, written before SRTP, restores as a call
+ * without SDES); interfaces are stored by name, o= versions as decimal
  * strings, output digests as 16 hex digits. to_json(restore(to_json(c))) equals
  * to_json(c). */
 json_t *call_to_json(const struct call *c);

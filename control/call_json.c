@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CALL_JSON_FORMAT 1
+#define CALL_JSON_FORMAT 2 /* 2 added SDES; 1 (no SDES) is still read */
 
 static const char *const dir_names[] = {
     [SDP_DIR_UNSET] = "unset",	     [SDP_DIR_SENDRECV] = "sendrecv",
@@ -43,13 +43,46 @@ static json_t *endpoint_json(const struct rpa_endpoint *e)
 	return json_pack("{s:o, s:i}", "addr", addr_json(&e->addr), "port", (int)e->port);
 }
 
+/* A master key as {tag, suite, key (base64 key||salt, as after inline:), mki, mki-length}. */
+static json_t *crypto_json(const struct sdes_crypto *c)
+{
+	char key[SDES_KEY_B64 + 1];
+	json_t *j;
+
+	sdes_key_encode(c, key, sizeof(key));
+	j = json_pack("{s:I, s:s, s:s, s:I, s:i}", "tag", (json_int_t)c->tag, "suite",
+		      sdes_suite_name(c->suite), "key", key, "mki", (json_int_t)c->mki,
+		      "mki-length", (int)c->mki_len);
+	sdes_wipe(key, sizeof(key));
+	return j;
+}
+
 static json_t *peer_json(const struct call_peer *p)
 {
 	if (!p->known)
 		return json_null();
-	return json_pack("{s:b, s:b, s:s, s:o, s:o}", "hold", p->hold, "rtcp-mux", p->mux,
+	return json_pack("{s:b, s:b, s:s, s:o, s:o, s:o}", "hold", p->hold, "rtcp-mux", p->mux,
 			 "direction", p->dir < 5 ? dir_names[p->dir] : "unset", "rtp",
-			 endpoint_json(&p->rtp), "rtcp", endpoint_json(&p->rtcp));
+			 endpoint_json(&p->rtp), "rtcp", endpoint_json(&p->rtcp), "crypto",
+			 p->has_crypto ? crypto_json(&p->crypto) : json_null());
+}
+
+static json_t *sdes_json(const struct call_sdes *sd)
+{
+	json_t *keys[CALL_SIDES];
+
+	if (sd == NULL)
+		return json_null();
+	for (unsigned s = 0; s < CALL_SIDES; s++) {
+		keys[s] = json_array();
+		for (unsigned k = 0; k < sd->nours[s]; k++)
+			json_array_append_new(keys[s], crypto_json(&sd->ours[s][k]));
+	}
+	return json_pack("{s:s, s:[s,s], s:s, s:[o,o]}", "mode",
+			 sd->mode == CALL_SDES_PASS ? "passthrough" : "bridge", "profiles",
+			 sdes_profile_name((enum sdes_profile)sd->profile[0]),
+			 sdes_profile_name((enum sdes_profile)sd->profile[1]), "suite",
+			 sdes_suite_name(sd->pass_suite), "keys", keys[0], keys[1]);
 }
 
 static json_t *party_json(const struct call *c, const struct call_party *p)
@@ -82,9 +115,10 @@ json_t *call_to_json(const struct call *c)
 	for (unsigned i = 0; i < c->nmedia; i++) {
 		const struct call_media *m = &c->media[i];
 
-		json_array_append_new(media, json_pack("{s:b, s:[i,i], s:[b,b]}", "rtp", m->is_rtp,
-						       "ports", (int)m->port[0], (int)m->port[1],
-						       "rtcp-mux", m->mux[0], m->mux[1]));
+		json_array_append_new(media, json_pack("{s:b, s:[i,i], s:[b,b], s:o}", "rtp",
+						       m->is_rtp, "ports", (int)m->port[0],
+						       (int)m->port[1], "rtcp-mux", m->mux[0],
+						       m->mux[1], "sdes", sdes_json(m->sdes)));
 	}
 	for (unsigned p = 0; p < c->nparties; p++)
 		json_array_append_new(parties, party_json(c, &c->party[p]));
@@ -108,6 +142,7 @@ json_t *call_to_json(const struct call *c)
 struct rctx {
 	char *err;
 	size_t errlen;
+	int format;
 };
 
 static int bad(struct rctx *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -193,9 +228,45 @@ static int endpoint_from(struct rctx *r, const json_t *o, struct rpa_endpoint *e
 	return 0;
 }
 
+/* A key object (crypto_json). Messages never quote the key. */
+static int crypto_from(struct rctx *r, const json_t *o, struct sdes_crypto *c)
+{
+	json_int_t tag = 0, mki = 0, mlen = 0;
+	const char *suite = NULL, *key = NULL;
+	size_t klen;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(o))
+		return bad(r, "an SRTP key is not an object");
+	if (get_int(r, o, "tag", 0, SDES_TAG_MAX, &tag) < 0 ||
+	    get_str(r, o, "suite", 32, &suite) < 0 ||
+	    get_int(r, o, "mki-length", 0, RPA_DP_SRTP_MKI_MAX, &mlen) < 0 ||
+	    get_int(r, o, "mki", 0, mlen == 0 ? 0 : (json_int_t)((1ull << (8 * mlen)) - 1), &mki) <
+		0)
+		return -EINVAL;
+	if (!json_is_string(json_object_get(o, "key")))
+		return bad(r, "an SRTP key has no 'key' string");
+	key = json_string_value(json_object_get(o, "key"));
+	klen = json_string_length(json_object_get(o, "key"));
+	c->tag = (uint32_t)tag;
+	c->suite = (uint8_t)sdes_suite_parse(suite, strlen(suite));
+	c->mki_len = (uint8_t)mlen;
+	c->mki = (uint32_t)mki;
+	if (c->suite == RPA_DP_SRTP_NONE)
+		return bad(r, "unknown SRTP suite '%.32s'", suite);
+	if (sdes_key_decode(c, key, klen) < 0) {
+		sdes_wipe(c, sizeof(*c));
+		return bad(r, "SRTP key (tag %u) is not base64 of %u bytes for %s", (unsigned)tag,
+			   rpa_dp_srtp_key_len(c->suite) + rpa_dp_srtp_salt_len(c->suite),
+			   sdes_suite_name(c->suite));
+	}
+	return 0;
+}
+
 static int peer_from(struct rctx *r, const json_t *o, struct call_peer *p)
 {
 	const char *dir = NULL;
+	json_t *cr;
 
 	memset(p, 0, sizeof(*p));
 	if (json_is_null(o))
@@ -208,6 +279,16 @@ static int peer_from(struct rctx *r, const json_t *o, struct call_peer *p)
 	    endpoint_from(r, json_object_get(o, "rtp"), &p->rtp) < 0 ||
 	    endpoint_from(r, json_object_get(o, "rtcp"), &p->rtcp) < 0)
 		return -EINVAL;
+	if (r->format >= 2) {
+		cr = json_object_get(o, "crypto");
+		if (cr == NULL)
+			return bad(r, "'crypto' missing");
+		if (!json_is_null(cr)) {
+			if (crypto_from(r, cr, &p->crypto) < 0)
+				return -EINVAL;
+			p->has_crypto = true;
+		}
+	}
 	for (unsigned d = 0; d < sizeof(dir_names) / sizeof(dir_names[0]); d++)
 		if (strcmp(dir, dir_names[d]) == 0) {
 			p->dir = (uint8_t)d;
@@ -247,6 +328,67 @@ static int party_from(struct rctx *r, const json_t *o, unsigned nmedia, struct c
 	return 0;
 }
 
+static int sdes_from(struct rctx *r, const json_t *o, struct call_media *m)
+{
+	json_t *profiles = NULL, *keys = NULL;
+	const char *mode = NULL, *suite = NULL;
+	struct call_sdes *sd;
+
+	if (json_is_null(o))
+		return 0;
+	if (!json_is_object(o))
+		return bad(r, "'sdes' missing, or neither null nor an object");
+	if (!m->is_rtp || m->port[0] == 0)
+		return bad(r, "SDES state on a section that is not live RTP");
+	if (get_str(r, o, "mode", 16, &mode) < 0 ||
+	    get_array(r, o, "profiles", 2, 2, &profiles) < 0 ||
+	    get_str(r, o, "suite", 32, &suite) < 0 || get_array(r, o, "keys", 2, 2, &keys) < 0)
+		return -EINVAL;
+	sd = m->sdes = calloc(1, sizeof(*sd));
+	if (sd == NULL)
+		return bad(r, "out of memory");
+	if (strcmp(mode, "bridge") == 0)
+		sd->mode = CALL_SDES_BRIDGE;
+	else if (strcmp(mode, "passthrough") == 0)
+		sd->mode = CALL_SDES_PASS;
+	else
+		return bad(r, "unknown SDES mode '%.16s'", mode);
+	sd->pass_suite = (uint8_t)sdes_suite_parse(suite, strlen(suite));
+	if (sd->pass_suite == RPA_DP_SRTP_NONE && strcmp(suite, "none") != 0)
+		return bad(r, "unknown SRTP suite '%.32s'", suite);
+	for (unsigned s = 0; s < CALL_SIDES; s++) {
+		json_t *pv = json_array_get(profiles, s), *kv = json_array_get(keys, s);
+		enum sdes_profile p;
+		size_t nk;
+
+		if (!json_is_string(pv) || !json_is_array(kv))
+			return bad(r, "SDES profiles must be strings, keys arrays");
+		p = sdes_profile_parse(json_string_value(pv), json_string_length(pv));
+		if (p == SDES_PROFILE_OTHER)
+			return bad(r, "unknown profile '%.16s'", json_string_value(pv));
+		sd->profile[s] = (uint8_t)p;
+		nk = json_array_size(kv);
+		/* Keys exactly on the SRTP legs of a bridged section. */
+		if (nk > SDES_NSUITES ||
+		    (nk > 0) != (sd->mode == CALL_SDES_BRIDGE && sdes_profile_srtp(p)))
+			return bad(r, "%zu SRTP keys on a %s side of a %s section", nk,
+				   sdes_profile_name(p), mode);
+		for (size_t k = 0; k < nk; k++) {
+			if (crypto_from(r, json_array_get(kv, k), &sd->ours[s][k]) < 0)
+				return -EINVAL;
+			for (size_t q = 0; q < k; q++)
+				if (sd->ours[s][q].tag == sd->ours[s][k].tag)
+					return bad(r, "two SRTP keys with tag %u",
+						   sd->ours[s][k].tag);
+		}
+		sd->nours[s] = (uint8_t)nk;
+	}
+	if (sd->mode == CALL_SDES_PASS && !(sdes_profile_srtp((enum sdes_profile)sd->profile[0]) &&
+					    sdes_profile_srtp((enum sdes_profile)sd->profile[1])))
+		return bad(r, "a passthrough section with a plain side");
+	return 0;
+}
+
 static int media_from(struct rctx *r, const json_t *o, struct call_media *m)
 {
 	json_t *ports = NULL, *mux = NULL;
@@ -270,6 +412,13 @@ static int media_from(struct rctx *r, const json_t *o, struct call_media *m)
 	}
 	if ((m->port[0] == 0) != (m->port[1] == 0))
 		return bad(r, "media with a port on one side only");
+	if (r->format >= 2) {
+		json_t *sd = json_object_get(o, "sdes");
+
+		if (sd == NULL)
+			return bad(r, "'sdes' missing");
+		return sdes_from(r, sd, m);
+	}
 	return 0;
 }
 
@@ -347,8 +496,10 @@ static int parse_call(struct rctx *r, const struct calls_config *cfg, const json
 
 	if (!json_is_object(j))
 		return bad(r, "not a JSON object");
-	if (get_int(r, j, "format", CALL_JSON_FORMAT, CALL_JSON_FORMAT, &v) < 0 ||
-	    get_str(r, j, "call-id", CALL_ID_MAX, &id) < 0 ||
+	if (get_int(r, j, "format", 1, CALL_JSON_FORMAT, &v) < 0)
+		return -EINVAL;
+	r->format = (int)v;
+	if (get_str(r, j, "call-id", CALL_ID_MAX, &id) < 0 ||
 	    get_str(r, j, "owner", sizeof(n->owner) - 1, &owner) < 0 ||
 	    get_int(r, j, "created", 0, INT64_MAX, &created) < 0 ||
 	    get_int(r, j, "updated", 0, INT64_MAX, &updated) < 0 ||
@@ -398,6 +549,13 @@ static int parse_call(struct rctx *r, const struct calls_config *cfg, const json
 	}
 	if (active == 0 && n->nparties > 1)
 		return bad(r, "branches without an active one");
+	for (unsigned p = 0; p < n->nparties; p++)
+		for (unsigned i = 0; i < n->nmedia; i++)
+			if (n->party[p].peer[i].has_crypto &&
+			    (n->media[i].sdes == NULL ||
+			     n->media[i].sdes->mode != CALL_SDES_BRIDGE))
+				return bad(r, "a party's SRTP key in a section the relay does not "
+					      "bridge");
 	return offer_from(r, json_object_get(j, "offer"), n->nparties, n->nmedia, &n->offer);
 }
 
@@ -439,7 +597,7 @@ undo:
 
 int calls_restore(struct calls *t, const json_t *state, struct call **out, char *err, size_t errlen)
 {
-	struct rctx r = {err, errlen};
+	struct rctx r = {.err = err, .errlen = errlen, .format = CALL_JSON_FORMAT};
 	json_t *media = json_is_object(state) ? json_object_get(state, "media") : NULL;
 	const char *id;
 	struct call *n;

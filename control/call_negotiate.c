@@ -9,15 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void warn(struct call_result *out, const char *msg)
-{
-	size_t n = strlen(out->warning);
-
-	if (strstr(out->warning, msg) != NULL)
-		return;
-	snprintf(out->warning + n, sizeof(out->warning) - n, "%s%s", n ? "; " : "", msg);
-}
-
 /* ---- ports taken and released by one command ---- */
 
 struct txn {
@@ -171,13 +162,15 @@ static void common_warnings(const struct call *n, const struct sdp_session *s,
 			    const struct flags *fl, struct call_result *out)
 {
 	if (has_ice(s) && !fl->ice_remove)
-		warn(out, "ICE attributes removed: rtpanchor relays the media and takes no part "
+		call_warn(out,
+			  "ICE attributes removed: rtpanchor relays the media and takes no part "
 			  "in ICE");
 	for (unsigned i = 0; i < n->nmedia; i++) {
 		const struct call_media *m = &n->media[i];
 
 		if (m->port[0] != 0 && m->is_rtp && m->mux[0] != m->mux[1])
-			warn(out, "rtcp-mux on one leg only: RTCP of the muxed leg is forwarded "
+			call_warn(out,
+				  "rtcp-mux on one leg only: RTCP of the muxed leg is forwarded "
 				  "to the other party's RTP port");
 	}
 }
@@ -258,7 +251,7 @@ static int offer_sections(struct call *n, const struct sdp_session *s, unsigned 
 		if (sm->port == 0) {
 			for (unsigned side = 0; live && side < CALL_SIDES; side++)
 				txn_release(x, n->iface[side], m->port[side]);
-			memset(m, 0, sizeof(*m));
+			call_media_clear(m);
 			for (unsigned p = 0; p < n->nparties; p++)
 				memset(&n->party[p].peer[i], 0, sizeof(struct call_peer));
 			continue;
@@ -266,7 +259,7 @@ static int offer_sections(struct call *n, const struct sdp_session *s, unsigned 
 		if (!live) {
 			/* A new section, or a rejected slot reused (RFC 3264 §8.1): new ports,
 			 * and what anybody said about the old stream no longer counts. */
-			memset(m, 0, sizeof(*m));
+			call_media_clear(m);
 			rc = txn_take(x, iface[o], &m->port[o], out);
 			if (rc == 0)
 				rc = txn_take(x, iface[a], &m->port[a], out);
@@ -289,6 +282,9 @@ static int offer_sections(struct call *n, const struct sdp_session *s, unsigned 
 		}
 		m->is_rtp = sm->is_rtp;
 		set_peer(&n->party[offerer].peer[i], s, sm);
+		rc = call_sdes_offer(n, s, i, offerer, fl, out);
+		if (rc < 0)
+			return rc;
 		if (!m->is_rtp) {
 			m->mux[0] = m->mux[1] = false;
 			continue;
@@ -518,12 +514,15 @@ int call_negotiate_answer(struct calls *t, const struct call_request *req, const
 			/* Rejected before (it stays rejected) or now: for every branch. */
 			for (unsigned side = 0; m->port[0] != 0 && side < CALL_SIDES; side++)
 				txn_release(&x, n->iface[side], m->port[side]);
-			memset(m, 0, sizeof(*m));
+			call_media_clear(m);
 			for (unsigned q = 0; q < n->nparties; q++)
 				memset(&n->party[q].peer[i], 0, sizeof(*peer));
 			continue;
 		}
 		set_peer(peer, s, sm);
+		rc = call_sdes_answer(n, s, i, answerer, out);
+		if (rc < 0)
+			goto done;
 		if (!m->is_rtp)
 			continue;
 		answer_mux(m, (enum flags_rtcp_mux)n->offer.mode, n->offer.offered_mux >> i & 1u,

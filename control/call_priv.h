@@ -9,6 +9,7 @@
 
 #include "call.h"
 #include "flags.h"
+#include "sdes.h"
 #include "sdp.h"
 
 #define CALL_SIDES    2 /* 0: the caller's side, 1: the callee's side */
@@ -28,6 +29,11 @@ struct call_peer {
 	uint8_t dir; /* enum sdp_dir of the section (media level, else session level) */
 	struct rpa_endpoint rtp;
 	struct rpa_endpoint rtcp; /* a=rtcp (RFC 3605), else the RTP port + 1 */
+	/* The SDES key it sends with, when the relay terminates SRTP on its leg (the
+	 * section's sdes is CALL_SDES_BRIDGE): the one a=crypto of its answer, or the one
+	 * the relay chose from its offer. */
+	bool has_crypto;
+	struct sdes_crypto crypto;
 };
 
 struct call_party {
@@ -36,11 +42,32 @@ struct call_party {
 	struct call_peer *peer; /* [nmedia] */
 };
 
+enum call_sdes_mode {
+	CALL_SDES_BRIDGE = 1, /* the relay writes each side's profile and, on SRTP legs, its
+			       * own a=crypto: it decrypts, encrypts or re-keys */
+	CALL_SDES_PASS,	      /* sdes-passthrough: a=crypto and payloads go through untouched */
+};
+
+/* SDES state of one m= section (see call.h, "SRTP"). Absent (NULL) when the relay leaves
+ * the section's profile and a=crypto alone: plain RTP, or SRTP it does not terminate
+ * (DTLS, a SAVP section without a=crypto). */
+struct call_sdes {
+	uint8_t mode;		     /* enum call_sdes_mode */
+	uint8_t profile[CALL_SIDES]; /* enum sdes_profile the relay writes towards each side */
+	uint8_t pass_suite;	     /* PASS: the suite the answer chose (for query), or NONE */
+	uint8_t nours[CALL_SIDES];
+	/* The relay's keys towards each side (it encrypts what it sends there with the one
+	 * whose tag that side's party chose): the list it offered, or the one it answered
+	 * with. Empty on a plain leg. Tags are distinct within a side. */
+	struct sdes_crypto ours[CALL_SIDES][SDES_NSUITES];
+};
+
 /* One m= section: relay RTP ports (RTCP on +1) per side; both 0 once rejected. */
 struct call_media {
 	uint16_t port[CALL_SIDES];
 	bool is_rtp;
-	bool mux[CALL_SIDES]; /* RTCP shares the RTP port on that side's leg */
+	bool mux[CALL_SIDES];	/* RTCP shares the RTP port on that side's leg */
+	struct call_sdes *sdes; /* owned; NULL: no SDES handling (see struct call_sdes) */
 };
 
 /* The last offer: what its answer needs to know. */
@@ -112,6 +139,8 @@ struct call *call_new(const struct calls_config *cfg, unsigned nmedia);
 void call_free(struct call *c);
 /* Free the arrays only. */
 void call_free_contents(struct call *c);
+/* Empty a section: frees (and wipes) its SDES state, zeroes the rest. */
+void call_media_clear(struct call_media *m);
 /* Give every relay port of c back (quarantine from now_ms). */
 void call_put_ports(struct call *c, uint64_t now_ms);
 
@@ -125,6 +154,27 @@ int call_negotiate_offer(struct calls *t, const struct call_request *req, const 
 			 uint64_t now, struct call_result *out);
 int call_negotiate_answer(struct calls *t, const struct call_request *req, const struct flags *fl,
 			  uint64_t now, struct call_result *out);
+
+/* SDES per section (call_sdes.c). Offer: section i of s from party `offerer`, with the
+ * previous state in n->media[i] (cleared when the section is new): decides the mode and
+ * profiles, picks the offerer's key, makes the relay's keys (keeping existing ones, see
+ * call.h) and sets the offerer's peer crypto (after set_peer). Answer: checks the
+ * answerer's a=crypto against what the relay offered and sets its peer crypto. Both
+ * return 0, or call_fail's error; warnings go to out->warning. */
+int call_sdes_offer(struct call *n, const struct sdp_session *s, unsigned i, unsigned offerer,
+		    const struct flags *fl, struct call_result *out);
+int call_sdes_answer(struct call *n, const struct sdp_session *s, unsigned i, unsigned answerer,
+		     struct call_result *out);
+/* What the SDP towards `side` needs for section i: *proto (NULL = keep), drop bits to add,
+ * and the a=crypto lines written into extra[0..cap) ("" for none). */
+void call_sdes_edit(const struct call *c, unsigned i, unsigned side, const char **proto,
+		    uint32_t *drop, char *extra, size_t cap);
+/* The relay's key towards party p (side `side`) in section i: the entry of ours[side]
+ * whose tag and suite p chose; NULL when p has no key there. */
+const struct sdes_crypto *call_sdes_ours(const struct call *c, unsigned i, unsigned side,
+					 const struct call_peer *p);
+/* Add a warning to out->warning (once). */
+void call_warn(struct call_result *out, const char *msg);
 
 /* Build the SDP sent towards `side` from the parsed input s and the new state c, with
  * a=rtcp-mux where bit i of mux_bits is set and a=rtcp:<port+1> where rtcp_bits is set.

@@ -1,5 +1,6 @@
 /* The SDP a command returns: the sdp_edit built from a call's new state (relay ports and
- * addresses, a=rtcp, a=rtcp-mux, ICE removal, o= and session c=) and the o= version kept
+ * addresses, a=rtcp, a=rtcp-mux, ICE removal, profiles and a=crypto, o= and session c=)
+ * and the o= version kept
  * per direction. Control main thread only; no I/O. */
 #include "call_priv.h"
 
@@ -34,10 +35,19 @@ static uint64_t digest(const char *buf, size_t len)
 	return h;
 }
 
+#define EXTRA_CAP (SDES_NSUITES * SDES_LINE_MAX)
+
+/* The edit and the a=crypto lines it points to (key material: wiped after use). */
+struct edit {
+	struct sdp_edit e;
+	char extra[SDP_MAX_MEDIA][EXTRA_CAP];
+};
+
 static void build_edit(const struct call *c, const struct sdp_session *s, unsigned side,
 		       const struct flags *fl, uint32_t mux_bits, uint32_t rtcp_bits,
-		       struct sdp_edit *e)
+		       struct edit *ed)
 {
+	struct sdp_edit *e = &ed->e;
 	const struct call_iface *ifc = &c->cfg->ifaces[c->iface[side]];
 	const struct rpa_addr *addr = fl->has_media_address ? &fl->media_address : &ifc->advertised;
 
@@ -65,6 +75,9 @@ static void build_edit(const struct call *c, const struct sdp_session *s, unsign
 		me->drop |= SDP_DROP_RTCP | SDP_DROP_RTCP_MUX;
 		if (!m->is_rtp)
 			continue;
+		call_sdes_edit(c, i, side, &me->proto, &me->drop, ed->extra[i], EXTRA_CAP);
+		if (ed->extra[i][0] != '\0')
+			me->extra = ed->extra[i];
 		me->rtcp_mux = (mux_bits >> i) & 1u;
 		if ((rtcp_bits >> i) & 1u)
 			me->rtcp_port = (uint16_t)(m->port[side] + 1);
@@ -89,6 +102,7 @@ static int rewrite(const struct sdp_session *s, const struct sdp_edit *e, char *
 			*out = buf;
 			return 0;
 		}
+		sdes_wipe(buf, cap); /* may hold a=crypto keys */
 		free(buf);
 		if (rc != -ENOSPC)
 			break;
@@ -101,18 +115,19 @@ int call_sdp_output(struct call *c, const struct sdp_session *s, unsigned side,
 		    size_t *len, char *err, size_t errlen)
 {
 	struct call_out *last = &c->out[side];
-	struct sdp_edit *e = malloc(sizeof(*e));
+	struct edit *ed = malloc(sizeof(*ed));
+	struct sdp_edit *e = &ed->e;
 	char rerr[SDP_ERRLEN] = "";
 	uint64_t h, version;
 	int rc;
 
 	*sdp = NULL;
 	*len = 0;
-	if (e == NULL) {
+	if (ed == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	build_edit(c, s, side, fl, mux_bits, rtcp_bits, e);
+	build_edit(c, s, side, fl, mux_bits, rtcp_bits, ed);
 	/* The first SDP towards a side keeps the sender's version; later ones carry ours,
 	 * one up whenever anything but the o= line changed (RFC 3264 section 8). */
 	e->o_version = last->valid ? last->version : s->o_version;
@@ -124,6 +139,7 @@ int call_sdp_output(struct call *c, const struct sdp_session *s, unsigned side,
 	if (last->valid && h != last->digest && version < UINT64_MAX)
 		version++;
 	if (version != e->o_version) {
+		sdes_wipe(*sdp, *len);
 		free(*sdp);
 		*sdp = NULL;
 		e->o_version = version;
@@ -134,10 +150,12 @@ int call_sdp_output(struct call *c, const struct sdp_session *s, unsigned side,
 	last->valid = true;
 	last->version = version;
 	last->digest = h;
-	free(e);
+	sdes_wipe(ed->extra, sizeof(ed->extra));
+	free(ed);
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot rewrite the SDP: %s", rerr);
-	free(e);
+	sdes_wipe(ed->extra, sizeof(ed->extra));
+	free(ed);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* The dataplane streams a call needs now (call_streams), derived from its state: relay
- * ports, the peers' SDP addresses, rtcp-mux per leg and the endpoint flags of the party
- * each stream receives from. Control main thread only; no I/O. */
+ * ports, the peers' SDP addresses, rtcp-mux per leg, the endpoint flags of the party
+ * each stream receives from and the SRTP keys of both directions. Control main thread
+ * only; no I/O. */
 #include "call_priv.h"
 
 #include <string.h>
@@ -33,9 +34,16 @@ static void source_rules(struct rpa_dp_stream *st, const struct call_party *from
 	st->flags = RPA_DP_F_LATCH | ((pf & CALL_PF_STRICT) ? RPA_DP_F_STRICT : 0);
 }
 
+/* SRTP of one stream (see call.h, "SRTP"). */
+struct srtp {
+	const struct sdes_crypto *rx, *tx;
+	uint8_t pass_suite;
+	bool pass;
+};
+
 static void put(struct call_stream *out, unsigned cap, unsigned *n, const struct call *c,
 		const struct call_party *from, unsigned i, unsigned comp,
-		const struct rpa_dp_stream *st)
+		const struct rpa_dp_stream *st, const struct srtp *sr, bool mux)
 {
 	if (*n < cap) {
 		struct call_stream *cs = &out[*n];
@@ -46,6 +54,13 @@ static void put(struct call_stream *out, unsigned cap, unsigned *n, const struct
 			memcpy(cs->from_tag, from->tag, sizeof(cs->from_tag));
 		cs->media = (uint8_t)i;
 		cs->component = (uint8_t)comp;
+		sdes_to_dp(sr->rx, &cs->dp.rx);
+		sdes_to_dp(sr->tx, &cs->dp.tx);
+		if (sr->rx != NULL || sr->tx != NULL)
+			cs->dp.flags |= comp == 2 ? RPA_DP_F_RTCP : mux ? RPA_DP_F_MUX : 0;
+		cs->srtp_in = sr->pass ? sr->pass_suite : cs->dp.rx.suite;
+		cs->srtp_out = sr->pass ? sr->pass_suite : cs->dp.tx.suite;
+		cs->sdes_passthrough = sr->pass;
 	}
 	(*n)++;
 }
@@ -76,6 +91,8 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
 			const struct call_peer *dst, *src;
 			const struct rpa_addr *la = &c->cfg->ifaces[c->iface[s]].local;
 			const struct rpa_addr *ta = &c->cfg->ifaces[c->iface[t]].local;
+			const struct call_sdes *sd = m->sdes;
+			struct srtp sr = {0};
 			struct rpa_dp_stream st;
 
 			/* A stream exists once the party it sends to has described the section
@@ -84,6 +101,17 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
 				continue;
 			dst = &to->peer[i];
 			src = from != NULL && from->peer[i].known ? &from->peer[i] : NULL;
+			if (sd != NULL && sd->mode == CALL_SDES_BRIDGE) {
+				/* Without the sender's key nothing arriving could be decrypted. */
+				if (src == NULL &&
+				    sdes_profile_srtp((enum sdes_profile)sd->profile[s]))
+					continue;
+				sr.rx = src != NULL && src->has_crypto ? &src->crypto : NULL;
+				sr.tx = call_sdes_ours(c, i, t, dst);
+			} else if (sd != NULL) {
+				sr.pass = true;
+				sr.pass_suite = sd->pass_suite;
+			}
 
 			memset(&st, 0, sizeof(st));
 			st.local = ep(la, m->port[s]);
@@ -93,7 +121,7 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
 			st.latch_window_ms = c->cfg->latch_window_ms;
 			st.tag = tag;
 			source_rules(&st, from, src ? &src->rtp : NULL);
-			put(out, cap, &n, c, from, i, 1, &st);
+			put(out, cap, &n, c, from, i, 1, &st, &sr, m->is_rtp && m->mux[s]);
 
 			/* RTCP on +1 from a leg that does not mux; towards a muxing leg it
 			 * leaves from, and goes to, the RTP ports. */
@@ -107,7 +135,7 @@ unsigned call_streams(const struct call *c, struct call_stream *out, unsigned ca
 			st.latch_window_ms = c->cfg->latch_window_ms;
 			st.tag = tag;
 			source_rules(&st, from, src ? &src->rtcp : NULL);
-			put(out, cap, &n, c, from, i, 2, &st);
+			put(out, cap, &n, c, from, i, 2, &st, &sr, false);
 		}
 	}
 	return n;

@@ -54,15 +54,6 @@ static void append_warning(char *buf, size_t len, const char *w)
 	snprintf(buf + n, len - n, "%s%s", n > 0 ? "; " : "", w);
 }
 
-static json_t *json_ep(const struct rpa_endpoint *e)
-{
-	char buf[RPA_ENDPOINT_STRLEN];
-
-	if (rpa_addr_is_unspec(&e->addr))
-		return json_null();
-	return json_string(rpa_endpoint_format(e, buf, sizeof(buf)));
-}
-
 static int count_one(struct call *c, void *arg)
 {
 	*(uint64_t *)arg += call_streams(c, NULL, 0);
@@ -151,7 +142,7 @@ static json_t *do_query(struct command_ctx *x, struct call *c, uint64_t now_ms, 
 			size_t wlen)
 {
 	json_t *streams = json_array(), *s, *o;
-	uint64_t tp = 0, tb = 0, td = 0;
+	uint64_t tp = 0, tb = 0, td = 0, ta = 0, tr = 0, to = 0;
 	struct rpa_dp_stream_info si;
 	unsigned n = dpsync_call_streams(c, &x->after, &x->after_cap);
 	int rc;
@@ -169,44 +160,26 @@ static json_t *do_query(struct command_ctx *x, struct call *c, uint64_t now_ms, 
 			else if (!dpclient_remote_error(dpsync_client(x->dp)))
 				dpsync_fail(x->dp, "stream get", rc);
 		}
-		s = json_pack("{s:o, s:s, s:i, s:s}", "local", json_ep(&cs->dp.local), "from-tag",
-			      cs->from_tag, "media", cs->media, "component",
-			      cs->component == 2 ? "rtcp" : "rtp");
+		s = reply_stream(cs, have ? &si : NULL, now_ms);
 		if (have) {
-			json_object_set_new(s, "installed", json_true());
-			json_object_set_new(s, "peer", json_ep(&si.stream.dst));
-			json_object_set_new(s, "source", json_ep(&si.stream.expect));
-			json_object_set_new(s, "latched", json_boolean(si.latched));
-			json_object_set_new(s, "packets", json_integer((json_int_t)si.packets));
-			json_object_set_new(s, "bytes", json_integer((json_int_t)si.bytes));
-			json_object_set_new(s, "drops", json_integer((json_int_t)si.drops));
-			if (si.idle_ms == UINT64_MAX || si.idle_ms > now_ms) {
-				json_object_set_new(s, "last-seen", json_null());
-				json_object_set_new(s, "idle-ms", json_null());
-			} else {
-				json_object_set_new(
-				    s, "last-seen",
-				    json_integer((json_int_t)(now_ms - si.idle_ms)));
-				json_object_set_new(s, "idle-ms",
-						    json_integer((json_int_t)si.idle_ms));
-			}
 			tp += si.packets;
 			tb += si.bytes;
 			td += si.drops;
-		} else {
-			json_object_set_new(s, "installed", json_false());
-			json_object_set_new(s, "peer", json_ep(&cs->dp.dst));
-			json_object_set_new(s, "source", json_ep(&cs->dp.expect));
+			ta += si.srtp_auth_fail;
+			tr += si.srtp_replay;
+			to += si.srtp_other;
 		}
 		json_array_append_new(streams, s);
 	}
 	if (!dpsync_up(x->dp))
 		snprintf(warning, wlen, "dataplane unavailable (%s): no counters",
 			 dpsync_error(x->dp));
-	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I}}", "call-id", call_id(c),
-		      "owner", call_owner(c), "created", (json_int_t)call_created_ms(c),
+	o = json_pack("{s:s, s:s, s:I, s:I, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I}}", "call-id",
+		      call_id(c), "owner", call_owner(c), "created", (json_int_t)call_created_ms(c),
 		      "last-signal", (json_int_t)call_updated_ms(c), "streams", streams, "totals",
-		      "packets", (json_int_t)tp, "bytes", (json_int_t)tb, "drops", (json_int_t)td);
+		      "packets", (json_int_t)tp, "bytes", (json_int_t)tb, "drops", (json_int_t)td,
+		      "srtp-auth-fail", (json_int_t)ta, "srtp-replay", (json_int_t)tr, "srtp-other",
+		      (json_int_t)to);
 	if (o != NULL && call_delete_at_ms(c) != 0)
 		json_object_set_new(o, "delete-at", json_integer((json_int_t)call_delete_at_ms(c)));
 	return o;

@@ -158,18 +158,34 @@ static bool ep_eq(const struct rpa_endpoint *a, const struct rpa_endpoint *b)
 	return a->port == b->port && rpa_addr_eq(&a->addr, &b->addr);
 }
 
+/* The SRTP parameters the dataplane reports back: everything but key and salt (which
+ * STREAM_GET/LIST return zeroed). */
+static bool srtp_public_eq(const struct rpa_dp_srtp *a, const struct rpa_dp_srtp *b)
+{
+	return a->suite == b->suite && a->key_len == b->key_len && a->salt_len == b->salt_len &&
+	       a->mki_len == b->mki_len && memcmp(a->mki, b->mki, sizeof(a->mki)) == 0;
+}
+
+/* Control builds streams zeroed, so the key material compares with memcmp. */
 static bool stream_eq(const struct rpa_dp_stream *a, const struct rpa_dp_stream *b)
 {
 	return ep_eq(&a->local, &b->local) && ep_eq(&a->src, &b->src) && ep_eq(&a->dst, &b->dst) &&
 	       ep_eq(&a->expect, &b->expect) && a->flags == b->flags &&
-	       a->latch_window_ms == b->latch_window_ms && a->tag == b->tag;
+	       a->latch_window_ms == b->latch_window_ms && a->tag == b->tag &&
+	       memcmp(&a->rx, &b->rx, sizeof(a->rx)) == 0 &&
+	       memcmp(&a->tx, &b->tx, sizeof(a->tx)) == 0 && a->replay_window == b->replay_window;
 }
 
-/* Does the dataplane's stream (with latched values) serve the desired one? */
+/* Does the dataplane's stream (with latched values) serve the desired one? Keys cannot be
+ * compared (the dataplane never returns them); a stream with the same suites and MKIs is
+ * kept, so that its SRTP state (rollover counter, replay window) survives a control
+ * restart. */
 static bool stream_serves(const struct rpa_dp_stream *have, const struct rpa_dp_stream *want)
 {
 	return ep_eq(&have->src, &want->src) && have->flags == want->flags &&
-	       have->tag == want->tag &&
+	       have->tag == want->tag && srtp_public_eq(&have->rx, &want->rx) &&
+	       srtp_public_eq(&have->tx, &want->tx) &&
+	       (want->replay_window == 0 || have->replay_window == want->replay_window) &&
 	       (want->latch_window_ms == 0 || have->latch_window_ms == want->latch_window_ms) &&
 	       (rpa_addr_is_unspec(&want->dst.addr) || ep_eq(&have->dst, &want->dst)) &&
 	       (rpa_addr_is_unspec(&want->expect.addr) || ep_eq(&have->expect, &want->expect));

@@ -171,6 +171,17 @@ static int parse_valued(const char *w, size_t len, struct flags *f, char *err, s
 		f->delete_delay_s = s;
 		return 0;
 	}
+	if ((v = value_of(w, len, "transport-protocol", &vlen)) != NULL) {
+		enum sdes_profile p = sdes_profile_parse(v, vlen);
+
+		if (p == SDES_PROFILE_OTHER)
+			return fail(err, errlen, "malformed", w, len,
+				    "want transport-protocol=RTP/AVP|RTP/SAVP|RTP/AVPF|RTP/SAVPF");
+		if (f->transport != SDES_PROFILE_OTHER && f->transport != p)
+			return fail(err, errlen, "conflicting", w, len, NULL);
+		f->transport = p;
+		return 0;
+	}
 	return fail(err, errlen, "unknown", w, len, NULL);
 }
 
@@ -187,6 +198,7 @@ static int parse_word(const char *w, size_t len, struct flags *f, char *err, siz
 	    {"ice-remove", offsetof(struct flags, ice_remove)},
 	    {"replace-origin", offsetof(struct flags, replace_origin)},
 	    {"replace-session-connection", offsetof(struct flags, replace_session_conn)},
+	    {"sdes-passthrough", offsetof(struct flags, sdes_passthrough)},
 	};
 
 	for (unsigned i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {

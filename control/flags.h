@@ -19,6 +19,15 @@
  *                        the interface's advertised one
  *   rtcp-mux=<mode>      see below; one mode per command
  *   delete-delay=<s>     delete: remove the call this many seconds later (0 = now)
+ *   transport-protocol=<p>  RTP/AVP, RTP/SAVP, RTP/AVPF or RTP/SAVPF: the profile the
+ *                        other party gets (the answerer's on an offer), as in rtpengine:
+ *                        SAVP on one leg and AVP on the other makes the relay decrypt and
+ *                        encrypt; SAVP on both re-keys (each leg has keys of its own).
+ *                        Without it a re-offer keeps what the section had, and a new
+ *                        section gets the offerer's profile. Accepted without effect on an
+ *                        answer (the answer must carry the offer's profile, RFC 3264).
+ *   sdes-passthrough     leave a=crypto and SRTP payloads untouched end to end (the
+ *                        endpoints keep their own keys); kept by later re-offers
  *
  * trust-address, strict-source, symmetric and asymmetric describe the endpoint whose SDP
  * comes with the command (the offerer on an offer, the answerer on an answer), as in
@@ -54,6 +63,8 @@
 
 #include <rtpanchor/addr.h>
 
+#include "sdes.h"
+
 #define FLAGS_MAX_LEN	 4096	/* bytes of the whole field */
 #define FLAGS_MAX_WORDS	 32	/* words in it */
 #define FLAGS_WORD_MAX	 128	/* bytes of one word */
@@ -84,6 +95,8 @@ struct flags {
 	enum flags_rtcp_mux rtcp_mux;
 	bool has_delete_delay;
 	uint32_t delete_delay_s;
+	enum sdes_profile transport; /* SDES_PROFILE_OTHER: transport-protocol= not given */
+	bool sdes_passthrough;
 };
 
 /* Parse s (NULL or empty = no flags) into *out (always initialised). Words are separated

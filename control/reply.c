@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "jsonenc.h"
 #include "reply.h"
 
@@ -141,4 +142,60 @@ fail:
 	json_decref(extra);
 	json_decref(j);
 	return NULL;
+}
+
+static json_t *endpoint(const struct rpa_endpoint *e)
+{
+	char buf[RPA_ENDPOINT_STRLEN];
+
+	if (rpa_addr_is_unspec(&e->addr))
+		return json_null();
+	return json_string(rpa_endpoint_format(e, buf, sizeof(buf)));
+}
+
+static const char *suite(unsigned s)
+{
+	const char *n = s == RPA_DP_SRTP_NONE ? "none" : rpa_dp_srtp_suite_name(s);
+
+	return n != NULL ? n : "?";
+}
+
+json_t *reply_stream(const struct call_stream *cs, const struct rpa_dp_stream_info *si,
+		     uint64_t now_ms)
+{
+	json_t *s =
+	    json_pack("{s:o, s:s, s:i, s:s, s:s, s:s, s:b}", "local", endpoint(&cs->dp.local),
+		      "from-tag", cs->from_tag, "media", cs->media, "component",
+		      cs->component == 2 ? "rtcp" : "rtp", "crypto-in", suite(cs->srtp_in),
+		      "crypto-out", suite(cs->srtp_out), "sdes-passthrough", cs->sdes_passthrough);
+
+	if (s == NULL)
+		return NULL;
+	if (si == NULL) {
+		json_object_set_new(s, "installed", json_false());
+		json_object_set_new(s, "peer", endpoint(&cs->dp.dst));
+		json_object_set_new(s, "source", endpoint(&cs->dp.expect));
+		return s;
+	}
+	json_object_set_new(s, "installed", json_true());
+	json_object_set_new(s, "peer", endpoint(&si->stream.dst));
+	json_object_set_new(s, "source", endpoint(&si->stream.expect));
+	json_object_set_new(s, "latched", json_boolean(si->latched));
+	json_object_set_new(s, "packets", json_integer((json_int_t)si->packets));
+	json_object_set_new(s, "bytes", json_integer((json_int_t)si->bytes));
+	json_object_set_new(s, "drops", json_integer((json_int_t)si->drops));
+	/* Among the drops: SRTP/SRTCP packets that failed authentication (tampered, wrong
+	 * key), replays, and the rest (too short, unknown MKI...). */
+	json_object_set_new(s, "srtp-auth-fail", json_integer((json_int_t)si->srtp_auth_fail));
+	json_object_set_new(s, "srtp-replay", json_integer((json_int_t)si->srtp_replay));
+	json_object_set_new(s, "srtp-other", json_integer((json_int_t)si->srtp_other));
+	if (si->idle_ms == UINT64_MAX || si->idle_ms > now_ms) {
+		json_object_set_new(s, "last-seen", json_null());
+		json_object_set_new(s, "idle-ms", json_null());
+	} else {
+		json_object_set_new(s, "last-seen",
+				    json_integer((json_int_t)(now_ms - si->idle_ms)));
+		json_object_set_new(s, "idle-ms", json_integer((json_int_t)si->idle_ms));
+	}
+	return s;
 }

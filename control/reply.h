@@ -5,6 +5,7 @@
 #define RTPANCHOR_CONTROL_REPLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,18 @@ char *reply_error(const char *reason);
  * NULL; the reference is stolen) holds further fields, merged in (query, list,
  * statistics). Returns NULL if sdp is not valid UTF-8. */
 char *reply_ok(const char *sdp, size_t sdp_len, const char *warning, json_t *extra);
+
+struct call_stream;
+struct rpa_dp_stream_info;
+
+/* One entry of a query reply's "streams": what the call wants (cs: local, from-tag, media,
+ * component, the SRTP suite packets arrive with ("crypto-in") and leave with
+ * ("crypto-out"), "sdes-passthrough") and, when the dataplane has the stream (si not NULL),
+ * its peer, source, latch state and counters at now_ms (CLOCK_REALTIME ms), the SRTP drops
+ * by reason among them; without si, "installed": false and the wanted peer and source.
+ * Returns a new object, NULL when out of memory. No key is ever part of it. */
+json_t *reply_stream(const struct call_stream *cs, const struct rpa_dp_stream_info *si,
+		     uint64_t now_ms);
 
 /* The offset of the first byte of s[0..len) that is not part of RFC 3629 UTF-8 text (NUL
  * counts as bad), or len when all of it is. */

@@ -36,11 +36,17 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parser *p, int rc, 
 }
 
 /* A printable copy of untrusted bytes for an error message: the message ends up in a JSON
- * reply and a log, so anything outside printable ASCII becomes '?'. */
+ * reply and a log, so anything outside printable ASCII becomes '?', and an SDES key
+ * ("inline:...", RFC 4568) is cut off where it starts. */
 static const char *show(const char *v, size_t n, char out[SHOW_MAX + 4])
 {
 	size_t i, m = n > SHOW_MAX ? SHOW_MAX : n;
 
+	for (i = 0; i + 7 <= n && i < m; i++)
+		if (strncasecmp(v + i, "inline:", 7) == 0) {
+			m = i;
+			break;
+		}
 	for (i = 0; i < m; i++)
 		out[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
 	if (m < n) {

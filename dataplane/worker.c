@@ -1,7 +1,8 @@
 /* HOT. The worker loop: where every RTP/RTCP packet is classified, matched to its stream,
- * checked against the stream's source rules and rewritten toward the peer. Runs on worker
- * lcores only: no syscalls, allocation, logging or locks here; anything unusual (ARP, a
- * source to latch, an unresolved next hop) goes to the main lcore through the slow ring. */
+ * checked against the stream's source rules, unprotected/protected when its stream has SRTP
+ * keys, and rewritten toward the peer. Runs on worker lcores only: no syscalls, allocation,
+ * logging or locks here; anything unusual (ARP, a source to latch, an unresolved next hop)
+ * goes to the main lcore through the slow ring. */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -13,6 +14,7 @@
 #include "neigh.h"
 #include "rewrite.h"
 #include "session.h"
+#include "srtp.h"
 #include "worker.h"
 
 struct worker_shared worker_shared;
@@ -24,6 +26,16 @@ enum origin {
 	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt */
 };
 
+/* A packet of a crypto rule (treat != FWD_PLAIN) that passed the stream's checks, waiting
+ * for the burst's SRTP batch (crypto_run). m is NULL once dropped. */
+struct crypto_item {
+	struct rte_mbuf *m;
+	const struct fwd_rule *r;
+	struct rte_ether_addr mac; /* next hop, resolved before the batch */
+	uint16_t payload;          /* UDP payload bytes as received (stream byte counter) */
+	uint8_t rtcp;              /* (S)RTCP rather than (S)RTP */
+};
+
 /* One burst on its way through the three stages of the loop. Stage one (stage_in)
  * classifies, hands packets of other workers' streams over and prefetches the port index
  * entries of the rest; stage two (stage_mid) reads the entries and prefetches the rule
@@ -33,14 +45,17 @@ enum origin {
  * Stage three runs in arrival order, so no stream is reordered. On the stack. */
 struct stage {
 	enum origin origin;
-	unsigned nm, nfree, npunt;
+	unsigned nm, nfree, npunt, ncx;
 	struct rte_mbuf *media[WORKER_BURST];
 	const uint32_t *ent[WORKER_BURST];
 	const struct fwd_rule *rules[WORKER_BURST];
 	struct classify_out co[WORKER_BURST];
 	struct rte_mbuf *free[WORKER_BURST];
 	struct rte_mbuf *punt[WORKER_BURST];
+	struct crypto_item cx[WORKER_BURST];
 };
+
+#define HDRS_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
 struct pipe {
 	struct stage st[3];
@@ -157,6 +172,32 @@ static inline void handoff(struct worker *w, uint16_t owner, struct rte_mbuf *m)
 		handoff_flush(w, owner);
 }
 
+/* RTCP or RTP: by the stream's flags, and with RFC 5761 multiplexing by the packet type in
+ * the second byte (RTCP 192..223 = what RTP would read as marker + payload type 64..95). */
+static inline uint8_t is_rtcp(const struct fwd_rule *r, const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, HDRS_LEN);
+
+	if (r->flags & RPA_DP_F_RTCP)
+		return 1;
+	return (r->flags & RPA_DP_F_MUX) && m->data_len >= HDRS_LEN + 2 && p[1] >= 192 &&
+	       p[1] <= 223;
+}
+
+/* Queue a packet for the burst's SRTP batch; its rule's SRTP half loads meanwhile. */
+static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struct fwd_rule *r,
+				const struct rte_ether_addr *mac, uint16_t payload)
+{
+	struct crypto_item *c = &s->cx[s->ncx++];
+
+	rte_prefetch0(session_rule_srtp(r));
+	c->m = m;
+	c->r = r;
+	c->mac = *mac;
+	c->payload = payload;
+	c->rtcp = is_rtcp(r, m);
+}
+
 /* One stream's treatment of one packet: we are the stream's owner. */
 static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m,
 			   const struct classify_out *co, const struct fwd_rule *r, uint64_t now)
@@ -199,6 +240,10 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 
 	if (m->data_len > co->frame_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - co->frame_len));
+	if (unlikely(r->treat != FWD_PLAIN)) {
+		crypto_defer(s, m, r, &mac, (uint16_t)(co->frame_len - HDRS_LEN));
+		return;
+	}
 	if (worker_shared.tx_csum_ok[r->egress])
 		rewrite_ipv4_udp_offload(m, rte_pktmbuf_mtod(m, uint8_t *), &r->rw,
 					 &ifaddr_ports[r->egress].mac, &mac);
@@ -221,6 +266,133 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 		tx_flush(w, r->egress);
 }
 
+/* Drop reason and per-stream counter of each engine verdict. */
+static const uint8_t verdict_drop[SRTP_VERDICT_MAX] = {
+	[SRTP_AUTH_FAIL] = DP_DROP_SRTP_AUTH,	  [SRTP_REPLAY] = DP_DROP_SRTP_REPLAY,
+	[SRTP_TOO_OLD] = DP_DROP_SRTP_REPLAY,	  [SRTP_MALFORMED] = DP_DROP_SRTP_MALFORMED,
+	[SRTP_BAD_MKI] = DP_DROP_SRTP_MKI,	  [SRTP_NO_ROOM] = DP_DROP_SRTP_NO_ROOM,
+	[SRTP_LIMIT] = DP_DROP_SRTP_LIMIT,	  [SRTP_CRYPTO_ERR] = DP_DROP_SRTP_CRYPTO,
+	[SRTP_PENDING] = DP_DROP_SRTP_PENDING,
+};
+
+static void crypto_drop(struct worker *w, struct stage *s, struct crypto_item *c, unsigned v)
+{
+	struct stream_srtp_counters *sc = session_rule_srtp_ctr(c->r);
+	enum dp_drop why = v < SRTP_VERDICT_MAX && v != SRTP_OK ? (enum dp_drop)verdict_drop[v]
+								 : DP_DROP_SRTP_CRYPTO;
+	uint64_t *ctr = why == DP_DROP_SRTP_AUTH     ? &sc->auth_fail
+			: why == DP_DROP_SRTP_REPLAY ? &sc->replay
+						     : &sc->other;
+
+	__atomic_store_n(ctr, *ctr + 1, __ATOMIC_RELAXED);
+	stream_drop(c->r);
+	count_drop(w, s, c->m, why);
+	c->m = NULL;
+}
+
+/* A packet SRTP has changed leaves like a plain one, with its new lengths and checksums. */
+static inline void crypto_send(struct worker *w, const struct crypto_item *c, uint64_t now)
+{
+	struct rte_mbuf *m = c->m;
+	const struct fwd_rule *r = c->r;
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	struct stream_counters *ctr;
+	struct worker_txbuf *t;
+
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN));
+	udp->dgram_len =
+	    rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+	if (worker_shared.tx_csum_ok[r->egress])
+		rewrite_ipv4_udp_offload(m, eth, &r->rw, &ifaddr_ports[r->egress].mac, &c->mac);
+	else
+		rewrite_ipv4_udp_full(eth, &r->rw, &ifaddr_ports[r->egress].mac, &c->mac);
+
+	ctr = session_rule_ctr(r);
+	__atomic_store_n(&ctr->packets, ctr->packets + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctr->bytes, ctr->bytes + c->payload, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctr->last_seen, now, __ATOMIC_RELAXED);
+
+	t = &w->txb[r->egress];
+	t->pkts[t->n++] = m;
+	if (t->n == WORKER_BURST)
+		tx_flush(w, r->egress);
+}
+
+/* A packet the engine refused. SRTP_PENDING (an AEAD header length the context has no
+ * cryptodev session for yet) leaves the packet untouched when nothing was done to it before:
+ * it goes to the slow path, which builds the session (srtp_engine_service) and hands it
+ * back; the stream's later packets follow it there, as for a latch. */
+static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item *c, unsigned v,
+			   bool untouched, uint64_t now)
+{
+	if (v == SRTP_PENDING && untouched && s->origin != FROM_SLOW) {
+		punt_media(w, s, c->m, c->r, now);
+		c->m = NULL;
+		return;
+	}
+	crypto_drop(w, s, c, v);
+}
+
+/* The SRTP work of a burst, in two engine batches: unprotect everything that arrived as
+ * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP (protect
+ * rules, and re-keyed packets that passed). Packets of one stream keep their order. */
+static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
+{
+	struct srtp_pkt sp[WORKER_BURST];
+	uint8_t at[WORKER_BURST];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < s->ncx; i++) {
+		const struct crypto_item *c = &s->cx[i];
+		const struct fwd_rule_srtp *fs;
+
+		if (c->r->treat == FWD_PROTECT)
+			continue;
+		fs = session_rule_srtp(c->r);
+		rte_prefetch0(fs->rx_st);
+		sp[n] = (struct srtp_pkt){.m = c->m,
+					  .ctx = fs->rx,
+					  .st = fs->rx_st,
+					  .off = HDRS_LEN,
+					  .len = (uint16_t)(c->m->data_len - HDRS_LEN),
+					  .rtcp = c->rtcp};
+		at[n++] = (uint8_t)i;
+	}
+	if (n > 0 && srtp_unprotect_burst(w->srtp, sp, n) != n)
+		for (unsigned k = 0; k < n; k++)
+			if (sp[k].verdict != SRTP_OK)
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict, true, now);
+
+	n = 0;
+	for (unsigned i = 0; i < s->ncx; i++) {
+		const struct crypto_item *c = &s->cx[i];
+		const struct fwd_rule_srtp *fs;
+
+		if (c->m == NULL || c->r->treat == FWD_UNPROTECT)
+			continue;
+		fs = session_rule_srtp(c->r);
+		sp[n] = (struct srtp_pkt){.m = c->m,
+					  .ctx = fs->tx,
+					  .st = fs->tx_st,
+					  .off = HDRS_LEN,
+					  .len = (uint16_t)(c->m->data_len - HDRS_LEN),
+					  .rtcp = c->rtcp};
+		at[n++] = (uint8_t)i;
+	}
+	if (n > 0 && srtp_protect_burst(w->srtp, sp, n) != n)
+		for (unsigned k = 0; k < n; k++)
+			if (sp[k].verdict != SRTP_OK)
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       s->cx[at[k]].r->treat == FWD_PROTECT, now);
+
+	for (unsigned i = 0; i < s->ncx; i++)
+		if (s->cx[i].m != NULL)
+			crypto_send(w, &s->cx[i], now);
+	s->ncx = 0;
+}
+
 /* Stage one: classify; packets of streams another worker owns go to it before any lookup
  * (the port decides the owner, see worker_owner_of); prefetch the index entries of the
  * rest. */
@@ -231,7 +403,7 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 	unsigned nm = 0;
 
 	s->origin = origin;
-	s->nfree = s->npunt = 0;
+	s->nfree = s->npunt = s->ncx = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint16_t port = m->port;
@@ -295,6 +467,8 @@ static void stage_out(struct worker *w, struct stage *s, uint64_t now)
 		else
 			forward(w, s, s->media[i], &s->co[i], s->rules[i], now);
 	}
+	if (s->ncx > 0)
+		crypto_run(w, s, now);
 	if (s->npunt > 0) {
 		unsigned q = rte_ring_enqueue_burst(worker_shared.slow, (void **)s->punt, s->npunt,
 						    NULL);
@@ -333,9 +507,12 @@ static inline void pipe_drain(struct worker *w, struct pipe *p, uint64_t now)
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST];
-	struct pipe pp = {.mid = NULL, .out = NULL, .next = 0};
+	struct pipe pp; /* stages are filled before use: no initialiser, it would clear 6 KB */
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0, n;
+
+	pp.mid = pp.out = NULL;
+	pp.next = 0;
 
 	/* Packets back from the slow path first: they arrived before anything still in the
 	 * rx queues, and a freshly latched stream must not overtake its first packets. */

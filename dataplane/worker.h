@@ -21,6 +21,8 @@
 
 #include "counters.h"
 
+struct srtp_worker;
+
 #define WORKER_BURST   32
 #define WORKER_MAX_RXQ 16
 
@@ -55,6 +57,9 @@ struct worker {
 	uint32_t inflight;
 	uint32_t epoch;
 	uint64_t last_punt;
+	/* This worker's SRTP engine resources (its cryptodev queue pair); NULL when SRTP is
+	 * off, and then no rule has a crypto treatment. Set by the main lcore before start. */
+	struct srtp_worker *srtp;
 	struct worker_stats stats;
 } __rte_cache_aligned;
 

@@ -17,6 +17,7 @@
 
 #include "call.h"
 #include "portalloc.h"
+#include "sdes.h"
 
 #define T0	      1700000000000ull /* a realistic CLOCK_REALTIME in ms */
 #define LATCH_MS      3000u
@@ -28,7 +29,25 @@ struct fix {
 	struct portalloc *pa[3];
 	struct calls_config cfg;
 	struct calls *t;
+	uint32_t rnd; /* the next position of fx_random's sequence */
 };
+
+/* The "random" bytes SRTP keys are made of in tests: byte n of the sequence is
+ * n + 7 * (n >> 8) (mod 256), so keys are deterministic, the first 256 bytes are 0, 1, 2...,
+ * and no two keys of a test repeat. */
+static inline uint8_t fx_random_byte(uint32_t n)
+{
+	return (uint8_t)(n + 7 * (n >> 8));
+}
+
+static inline int fx_random(void *buf, size_t len, void *arg)
+{
+	uint32_t *next = arg;
+
+	for (size_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = fx_random_byte((*next)++);
+	return 0;
+}
 
 static inline struct rpa_addr fx_addr(const char *s)
 {
@@ -62,6 +81,8 @@ static inline struct fix *fx_new_ranges(uint16_t amin, uint16_t amax)
 	f->cfg.nifaces = 3;
 	snprintf(f->cfg.node, sizeof(f->cfg.node), "node1");
 	f->cfg.latch_window_ms = LATCH_MS;
+	f->cfg.random = fx_random;
+	f->cfg.random_arg = &f->rnd;
 	f->t = calls_create(&f->cfg);
 	assert_non_null(f->t);
 	return f;
@@ -149,10 +170,12 @@ static inline struct rpa_endpoint fx_ep(const char *s)
 	return e;
 }
 
-/* Check every field of one stream (dst/expect NULL = unspecified). */
-static inline void fx_stream(const struct call_stream *cs, const char *local, const char *src,
-			     const char *dst, const char *expect, uint32_t flags, uint64_t tag,
-			     const char *from_tag, unsigned media, unsigned comp)
+/* Check every field of one stream (dst/expect NULL = unspecified), its SRTP keys included:
+ * rx/tx NULL = plain in that direction. */
+static inline void fx_stream_srtp(const struct call_stream *cs, const char *local, const char *src,
+				  const char *dst, const char *expect, uint32_t flags, uint64_t tag,
+				  const char *from_tag, unsigned media, unsigned comp,
+				  const struct sdes_crypto *rx, const struct sdes_crypto *tx)
 {
 	struct rpa_dp_stream want;
 	char a[RPA_ENDPOINT_STRLEN], b[RPA_ENDPOINT_STRLEN], c[RPA_ENDPOINT_STRLEN],
@@ -166,6 +189,17 @@ static inline void fx_stream(const struct call_stream *cs, const char *local, co
 	want.flags = flags;
 	want.latch_window_ms = LATCH_MS;
 	want.tag = tag;
+	sdes_to_dp(rx, &want.rx);
+	sdes_to_dp(tx, &want.tx);
+	if (memcmp(&cs->dp.rx, &want.rx, sizeof(want.rx)) != 0)
+		fail_msg("stream local %s: rx suite %u (want %u) or its key differs", local,
+			 cs->dp.rx.suite, want.rx.suite);
+	if (memcmp(&cs->dp.tx, &want.tx, sizeof(want.tx)) != 0)
+		fail_msg("stream local %s: tx suite %u (want %u) or its key differs", local,
+			 cs->dp.tx.suite, want.tx.suite);
+	assert_int_equal(cs->srtp_in, want.rx.suite);
+	assert_int_equal(cs->srtp_out, want.tx.suite);
+	assert_false(cs->sdes_passthrough);
 	if (memcmp(&cs->dp, &want, sizeof(want)) != 0)
 		fail_msg("stream local %s src %s dst %s expect %s flags %u window %u tag %llx; "
 			 "want local %s src %s dst %s expect %s flags %u tag %llx",
@@ -178,6 +212,14 @@ static inline void fx_stream(const struct call_stream *cs, const char *local, co
 	assert_string_equal(cs->from_tag, from_tag);
 	assert_int_equal(cs->media, media);
 	assert_int_equal(cs->component, comp);
+}
+
+/* A plain stream, every field checked. */
+static inline void fx_stream(const struct call_stream *cs, const char *local, const char *src,
+			     const char *dst, const char *expect, uint32_t flags, uint64_t tag,
+			     const char *from_tag, unsigned media, unsigned comp)
+{
+	fx_stream_srtp(cs, local, src, dst, expect, flags, tag, from_tag, media, comp, NULL, NULL);
 }
 
 /* The streams of call id (at most 64). */

@@ -2,7 +2,10 @@
  * offer/answer SDPs and every field of the dataplane streams, interfaces and addresses,
  * rtcp-mux modes, endpoint flags, ICE removal, re-INVITEs from either side, added and
  * rejected media, hold, T.38, forking, delete and delete-delay, port exhaustion, errors
- * that change nothing, and a 100k-call table. */
+ * that change nothing, and a 100k-call table. SRTP (SDES): SRTP to RTP, RTP to SRTP, SRTP
+ * to SRTP re-keyed across re-INVITEs from both sides, passthrough, offers and answers
+ * refused (no common suite, MKI, bad keys, conversions that cannot be done) with messages
+ * that quote no key, rtcp-mux and forking, every key of every stream checked. */
 #include "call_fixture.h"
 
 #include <jansson.h>
@@ -1029,6 +1032,624 @@ static void test_scale(void **state)
 	fx_free(f);
 }
 
+/* ---- SRTP (SDES) ---- */
+
+#define F_RTCP RPA_DP_F_RTCP
+#define F_MUX  RPA_DP_F_MUX
+
+/* RFC 4568's example keys (AES_CM_128_*, 30 bytes) for the caller and the callee, and an
+ * AEAD_AES_128_GCM key (28 bytes). */
+#define KEY_A1 "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+#define KEY_A2 "NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj"
+#define KEY_B  "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj"
+#define KEY_G  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+fw=="
+
+#define AES80  RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80
+#define AES32  RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32
+#define GCM128 RPA_DP_SRTP_AEAD_AES_128_GCM
+
+/* An Asterisk caller offering SRTP, crypto lines given (CRLF-terminated, or ""). */
+static char *srtp_offer(const char *version, const char *proto, const char *cryptos,
+			const char *extra)
+{
+	char *s = malloc(4096);
+
+	assert_non_null(s);
+	snprintf(s, 4096,
+		 "v=0\r\n"
+		 "o=- 1234567 %s IN IP4 203.0.113.10\r\n"
+		 "s=Asterisk\r\n"
+		 "c=IN IP4 203.0.113.10\r\n"
+		 "t=0 0\r\n"
+		 "m=audio 10000 %s 0 8 101\r\n"
+		 "a=rtpmap:0 PCMU/8000\r\n"
+		 "a=rtpmap:8 PCMA/8000\r\n"
+		 "a=rtpmap:101 telephone-event/8000\r\n"
+		 "%s%s"
+		 "a=sendrecv\r\n",
+		 version, proto, cryptos, extra);
+	return s;
+}
+
+/* A callee's answer with its a=crypto lines (or ""). */
+static char *srtp_answer(const char *ip, unsigned port, const char *proto, const char *cryptos,
+			 const char *extra)
+{
+	char *s = malloc(4096);
+
+	assert_non_null(s);
+	snprintf(s, 4096,
+		 "v=0\r\n"
+		 "o=- 1700000000 1700000001 IN IP4 %s\r\n"
+		 "s=-\r\n"
+		 "c=IN IP4 %s\r\n"
+		 "t=0 0\r\n"
+		 "m=audio %u %s 0 101\r\n"
+		 "a=rtpmap:0 PCMU/8000\r\n"
+		 "%s%s"
+		 "a=sendrecv\r\n",
+		 ip, ip, port, proto, cryptos, extra);
+	return s;
+}
+
+static const char CALLER_CRYPTO[] = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A1 "\r\n"
+				    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY_A2 "\r\n";
+
+/* The key fx_random makes for a suite from position `start` of its sequence. */
+static struct sdes_crypto key_at(uint32_t start, unsigned suite, uint32_t tag)
+{
+	struct sdes_crypto c;
+	uint32_t n = start;
+
+	assert_int_equal(sdes_generate(&c, tag, suite, fx_random, &n), 0);
+	return c;
+}
+
+static struct sdes_crypto key_of(const char *b64, unsigned suite, uint32_t tag)
+{
+	struct sdes_crypto c;
+
+	memset(&c, 0, sizeof(c));
+	c.tag = tag;
+	c.suite = (uint8_t)suite;
+	assert_int_equal(sdes_key_decode(&c, b64, strlen(b64)), 0);
+	return c;
+}
+
+/* The a=crypto lines of an SDP, parsed; returns how many (at most cap). */
+static unsigned cryptos_of(const char *sdp, struct sdes_crypto *out, unsigned cap)
+{
+	unsigned n = 0;
+	char err[SDES_ERRLEN];
+
+	for (const char *p = strstr(sdp, "a=crypto:"); p != NULL; p = strstr(p + 1, "a=crypto:")) {
+		const char *e = strstr(p, "\r\n");
+
+		assert_non_null(e);
+		assert_true(n < cap);
+		if (sdes_parse(p + 9, (size_t)(e - p - 9), &out[n], NULL, err, sizeof(err)) != 0)
+			fail_msg("the relay wrote a bad a=crypto line: %s", err);
+		n++;
+	}
+	return n;
+}
+
+static void same_key(const struct sdes_crypto *got, const struct sdes_crypto *want)
+{
+	assert_int_equal(got->tag, want->tag);
+	assert_int_equal(got->suite, want->suite);
+	assert_true(sdes_same_key(got, want));
+}
+
+/* No message may carry a key: none of these keys' 8-character pieces, no "inline:". */
+static void no_keys_in(const char *msg)
+{
+	static const char *const keys[] = {KEY_A1, KEY_A2, KEY_B, KEY_G};
+	struct sdes_crypto c;
+	char b64[SDES_KEY_B64 + 1];
+
+	assert_null(strstr(msg, "inline:"));
+	for (unsigned k = 0; k < 4 + 6; k++) {
+		const char *key = keys[k < 4 ? k : 0];
+		size_t n;
+
+		if (k >= 4) { /* keys the relay made in these tests */
+			c = key_at(30 * (k - 4), AES80, 1);
+			sdes_key_encode(&c, b64, sizeof(b64));
+			key = b64;
+		}
+		n = strlen(key);
+		for (size_t i = 0; i + 8 <= n; i++) {
+			char piece[9];
+
+			memcpy(piece, key + i, 8);
+			piece[8] = '\0';
+			if (strstr(msg, piece) != NULL)
+				fail_msg("\"%s\" contains key material", msg);
+		}
+	}
+}
+
+static void sdes_fail(struct fix *f, enum call_op op, const char *id, const char *from,
+		      const char *to, const char *sdp, const char *flags, int rc,
+		      const char *in_msg)
+{
+	struct call_result r;
+
+	assert_int_equal(fx_run(f, &r, op, id, from, to, sdp, flags, T0 + 5000), rc);
+	assert_null(r.sdp);
+	if (strstr(r.error, in_msg) == NULL)
+		fail_msg("error \"%s\" lacks \"%s\"", r.error, in_msg);
+	no_keys_in(r.error);
+	no_keys_in(r.warning);
+	call_result_clear(&r);
+}
+
+static const char WANT_SRTP_ANSWER[] = "v=0\r\n"
+				       "o=FreeSWITCH 1700000000 1700000001 IN IP4 198.51.100.20\r\n"
+				       "s=FreeSWITCH\r\n"
+				       "c=IN IP4 192.0.2.1\r\n"
+				       "t=0 0\r\n"
+				       "m=audio 30000 RTP/SAVP 0 101\r\n"
+				       "a=rtpmap:0 PCMU/8000\r\n"
+				       "a=rtpmap:101 telephone-event/8000\r\n"
+				       "a=fmtp:101 0-16\r\n"
+				       "a=ptime:20\r\n"
+				       "a=sendrecv\r\n"
+				       "a=rtcp:30001\r\n"
+				       "a=crypto:1 AES_CM_128_HMAC_SHA1_80 "
+				       "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\r\n";
+
+/* SRTP caller, plain callee: the relay answers the caller with its own key and decrypts
+ * what the caller sends, encrypts what goes back. */
+static void test_srtp_to_rtp(void **state)
+{
+	struct fix *f = *state;
+	char *offer = srtp_offer("1234567", "RTP/SAVP", CALLER_CRYPTO, "");
+	struct sdes_crypto a1 = key_of(KEY_A1, AES80, 1), ours = key_at(0, AES80, 1);
+	struct call_stream st[64];
+	struct call_result r;
+	uint64_t tag;
+	char *sdp;
+
+	sdp = fx_ok(f, CALL_OP_OFFER, "s1", "caller", NULL, offer, "transport-protocol=RTP/AVP", T0,
+		    &r);
+	assert_string_equal(r.warning, "");
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/AVP 0 8 101\r\n"));
+	assert_null(strstr(sdp, "a=crypto"));
+	assert_null(strstr(sdp, "SAVP"));
+	free(sdp);
+	assert_int_equal(f->rnd, 30); /* one key: the relay's towards the caller */
+	tag = call_dp_tag(calls_find(f->t, "s1"));
+	/* Early media towards the caller is already encrypted with the relay's key. */
+	assert_int_equal(fx_streams(f, "s1", st), 2);
+	fx_stream_srtp(&st[0], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH, tag, "", 0, 1, NULL, &ours);
+	fx_stream_srtp(&st[1], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
+		       F_LATCH | F_RTCP, tag, "", 0, 2, NULL, &ours);
+
+	sdp = fx_ok(f, CALL_OP_ANSWER, "s1", "caller", "callee", SDP_CALLEE, NULL, T0 + 1000, &r);
+	fx_sdp_equal(sdp, WANT_SRTP_ANSWER);
+	free(sdp);
+	assert_string_equal(r.warning, "");
+	assert_int_equal(fx_streams(f, "s1", st), 4);
+	fx_stream_srtp(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
+		       F_LATCH, tag, "caller", 0, 1, &a1, NULL);
+	fx_stream_srtp(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.21:20005", NULL,
+		       F_LATCH | F_RTCP, tag, "caller", 0, 2, &a1, NULL);
+	fx_stream_srtp(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH, tag, "callee", 0, 1, NULL, &ours);
+	fx_stream_srtp(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
+		       F_LATCH | F_RTCP, tag, "callee", 0, 2, NULL, &ours);
+	free(offer);
+}
+
+static const char CALLEE_GCM[] = "a=crypto:3 AEAD_AES_128_GCM inline:" KEY_G "\r\n";
+
+/* Plain caller, SRTP callee: the relay offers every suite with keys of its own; the
+ * answer picks one tag; bad answers are refused and change nothing. */
+static void test_rtp_to_srtp(void **state)
+{
+	static const uint8_t order[6] = {AES80,
+					 AES32,
+					 GCM128,
+					 RPA_DP_SRTP_AEAD_AES_256_GCM,
+					 RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80,
+					 RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32};
+	struct fix *f = *state;
+	struct sdes_crypto offered[8], g = key_of(KEY_G, GCM128, 3);
+	struct call_stream st[64];
+	struct call_result r;
+	char *sdp, *ans, *before, *after;
+	uint32_t pos = 0;
+	uint64_t tag;
+
+	sdp = fx_ok(f, CALL_OP_OFFER, "s2", "caller", NULL, SDP_CALLER,
+		    "transport-protocol=RTP/SAVP", T0, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/SAVP 0 8 101\r\n"));
+	/* Six lines, tags 1..6, in sdes_offer_order, each its own key, after the other
+	 * attributes. */
+	assert_int_equal(cryptos_of(sdp, offered, 8), 6);
+	for (unsigned k = 0; k < 6; k++) {
+		struct sdes_crypto want = key_at(pos, order[k], k + 1);
+
+		same_key(&offered[k], &want);
+		pos += rpa_dp_srtp_key_len(order[k]) + rpa_dp_srtp_salt_len(order[k]);
+	}
+	assert_int_equal(f->rnd, pos);
+	assert_non_null(strstr(sdp, "a=rtcp:30003\r\na=crypto:1 "));
+	free(sdp);
+	tag = call_dp_tag(calls_find(f->t, "s2"));
+	/* The callee's key is unknown until it answers: nothing from its side yet, and the
+	 * caller's plain stream waits for the callee's address. */
+	assert_int_equal(fx_streams(f, "s2", st), 0);
+
+	before = state_of(f, "s2");
+	ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP",
+			  "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n", "");
+	sdes_fail(f, CALL_OP_ANSWER, "s2", "caller", "callee", ans, NULL, -EINVAL,
+		  "m= section 1: the answer's a=crypto tag 3 names AES_CM_128_HMAC_SHA1_80, "
+		  "offered as AEAD_AES_128_GCM");
+	free(ans);
+	ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP",
+			  "a=crypto:9 AEAD_AES_128_GCM inline:" KEY_G "\r\n", "");
+	sdes_fail(f, CALL_OP_ANSWER, "s2", "caller", "callee", ans, NULL, -EINVAL,
+		  "m= section 1: the answer's a=crypto line names no tag the offer had");
+	free(ans);
+	ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP",
+			  "a=crypto:3 AEAD_AES_128_GCM inline:" KEY_B "\r\n", "");
+	sdes_fail(f, CALL_OP_ANSWER, "s2", "caller", "callee", ans, NULL, -EINVAL,
+		  "m= section 1: the answer's a=crypto tag 3: inline key||salt is 30 bytes, "
+		  "AEAD_AES_128_GCM needs 28");
+	free(ans);
+	ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP", "", "");
+	sdes_fail(f, CALL_OP_ANSWER, "s2", "caller", "callee", ans, NULL, -EINVAL,
+		  "m= section 1: the answer accepts SRTP without an a=crypto line");
+	free(ans);
+	after = state_of(f, "s2");
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+
+	ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP", CALLEE_GCM, "");
+	sdp = fx_ok(f, CALL_OP_ANSWER, "s2", "caller", "callee", ans, NULL, T0 + 1000, &r);
+	free(ans);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30000 RTP/AVP 0 101\r\n"));
+	assert_null(strstr(sdp, "a=crypto"));
+	free(sdp);
+	assert_int_equal(fx_streams(f, "s2", st), 4);
+	fx_stream_srtp(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
+		       F_LATCH, tag, "caller", 0, 1, NULL, &offered[2]);
+	fx_stream_srtp(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.20:20001", NULL,
+		       F_LATCH | F_RTCP, tag, "caller", 0, 2, NULL, &offered[2]);
+	fx_stream_srtp(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH, tag, "callee", 0, 1, &g, NULL);
+	fx_stream_srtp(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
+		       F_LATCH | F_RTCP, tag, "callee", 0, 2, &g, NULL);
+
+	/* A callee that answers RTP/AVP without a=crypto declined SRTP: plain both ways,
+	 * with a warning. */
+	free(fx_ok(f, CALL_OP_OFFER, "s2b", "caller", NULL, SDP_CALLER,
+		   "transport-protocol=RTP/SAVP", T0, NULL));
+	sdp = fx_ok(f, CALL_OP_ANSWER, "s2b", "caller", "callee", SDP_CALLEE, NULL, T0 + 1000, &r);
+	free(sdp);
+	assert_non_null(strstr(r.warning, "m= section 1: the answer declined SRTP (RTP/AVP without "
+					  "a=crypto): media to and from that party stays plain"));
+	no_keys_in(r.warning);
+	assert_int_equal(fx_streams(f, "s2b", st), 4);
+	for (unsigned k = 0; k < 4; k++) {
+		assert_int_equal(st[k].dp.rx.suite, RPA_DP_SRTP_NONE);
+		assert_int_equal(st[k].dp.tx.suite, RPA_DP_SRTP_NONE);
+		assert_int_equal(st[k].dp.flags, F_LATCH);
+	}
+}
+
+/* SRTP on both legs: re-keyed, each leg with keys of its own; re-INVITEs keep the relay's
+ * keys and take a party's new key. */
+static void test_srtp_rekey(void **state)
+{
+	struct fix *f = *state;
+	/* The caller's first line has an MKI the relay cannot honour: its second is used. */
+	char *offer = srtp_offer("1", "RTP/SAVP",
+				 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A1 "|2^20|1:8\r\n"
+				 "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY_A2 "\r\n",
+				 "");
+	char *ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP",
+				"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n", "");
+	struct sdes_crypto a2 = key_of(KEY_A2, AES32, 2), b = key_of(KEY_B, AES80, 1);
+	struct sdes_crypto to_caller = key_at(0, AES32, 2), to_callee = key_at(30, AES80, 1);
+	struct sdes_crypto offered[8], answered[2], a_new = key_of(KEY_A1, AES32, 2);
+	struct call_stream st[64], st2[64];
+	char *sdp, *sdp2, *ans1, *ans2, *off2;
+	uint64_t tag;
+
+	sdp = fx_ok(f, CALL_OP_OFFER, "s3", "caller", NULL, offer, NULL, T0, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/SAVP 0 8 101\r\n"));
+	assert_null(strstr(sdp, KEY_A1));
+	assert_null(strstr(sdp, KEY_A2));
+	assert_int_equal(cryptos_of(sdp, offered, 8), 6);
+	same_key(&offered[0], &to_callee);
+	assert_int_equal(f->rnd, 254);
+	tag = call_dp_tag(calls_find(f->t, "s3"));
+
+	ans1 = fx_ok(f, CALL_OP_ANSWER, "s3", "caller", "callee", ans, NULL, T0 + 100, NULL);
+	assert_non_null(strstr(ans1, "\r\nm=audio 30000 RTP/SAVP 0 101\r\n"));
+	assert_null(strstr(ans1, KEY_B));
+	assert_int_equal(cryptos_of(ans1, answered, 2), 1);
+	same_key(&answered[0], &to_caller); /* the caller's tag 2 and suite, the relay's key */
+	assert_int_equal(fx_streams(f, "s3", st), 4);
+	fx_stream_srtp(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
+		       F_LATCH, tag, "caller", 0, 1, &a2, &to_callee);
+	fx_stream_srtp(&st[1], "192.0.2.1:30001", "192.0.2.1:30003", "198.51.100.20:20001", NULL,
+		       F_LATCH | F_RTCP, tag, "caller", 0, 2, &a2, &to_callee);
+	fx_stream_srtp(&st[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH, tag, "callee", 0, 1, &b, &to_caller);
+	fx_stream_srtp(&st[3], "192.0.2.1:30003", "192.0.2.1:30001", "203.0.113.10:10001", NULL,
+		       F_LATCH | F_RTCP, tag, "callee", 0, 2, &b, &to_caller);
+
+	/* The same re-INVITE: the same offer onward (so the same o= version), no new key,
+	 * the same streams. */
+	sdp2 = fx_ok(f, CALL_OP_OFFER, "s3", "caller", "callee", offer, NULL, T0 + 200, NULL);
+	assert_string_equal(sdp, sdp2);
+	free(sdp2);
+	assert_int_equal(f->rnd, 254);
+	assert_int_equal(fx_streams(f, "s3", st2), 4);
+	assert_memory_equal(st, st2, 4 * sizeof(st[0]));
+	ans2 = fx_ok(f, CALL_OP_ANSWER, "s3", "caller", "callee", ans, NULL, T0 + 300, NULL);
+	assert_string_equal(ans1, ans2);
+	free(ans2);
+
+	/* The caller changes its key (same suite): what it sends is decrypted with the new
+	 * one; the relay's keys stay. */
+	free(offer);
+	offer = srtp_offer("2", "RTP/SAVP",
+			   "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY_A1 "\r\n", "");
+	sdp2 = fx_ok(f, CALL_OP_OFFER, "s3", "caller", "callee", offer, NULL, T0 + 400, NULL);
+	assert_string_equal(sdp, sdp2);
+	free(sdp2);
+	assert_int_equal(f->rnd, 254);
+	ans2 = fx_ok(f, CALL_OP_ANSWER, "s3", "caller", "callee", ans, NULL, T0 + 500, NULL);
+	assert_string_equal(ans1, ans2);
+	free(ans2);
+	assert_int_equal(fx_streams(f, "s3", st2), 4);
+	fx_stream_srtp(&st2[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
+		       F_LATCH, tag, "caller", 0, 1, &a_new, &to_callee);
+	assert_memory_equal(&st2[2], &st[2], 2 * sizeof(st[0]));
+
+	/* It changes the suite: the relay answers with a new key of that suite. */
+	free(offer);
+	offer = srtp_offer("3", "RTP/SAVP", "a=crypto:7 AEAD_AES_128_GCM inline:" KEY_G "\r\n", "");
+	free(fx_ok(f, CALL_OP_OFFER, "s3", "caller", "callee", offer, NULL, T0 + 600, NULL));
+	assert_int_equal(f->rnd, 254 + 28);
+	ans2 = fx_ok(f, CALL_OP_ANSWER, "s3", "caller", "callee", ans, NULL, T0 + 700, NULL);
+	assert_int_equal(cryptos_of(ans2, answered, 2), 1);
+	to_caller = key_at(254, GCM128, 7);
+	same_key(&answered[0], &to_caller);
+	free(ans2);
+
+	/* The callee re-INVITEs with its key: the relay answers it with the key it offered
+	 * it under that tag, and offers the caller its current key first (same tag), then
+	 * the other suites with new keys. */
+	off2 = fx_ok(f, CALL_OP_OFFER, "s3", "callee", "caller", ans, NULL, T0 + 900, NULL);
+	assert_int_equal(cryptos_of(off2, offered, 8), 6);
+	same_key(&offered[0], &to_caller);
+	assert_int_equal(offered[1].suite, AES80);
+	assert_int_equal(offered[1].tag, 1);
+	assert_int_equal(offered[2].tag, 2);
+	free(off2);
+	sdp2 = fx_ok(f, CALL_OP_ANSWER, "s3", "callee", "caller", offer, NULL, T0 + 1000, NULL);
+	assert_int_equal(cryptos_of(sdp2, answered, 2), 1);
+	same_key(&answered[0], &to_callee);
+	free(sdp2);
+	assert_int_equal(fx_streams(f, "s3", st2), 4);
+	{
+		struct sdes_crypto g = key_of(KEY_G, GCM128, 7);
+
+		fx_stream_srtp(&st2[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000",
+			       NULL, F_LATCH, tag, "caller", 0, 1, &g, &to_callee);
+		fx_stream_srtp(&st2[2], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000",
+			       NULL, F_LATCH, tag, "callee", 0, 1, &b, &to_caller);
+	}
+	free(sdp);
+	free(ans1);
+	free(ans);
+	free(offer);
+}
+
+/* sdes-passthrough: a=crypto and payloads untouched, no keys anywhere in the relay. */
+static void test_sdes_passthrough(void **state)
+{
+	struct fix *f = *state;
+	char *offer = srtp_offer("1", "RTP/SAVP", CALLER_CRYPTO, "");
+	char *ans = srtp_answer("198.51.100.20", 20000, "RTP/SAVP",
+				"a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n", "");
+	struct call_stream st[64];
+	char *sdp, *state_text;
+
+	sdp = fx_ok(f, CALL_OP_OFFER, "s4", "caller", NULL, offer, "sdes-passthrough", T0, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/SAVP 0 8 101\r\n"));
+	assert_non_null(strstr(sdp, CALLER_CRYPTO));
+	free(sdp);
+	sdp = fx_ok(f, CALL_OP_ANSWER, "s4", "caller", "callee", ans, NULL, T0 + 100, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30000 RTP/SAVP 0 101\r\n"));
+	assert_non_null(strstr(sdp, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n"));
+	free(sdp);
+	assert_int_equal(f->rnd, 0);
+	assert_int_equal(fx_streams(f, "s4", st), 4);
+	for (unsigned k = 0; k < 4; k++) {
+		struct rpa_dp_srtp none;
+
+		memset(&none, 0, sizeof(none));
+		assert_memory_equal(&st[k].dp.rx, &none, sizeof(none));
+		assert_memory_equal(&st[k].dp.tx, &none, sizeof(none));
+		assert_int_equal(st[k].dp.flags, F_LATCH);
+		assert_true(st[k].sdes_passthrough);
+		assert_int_equal(st[k].srtp_in, AES80);
+		assert_int_equal(st[k].srtp_out, AES80);
+	}
+	state_text = state_of(f, "s4");
+	no_keys_in(state_text);
+	assert_non_null(strstr(state_text, "\"mode\":\"passthrough\""));
+	free(state_text);
+
+	/* A re-offer without the flag stays passthrough; with a plain profile for the other
+	 * side it is an error together with the flag, and a conversion without it. */
+	sdp = fx_ok(f, CALL_OP_OFFER, "s4", "caller", "callee", offer, NULL, T0 + 200, NULL);
+	assert_non_null(strstr(sdp, CALLER_CRYPTO));
+	free(sdp);
+	sdes_fail(f, CALL_OP_OFFER, "s4", "caller", "callee", offer,
+		  "sdes-passthrough transport-protocol=RTP/AVP", -EINVAL,
+		  "sdes-passthrough keeps SRTP end to end: transport-protocol=RTP/AVP cannot apply "
+		  "to m= section 1 (RTP/SAVP)");
+	sdp = fx_ok(f, CALL_OP_OFFER, "s4", "caller", "callee", offer, "transport-protocol=RTP/AVP",
+		    T0 + 300, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/AVP 0 8 101\r\n"));
+	assert_null(strstr(sdp, "a=crypto"));
+	free(sdp);
+	/* A plain offer with the flag: nothing to pass through, nothing changed. */
+	sdp = fx_ok(f, CALL_OP_OFFER, "s4b", "caller", NULL, SDP_CALLER, "sdes-passthrough", T0,
+		    NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30006 RTP/AVP 0 8 101\r\n"));
+	assert_null(strstr(sdp, "a=crypto"));
+	free(sdp);
+	state_text = state_of(f, "s4b");
+	assert_non_null(strstr(state_text, "\"sdes\":null"));
+	free(state_text);
+	free(offer);
+	free(ans);
+}
+
+static int broken_random(void *buf, size_t len, void *arg)
+{
+	(void)buf;
+	(void)len;
+	(void)arg;
+	return -EIO;
+}
+
+/* Offers the relay cannot bridge: clear errors that quote no key and take nothing. */
+static void test_sdes_errors(void **state)
+{
+	struct fix *f = *state;
+	char lines[17 * 100], *sdp;
+	size_t n = 0;
+
+	sdp =
+	    srtp_offer("1", "RTP/SAVP",
+		       "a=crypto:1 F8_128_HMAC_SHA1_80 inline:" KEY_A1 "\r\n"
+		       "a=crypto:2 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A2 "|2^20|1:8\r\n"
+		       "a=crypto:3 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A2 ";inline:" KEY_B "\r\n",
+		       "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, NULL, -ENOTSUP,
+		  "m= section 1 (RTP/SAVP): no supported crypto suite in its 3 a=crypto lines: "
+		  "a=crypto tag 1: unknown crypto suite 'F8_128_HMAC_SHA1_80'; a=crypto tag 2: "
+		  "MKI of 8 bytes: rtpanchor handles MKIs of 1 to 4 bytes; a=crypto tag 3: "
+		  "several keys");
+	free(sdp);
+	sdp = srtp_offer("1", "RTP/SAVP",
+			 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A1 "|1:5\r\n", "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, "transport-protocol=RTP/AVP",
+		  -ENOTSUP, "a=crypto tag 1: MKI of 5 bytes");
+	free(sdp);
+	sdp = srtp_offer("1", "RTP/SAVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_G "\r\n",
+			 "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, NULL, -EINVAL,
+		  "a=crypto tag 1: inline key||salt is 28 bytes, AES_CM_128_HMAC_SHA1_80 needs 30");
+	free(sdp);
+	sdp = srtp_offer("1", "RTP/SAVP", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%%%%\r\n", "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, NULL, -EINVAL, "key is not base64");
+	free(sdp);
+	for (int k = 0; k < 17; k++)
+		n += (size_t)snprintf(lines + n, sizeof(lines) - n,
+				      "a=crypto:%d AES_CM_128_HMAC_SHA1_80 inline:" KEY_A1 "\r\n",
+				      k + 1);
+	sdp = srtp_offer("1", "RTP/SAVP", lines, "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, NULL, -E2BIG,
+		  "m= section 1 has more than 16 a=crypto lines");
+	free(sdp);
+	/* SAVP without a=crypto (keyed some other way) cannot be converted... */
+	sdp = srtp_offer("1", "RTP/SAVP", "a=zrtp-hash:1.10 abcdef\r\n", "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, "transport-protocol=RTP/AVP",
+		  -ENOTSUP,
+		  "m= section 1 is RTP/SAVP without a=crypto: rtpanchor converts SDES-keyed SRTP "
+		  "only");
+	/* ...but passes untouched when nothing asks to convert it. */
+	free(fx_ok(f, CALL_OP_OFFER, "e2", "caller", NULL, sdp, NULL, T0, NULL));
+	free(sdp);
+	/* DTLS-SRTP: refused for conversion, untouched otherwise. */
+	sdp = srtp_offer("1", "UDP/TLS/RTP/SAVPF", "a=fingerprint:sha-256 AB:CD\r\n", "");
+	sdes_fail(f, CALL_OP_OFFER, "e1", "caller", NULL, sdp, "transport-protocol=RTP/AVP",
+		  -ENOTSUP,
+		  "m= section 1 has transport 'UDP/TLS/RTP/SAVPF', which transport-protocol= "
+		  "cannot convert");
+	{
+		char *out = fx_ok(f, CALL_OP_OFFER, "e3", "caller", NULL, sdp, NULL, T0, NULL);
+
+		assert_non_null(strstr(out, "m=audio 30004 UDP/TLS/RTP/SAVPF 0 8 101\r\n"));
+		assert_non_null(strstr(out, "a=fingerprint:sha-256 AB:CD\r\n"));
+		free(out);
+	}
+	free(sdp);
+	assert_null(calls_find(f->t, "e1"));
+	assert_int_equal(portalloc_used(f->pa[0]), 4); /* e2 and e3 only */
+	assert_int_equal(f->rnd, 0);
+
+	/* No random bytes: nothing is created. */
+	{
+		struct fix *g = fx_new_ranges(30000, 30999);
+
+		calls_destroy(g->t);
+		g->cfg.random = broken_random;
+		g->t = calls_create(&g->cfg);
+		sdes_fail(g, CALL_OP_OFFER, "e4", "caller", NULL, SDP_CALLER,
+			  "transport-protocol=RTP/SAVP", -EIO,
+			  "cannot make SRTP keys: no random bytes (Input/output error)");
+		assert_int_equal(calls_count(g->t), 0);
+		assert_int_equal(portalloc_used(g->pa[0]), 0);
+		fx_free(g);
+	}
+}
+
+/* rtcp-mux on both legs (streams flagged MUX) and forking: each branch's tag picks the
+ * relay's key towards it. */
+static void test_srtp_mux_forking(void **state)
+{
+	struct fix *f = *state;
+	char *offer = srtp_offer("1", "RTP/SAVPF", CALLER_CRYPTO, "a=rtcp-mux\r\n");
+	char *ans1 = srtp_answer("198.51.100.20", 20000, "RTP/SAVPF",
+				 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n",
+				 "a=rtcp-mux\r\n");
+	char *ans2 = srtp_answer("198.51.100.30", 2222, "RTP/SAVPF", CALLEE_GCM, "a=rtcp-mux\r\n");
+	struct sdes_crypto a1 = key_of(KEY_A1, AES80, 1), b = key_of(KEY_B, AES80, 1),
+			   g = key_of(KEY_G, GCM128, 3);
+	struct sdes_crypto to_caller = key_at(0, AES80, 1), to_b1 = key_at(30, AES80, 1),
+			   to_b2 = key_at(90, GCM128, 3);
+	struct call_stream st[64];
+	uint64_t tag;
+	char *sdp;
+
+	sdp = fx_ok(f, CALL_OP_OFFER, "s5", "caller", NULL, offer, NULL, T0, NULL);
+	assert_non_null(strstr(sdp, "\r\nm=audio 30002 RTP/SAVPF 0 8 101\r\n"));
+	free(sdp);
+	tag = call_dp_tag(calls_find(f->t, "s5"));
+	free(fx_ok(f, CALL_OP_ANSWER, "s5", "caller", "b1", ans1, NULL, T0 + 100, NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "s5", "caller", "b2", ans2, NULL, T0 + 200, NULL));
+	assert_int_equal(fx_streams(f, "s5", st), 2);
+	fx_stream_srtp(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.30:2222", NULL,
+		       F_LATCH | F_MUX, tag, "caller", 0, 1, &a1, &to_b2);
+	fx_stream_srtp(&st[1], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH | F_MUX, tag, "b2", 0, 1, &g, &to_caller);
+	free(fx_ok(f, CALL_OP_DELETE, "s5", "caller", "b2", NULL, NULL, T0 + 300, NULL));
+	assert_int_equal(fx_streams(f, "s5", st), 2);
+	fx_stream_srtp(&st[0], "192.0.2.1:30000", "192.0.2.1:30002", "198.51.100.20:20000", NULL,
+		       F_LATCH | F_MUX, tag, "caller", 0, 1, &a1, &to_b1);
+	fx_stream_srtp(&st[1], "192.0.2.1:30002", "192.0.2.1:30000", "203.0.113.10:10000", NULL,
+		       F_LATCH | F_MUX, tag, "b1", 0, 1, &b, &to_caller);
+	free(offer);
+	free(ans1);
+	free(ans2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1047,6 +1668,12 @@ int main(void)
 	    cmocka_unit_test(test_exhaustion),
 	    cmocka_unit_test_setup_teardown(test_errors, fx_setup, fx_teardown),
 	    cmocka_unit_test(test_scale),
+	    cmocka_unit_test_setup_teardown(test_srtp_to_rtp, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_rtp_to_srtp, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_srtp_rekey, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_sdes_passthrough, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_sdes_errors, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_srtp_mux_forking, fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

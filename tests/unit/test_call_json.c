@@ -2,7 +2,9 @@
  * rejected video, trusted strict caller, rtcp-mux=require, NAT interface, delete-delay)
  * round-trips through text into a fresh table with its ports reserved and behaves the same
  * afterwards; -EEXIST, -EBUSY; and hostile JSON: every member swapped for every other JSON
- * type, and targeted bad values, each refused with a message and no port or call taken. */
+ * type, and targeted bad values, each refused with a message and no port or call taken;
+ * SRTP state (keys, MKIs, modes, profiles) round-trips too, its hostile forms are refused
+ * without a key in any message, and format-1 state (before SDES) still restores. */
 #include "call_fixture.h"
 
 #include <jansson.h>
@@ -75,6 +77,8 @@ static struct call *complex_call(struct fix *f)
 	assert_non_null(r.call);
 	return r.call;
 }
+
+static void check_no_keys(const char *msg);
 
 static json_t *state_json(struct call *c)
 {
@@ -191,6 +195,7 @@ static void refuse(struct fix *g, json_t *j, bool may_pass, const char *what)
 			fail_msg("%s: restore returned %d (%s)", what, rc, err);
 		if (strncmp(err, "call state: ", 12) != 0)
 			fail_msg("%s: message \"%s\"", what, err);
+		check_no_keys(err);
 		assert_null(c);
 	}
 	assert_int_equal(calls_count(g->t), 0);
@@ -229,7 +234,11 @@ static void swap_types(struct fix *g, json_t *root, json_t *node, const char *wh
 				    (json_is_boolean(repl[k]) && json_is_boolean(orig)))
 					continue;
 				json_object_set(node, key, repl[k]);
-				refuse(g, root, k == 0 && strcmp(key, "addr") == 0, key);
+				refuse(g, root,
+				       k == 0 &&
+					   (strcmp(key, "addr") == 0 || strcmp(key, "sdes") == 0 ||
+					    strcmp(key, "crypto") == 0),
+				       key);
 			}
 			json_object_del(node, key);
 			refuse(g, root, false, key); /* missing */
@@ -315,7 +324,8 @@ static void test_hostile(void **state)
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	bad_value(g, j, "", "format", json_integer(2));
+	bad_value(g, j, "", "format", json_integer(3));
+	bad_value(g, j, "", "format", json_integer(0));
 	bad_value(g, j, "", "call-id", json_string(""));
 	bad_value(g, j, "", "call-id", json_string(big));
 	bad_value(g, j, "", "owner", json_string(big));
@@ -367,12 +377,233 @@ static void test_hostile(void **state)
 	fx_free(g);
 }
 
+/* ---- SRTP (SDES) state ---- */
+
+#define KEY_A1 "PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+#define KEY_A2 "NzB4d1BINUAvLEw6UzF3WSJ+PSdFcGdUJShpX1Zj"
+#define KEY_B  "d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj"
+#define KEY_G  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+fw=="
+
+static const char SDP_S_OFFER[] =
+    "v=0\r\n"
+    "o=- 1 1 IN IP4 203.0.113.10\r\n"
+    "s=-\r\n"
+    "c=IN IP4 203.0.113.10\r\n"
+    "t=0 0\r\n"
+    "m=audio 10000 RTP/SAVPF 0\r\n"
+    "a=rtcp-mux\r\n"
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_A1 "|2^31|7:2\r\n"
+    "a=crypto:2 AEAD_AES_128_GCM inline:" KEY_G "\r\n"
+    "m=video 10002 RTP/SAVP 99\r\n"
+    "a=crypto:4 AES_CM_128_HMAC_SHA1_32 inline:" KEY_A2 "\r\n";
+
+static const char SDP_S_ANSWER1[] = "v=0\r\n"
+				    "o=- 5 5 IN IP4 198.51.100.20\r\n"
+				    "s=-\r\n"
+				    "c=IN IP4 198.51.100.20\r\n"
+				    "t=0 0\r\n"
+				    "m=audio 20000 RTP/SAVPF 0\r\n"
+				    "a=crypto:3 AEAD_AES_128_GCM inline:" KEY_G "\r\n"
+				    "m=video 20002 RTP/SAVP 99\r\n"
+				    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "\r\n";
+
+static const char SDP_S_ANSWER2[] = "v=0\r\n"
+				    "o=- 6 6 IN IP4 198.51.100.30\r\n"
+				    "s=-\r\n"
+				    "c=IN IP4 198.51.100.30\r\n"
+				    "t=0 0\r\n"
+				    "m=audio 2222 RTP/SAVPF 0\r\n"
+				    "a=rtcp-mux\r\n"
+				    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" KEY_B "|1:1\r\n"
+				    "m=video 2224 RTP/SAVP 99\r\n"
+				    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" KEY_A1 "\r\n";
+
+/* A re-keyed call "sx" (two sections, an MKI, rtcp-mux, two branches that chose other
+ * suites) and a passthrough call "pt". */
+static void srtp_calls(struct fix *f)
+{
+	free(fx_ok(f, CALL_OP_OFFER, "sx", "alice", NULL, SDP_S_OFFER, NULL, T0, NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "sx", "alice", "bob-1", SDP_S_ANSWER1, NULL, T0 + 100, NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "sx", "alice", "bob-2", SDP_S_ANSWER2, NULL, T0 + 200, NULL));
+	free(fx_ok(f, CALL_OP_OFFER, "pt", "carol", NULL, SDP_S_OFFER, "sdes-passthrough", T0,
+		   NULL));
+	free(fx_ok(f, CALL_OP_ANSWER, "pt", "carol", "dave", SDP_S_ANSWER1, NULL, T0 + 100, NULL));
+}
+
+static void check_no_keys(const char *msg)
+{
+	static const char *const keys[] = {KEY_A1, KEY_A2, KEY_B, KEY_G};
+
+	for (unsigned k = 0; k < 4; k++)
+		for (size_t i = 0; i + 8 <= strlen(keys[k]); i++) {
+			char piece[9];
+
+			memcpy(piece, keys[k] + i, 8);
+			piece[8] = '\0';
+			if (strstr(msg, piece) != NULL)
+				fail_msg("\"%s\" contains key material", msg);
+		}
+}
+
+static void test_srtp_round_trip(void **state)
+{
+	struct fix *f = fx_new_ranges(30000, 30999), *g = fx_new_ranges(30000, 30999);
+	static const char *const ids[] = {"sx", "pt"};
+	char err[CALL_ERRLEN] = "";
+
+	(void)state;
+	srtp_calls(f);
+	for (unsigned c = 0; c < 2; c++) {
+		struct call_stream s1[64], s2[64];
+		json_t *j1 = state_json(calls_find(f->t, ids[c])), *j2, *loaded;
+		char *text = json_dumps(j1, JSON_COMPACT), *out1, *out2;
+		unsigned n1, n2;
+		struct call *d;
+
+		assert_non_null(text);
+		/* The keys live in the state: the parties' (sx) or nobody's (pt). */
+		if (c == 0) {
+			assert_non_null(strstr(text, "\"key\":\"" KEY_A1 "\""));
+			assert_non_null(strstr(text, "\"mki\":7,\"mki-length\":2"));
+		} else {
+			check_no_keys(text);
+			assert_non_null(strstr(text, "\"suite\":\"AEAD_AES_128_GCM\""));
+		}
+		loaded = json_loads(text, 0, NULL);
+		assert_non_null(loaded);
+		free(text);
+		assert_int_equal(calls_restore(g->t, loaded, &d, err, sizeof(err)), 0);
+		json_decref(loaded);
+		j2 = state_json(d);
+		if (!json_equal(j1, j2)) {
+			char *a = json_dumps(j1, JSON_SORT_KEYS),
+			     *b = json_dumps(j2, JSON_SORT_KEYS);
+
+			fail_msg("round trip differs:\n%s\n%s", a, b);
+		}
+		json_decref(j1);
+		json_decref(j2);
+		/* The same streams, keys and all. */
+		n1 = call_streams(calls_find(f->t, ids[c]), s1, 64);
+		n2 = call_streams(d, s2, 64);
+		assert_int_equal(n1, n2);
+		assert_true(n1 >= 3);
+		assert_memory_equal(s1, s2, n1 * sizeof(s1[0]));
+		for (unsigned k = 0; k < n1 && c == 0; k++)
+			assert_int_not_equal(s1[k].dp.rx.suite, RPA_DP_SRTP_NONE);
+		/* And the same SDP for the same re-offer: the relay's keys were restored. */
+		out1 = fx_ok(f, CALL_OP_OFFER, ids[c], c == 0 ? "alice" : "carol", NULL,
+			     SDP_S_OFFER, NULL, T0 + 500, NULL);
+		out2 = fx_ok(g, CALL_OP_OFFER, ids[c], c == 0 ? "alice" : "carol", NULL,
+			     SDP_S_OFFER, NULL, T0 + 500, NULL);
+		assert_string_equal(out1, out2);
+		assert_non_null(strstr(out1, "a=crypto:"));
+		free(out1);
+		free(out2);
+	}
+	assert_int_equal(f->rnd, 254 + 254); /* sx's two sections; no key since */
+	assert_int_equal(g->rnd, 0);
+	fx_free(f);
+	fx_free(g);
+}
+
+/* State written before SDES ("format": 1, no sdes or crypto members) restores as a call
+ * without SDES. */
+static void test_format_1(void **state)
+{
+	struct fix *f = fx_new_ranges(30000, 30999), *g = fx_new_ranges(30000, 30999);
+	json_t *j = state_json(complex_call(f)), *old = json_deep_copy(j), *m, *p, *peer;
+	char err[CALL_ERRLEN] = "";
+	struct call *d;
+	size_t i, k, q;
+
+	(void)state;
+	json_object_set_new(old, "format", json_integer(1));
+	json_array_foreach(json_object_get(old, "media"), i, m) json_object_del(m, "sdes");
+	json_array_foreach(json_object_get(old, "parties"), k, p)
+	{
+		json_array_foreach(json_object_get(p, "peers"), q, peer)
+		{
+			if (json_is_object(peer))
+				json_object_del(peer, "crypto");
+		}
+	}
+	assert_int_equal(calls_restore(g->t, old, &d, err, sizeof(err)), 0);
+	{
+		json_t *again = state_json(d);
+
+		assert_true(json_equal(again, j));
+		json_decref(again);
+	}
+	json_decref(old);
+	json_decref(j);
+	fx_free(f);
+	fx_free(g);
+}
+
+static void test_srtp_hostile(void **state)
+{
+	struct fix *f = fx_new_ranges(30000, 30999), *g = fx_new_ranges(30000, 30999);
+	char err[CALL_ERRLEN];
+	json_t *j, *pt;
+
+	(void)state;
+	srtp_calls(f);
+	j = state_json(calls_find(f->t, "sx"));
+	pt = state_json(calls_find(f->t, "pt"));
+	refuse(g, j, true, "original");
+	refuse(g, pt, true, "original passthrough");
+	swap_types(g, j, j, "");
+	swap_types(g, pt, pt, "");
+
+	bad_value(g, j, "media.0.sdes", "mode", json_string("sideways"));
+	bad_value(g, j, "media.0.sdes", "mode", json_string("passthrough")); /* with keys */
+	bad_value(g, j, "media.0.sdes", "profiles", json_pack("[s,s]", "RTP/SAVP", "RTP/AVP"));
+	bad_value(g, j, "media.0.sdes", "profiles",
+		  json_pack("[s,s]", "RTP/SAVP", "UDP/TLS/RTP/SAVPF"));
+	bad_value(g, j, "media.0.sdes", "profiles", json_pack("[s]", "RTP/SAVP"));
+	bad_value(g, j, "media.0.sdes", "suite", json_string("ROT13"));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "key", json_string(KEY_G)); /* 28 bytes */
+	bad_value(g, j, "media.0.sdes.keys.0.0", "key", json_string("not base64!"));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "key", json_stringn(KEY_A1 "\0AAAA", 45));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "suite", json_string("none"));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "tag", json_integer(1000000000));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "tag", json_integer(-1));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "mki-length", json_integer(5));
+	bad_value(g, j, "media.0.sdes.keys.0.0", "mki", json_integer(1)); /* length 0 */
+	bad_value(g, j, "media.0.sdes.keys.1.1", "tag", json_integer(1)); /* twice */
+	bad_value(g, j, "media.0.sdes.keys", "1", json_array());	  /* an SRTP side, no key */
+	{
+		json_t *seven = json_array();
+
+		for (int k = 0; k < 7; k++)
+			json_array_append_new(seven,
+					      json_deep_copy(path(j, "media.0.sdes.keys.1.0")));
+		bad_value(g, j, "media.0.sdes.keys", "1", seven);
+	}
+	bad_value(g, j, "parties.0.peers.0.crypto", "mki", json_integer(65536)); /* 2 bytes */
+	bad_value(g, j, "parties.0.peers.0.crypto", "key", json_string(KEY_B "AAAA"));
+	bad_value(g, j, "media.0", "sdes", json_null()); /* the parties' keys remain */
+	bad_value(g, pt, "media.0.sdes.keys", "0",
+		  json_pack("[O]", path(j, "media.0.sdes.keys.0.0"))); /* passthrough with keys */
+	bad_value(g, pt, "media.0.sdes", "profiles", json_pack("[s,s]", "RTP/SAVP", "RTP/AVP"));
+	bad_value(g, pt, "parties.0.peers.0", "crypto",
+		  json_deep_copy(path(j, "parties.0.peers.0.crypto")));
+
+	assert_int_equal(calls_restore(g->t, j, NULL, err, sizeof(err)), 0);
+	assert_int_equal(calls_restore(g->t, pt, NULL, err, sizeof(err)), 0);
+	json_decref(j);
+	json_decref(pt);
+	fx_free(f);
+	fx_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_busy),
-	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_busy),
+	    cmocka_unit_test(test_hostile),    cmocka_unit_test(test_srtp_round_trip),
+	    cmocka_unit_test(test_format_1),   cmocka_unit_test(test_srtp_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

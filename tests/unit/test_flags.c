@@ -61,6 +61,39 @@ static void test_all_words(void **state)
 	assert_int_equal(f.media_address.family, RPA_AF_INET6);
 	assert_true(f.has_delete_delay);
 	assert_int_equal(f.delete_delay_s, 0);
+	assert_int_equal(f.transport, SDES_PROFILE_OTHER);
+	assert_false(f.sdes_passthrough);
+}
+
+/* transport-protocol= and sdes-passthrough (SDES, see call.h). */
+static void test_srtp_words(void **state)
+{
+	static const struct {
+		const char *word;
+		enum sdes_profile p;
+	} t[] = {
+	    {"transport-protocol=RTP/AVP", SDES_PROFILE_AVP},
+	    {"transport-protocol=RTP/SAVP", SDES_PROFILE_SAVP},
+	    {"transport-protocol=RTP/AVPF", SDES_PROFILE_AVPF},
+	    {"transport-protocol=RTP/SAVPF", SDES_PROFILE_SAVPF},
+	    {"transport-protocol=rtp/savp", SDES_PROFILE_SAVP},
+	};
+	struct flags f;
+	char err[160] = "";
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(flags_parse(t[i].word, &f, err, sizeof(err)), 0);
+		assert_int_equal(f.transport, t[i].p);
+		assert_false(f.sdes_passthrough);
+	}
+	assert_int_equal(flags_parse("sdes-passthrough transport-protocol=RTP/SAVPF "
+				     "transport-protocol=RTP/SAVPF trust-address",
+				     &f, err, sizeof(err)),
+			 0);
+	assert_true(f.sdes_passthrough);
+	assert_int_equal(f.transport, SDES_PROFILE_SAVPF);
+	assert_true(f.trust_address);
 }
 
 static void test_rtcp_mux_modes(void **state)
@@ -128,6 +161,14 @@ static void test_errors(void **state)
 	expect_error("symmetric asymmetric", "'symmetric' and 'asymmetric'");
 	expect_error("asymmetric strict-source", "'strict-source' and 'asymmetric'");
 	expect_error("ice-remove\nbogus", "unknown flag 'ice-remove?bogus'");
+	expect_error("transport-protocol=UDP/TLS/RTP/SAVPF",
+		     "malformed flag 'transport-protocol=UDP/TLS/RTP/SAVPF' (want "
+		     "transport-protocol=RTP/AVP|RTP/SAVP|RTP/AVPF|RTP/SAVPF)");
+	expect_error("transport-protocol=", "malformed flag 'transport-protocol='");
+	expect_error("transport-protocol=RTP/SAVP transport-protocol=RTP/AVP",
+		     "conflicting flag 'transport-protocol=RTP/AVP'");
+	expect_error("SDES-passthrough", "unknown flag 'SDES-passthrough'");
+	expect_error("sdes-passthrough=1", "unknown flag 'sdes-passthrough=1'");
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
@@ -143,9 +184,8 @@ static void test_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty),
-	    cmocka_unit_test(test_all_words),
-	    cmocka_unit_test(test_rtcp_mux_modes),
+	    cmocka_unit_test(test_empty),      cmocka_unit_test(test_all_words),
+	    cmocka_unit_test(test_srtp_words), cmocka_unit_test(test_rtcp_mux_modes),
 	    cmocka_unit_test(test_errors),
 	};
 

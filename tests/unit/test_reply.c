@@ -1,5 +1,6 @@
 /* Unit tests for control/reply.c: the JSON replies decode to rtpengine's field names,
- * carry the SDP byte for byte, merge extra fields, and never emit raw control bytes. */
+ * carry the SDP byte for byte, merge extra fields, and never emit raw control bytes; a
+ * query's stream entry with its SRTP suites and drop counters, without keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "call.h"
 #include "reply.h"
 
 static json_t *decode(char *s)
@@ -131,12 +133,101 @@ static void test_sanitize(void **state)
 	assert_string_equal(reply_sanitize(NULL, out, sizeof(out)), "");
 }
 
+static struct rpa_endpoint ep(const char *s)
+{
+	struct rpa_endpoint e;
+
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(rpa_endpoint_parse(s, &e), 0);
+	return e;
+}
+
+static json_int_t num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	if (!json_is_integer(v))
+		fail_msg("'%s' is not an integer", k);
+	return json_integer_value(v);
+}
+
+/* A query's stream entry: SRTP suites per direction and the SRTP drops by reason, and
+ * never a key (the stream carries some). */
+static void test_stream(void **state)
+{
+	struct call_stream cs;
+	struct rpa_dp_stream_info si;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	memset(&cs, 0, sizeof(cs));
+	cs.dp.local = ep("192.0.2.1:30000");
+	cs.dp.dst = ep("198.51.100.20:20000");
+	cs.dp.rx.suite = RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80;
+	cs.dp.rx.key_len = 16;
+	cs.dp.rx.salt_len = 14;
+	memset(cs.dp.rx.key, 'K', 16);
+	memset(cs.dp.rx.salt, 'S', 14);
+	cs.srtp_in = RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80;
+	cs.srtp_out = RPA_DP_SRTP_NONE;
+	snprintf(cs.from_tag, sizeof(cs.from_tag), "alice");
+	cs.component = 2;
+
+	/* Not installed: what the call wants. */
+	j = reply_stream(&cs, NULL, 1000);
+	assert_non_null(j);
+	assert_string_equal(str(j, "crypto-in"), "AES_CM_128_HMAC_SHA1_80");
+	assert_string_equal(str(j, "crypto-out"), "none");
+	assert_true(json_is_false(json_object_get(j, "sdes-passthrough")));
+	assert_true(json_is_false(json_object_get(j, "installed")));
+	assert_string_equal(str(j, "peer"), "198.51.100.20:20000");
+	assert_string_equal(str(j, "component"), "rtcp");
+	assert_null(json_object_get(j, "srtp-auth-fail"));
+	json_decref(j);
+
+	memset(&si, 0, sizeof(si));
+	si.stream = cs.dp;
+	memset(si.stream.rx.key, 0, sizeof(si.stream.rx.key));
+	si.packets = 100;
+	si.drops = 7;
+	si.srtp_auth_fail = 3;
+	si.srtp_replay = 2;
+	si.srtp_other = 1;
+	si.idle_ms = 400;
+	cs.srtp_out = RPA_DP_SRTP_AEAD_AES_256_GCM;
+	j = reply_stream(&cs, &si, 1000);
+	assert_non_null(j);
+	assert_true(json_is_true(json_object_get(j, "installed")));
+	assert_string_equal(str(j, "crypto-out"), "AEAD_AES_256_GCM");
+	assert_int_equal(num(j, "packets"), 100);
+	assert_int_equal(num(j, "drops"), 7);
+	assert_int_equal(num(j, "srtp-auth-fail"), 3);
+	assert_int_equal(num(j, "srtp-replay"), 2);
+	assert_int_equal(num(j, "srtp-other"), 1);
+	assert_int_equal(num(j, "last-seen"), 600);
+	text = json_dumps(j, JSON_COMPACT);
+	assert_null(strstr(text, "KKKK"));
+	assert_null(strstr(text, "SSSS"));
+	free(text);
+	json_decref(j);
+
+	cs.sdes_passthrough = true;
+	cs.srtp_in = cs.srtp_out = RPA_DP_SRTP_AEAD_AES_128_GCM;
+	j = reply_stream(&cs, &si, 1000);
+	assert_true(json_is_true(json_object_get(j, "sdes-passthrough")));
+	assert_string_equal(str(j, "crypto-in"), "AEAD_AES_128_GCM");
+	assert_string_equal(str(j, "crypto-out"), "AEAD_AES_128_GCM");
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pong),	cmocka_unit_test(test_error),
 	    cmocka_unit_test(test_ok_with_sdp), cmocka_unit_test(test_ok_escaping),
 	    cmocka_unit_test(test_ok_extra),	cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

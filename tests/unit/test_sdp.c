@@ -426,6 +426,11 @@ static void test_bad_structure(void **state)
 	expect_error("v=0\r\no=- 1 1 IN IP4 192.0.2.1 extra\r\ns=-\r\n", -EINVAL, "line 2",
 		     "extra");
 	expect_error("v=0\r\no=\r\ns=-\r\n", -EINVAL, "line 2", "o=");
+	/* A malformed line is quoted up to an SDES key, never with it. */
+	expect_error("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nA=crypto:1 X "
+		     "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n",
+		     -EINVAL, "line 4: \"A=crypto:1 X ...\"", NULL);
+	assert_null(strstr(err, "PS1u"));
 }
 
 static void test_nul_bytes(void **state)
