@@ -110,7 +110,9 @@ struct srtp_engine_config {
 	const char *cryptodev;
 	unsigned nworkers;     /* queue pairs: worker i uses queue pair i, the main lcore
 				* the one after the workers' */
-	uint32_t max_contexts; /* contexts and states that can exist at once */
+	uint32_t max_contexts; /* states that can exist at once (one per context); contexts
+				* live in their first session's user data, so max_sessions
+				* bounds them */
 	uint32_t max_sessions; /* cryptodev sessions (one per context and kind, plus one per
 				* extra AEAD header length); 0 = max_contexts */
 	int socket_id;
