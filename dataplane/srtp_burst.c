@@ -10,7 +10,19 @@
  *   SRTCP AES-CM: header (8) | rest (encrypted if E)   | E+index | MKI | tag (10)
  *   SRTCP GCM:    header (8) | rest (encrypted) | tag 16 | E+index | MKI
  * The SRTP header is 12 bytes plus 4 per CSRC plus any header extension (X bit); the
- * payload, including RTP padding, starts after it. */
+ * payload, including RTP padding, starts after it.
+ *
+ * Why enqueue/dequeue and not the synchronous CPU-crypto API: rte_cryptodev_sym_cpu_crypto_
+ * process takes one session per call, and a burst mixes streams, so it becomes one call
+ * per packet and crypto_aesni_mb flushes its multi-buffer HMAC lanes after each. Measured
+ * on this project's 2-vCPU machine (rtpanchor-bench-srtp --compare-apis, 1000 sessions,
+ * 172-byte packets, bursts of 32, median burst of 5 runs): AES-128-CTR + HMAC-SHA1
+ * 339-408 cycles/packet enqueue/dequeue against 1694-1740 CPU-crypto; AES-128-GCM 178-232
+ * against 201-234. One API for all suites: enqueue/dequeue.
+ *
+ * Why one hash-then-cipher job for AES-CM unprotect, not an HMAC job and a decrypt job:
+ * two passes measured 552 cycles/packet of cryptodev time against 380 for the chain (1000
+ * sessions, same set-up), which alone would miss the 500-cycle budget. */
 #include <string.h>
 
 #include <rte_branch_prediction.h>
