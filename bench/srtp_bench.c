@@ -384,6 +384,7 @@ int main(int argc, char **argv)
 	 * states (the sender's and the receiver's). */
 	ecfg.max_contexts = unprotect ? 2 * streams + 2 : streams + 1;
 	ecfg.max_sessions = streams + 1;
+	ecfg.max_states = unprotect ? streams + 1 : 0;
 	rc = srtp_engine_init(&ecfg, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "bench: %s\n", err);

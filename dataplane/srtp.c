@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <rte_bus_vdev.h>
+#include <rte_cpuflags.h>
 #include <rte_cryptodev.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -129,12 +130,65 @@ static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char 
 	return id;
 }
 
-static uint32_t pool_obj_size(const struct rte_mempool *mp)
-{
-	struct rte_mempool_objsz sz;
+/* Which cache lines of a session the PMD reads (struct srtp_engine.pf). By default all of
+ * them. For crypto_aesni_mb as DPDK 22.11 lays its session out (1408 bytes of private
+ * data after a 64-byte header; struct aesni_mb_session), the lines found by changing one
+ * line of a session at a time and comparing the results (test_srtp_prefetch checks that
+ * no line outside a profile matters): the modes and the AES round keys (lines 1-4, 1-5
+ * for 256-bit keys), the HMAC-SHA1 inner and outer states (17-20; each straddles two
+ * lines) and the digest and AAD lengths (22). AES-GCM with VAES (what ipsec-mb picks on
+ * AVX512 CPUs that have it) reads its GHASH key powers from line 17 downwards, about one
+ * line per four 16-byte blocks of the packet; other GCM code reads them from the front, so
+ * without VAES the whole session is fetched. A wrong profile costs speed, never
+ * correctness. */
+#define AESNI_MB_PRIV	 1408u
+#define AESNI_MB_UD_OFF	 1472u
+#define LINE(n)		 (1ull << (n))
+#define LINES(a, b)	 (((2ull << (b)) - 1) & ~(LINE(a) - 1)) /* lines a..b */
 
-	rte_mempool_calc_obj_size(mp->elt_size, mp->flags, &sz);
-	return sz.total_size;
+static void pf_setup(struct srtp_engine *e)
+{
+	struct rte_cryptodev_info info;
+	unsigned lines = e->sess_end / RTE_CACHE_LINE_SIZE;
+	uint64_t all = lines >= 64 ? ~0ull : LINE(lines) - 1;
+	bool vaes;
+
+	for (unsigned k = 0; k < RTE_DIM(e->pf); k++)
+		e->pf[k] = (struct srtp_pf){.mask = all};
+	e->pf_common = all;
+	rte_cryptodev_info_get(e->dev, &info);
+	if (info.driver_name == NULL || strcmp(info.driver_name, "crypto_aesni_mb") != 0 ||
+	    rte_cryptodev_sym_get_private_session_size(e->dev) != AESNI_MB_PRIV ||
+	    e->sess_end != AESNI_MB_UD_OFF)
+		return;
+	e->pf_common = LINES(1, 4) | LINE(22);
+	e->pf[0].mask = LINES(1, 4) | LINES(17, 20) | LINE(22);
+	e->pf[1].mask = LINES(1, 5) | LINES(17, 20) | LINE(22);
+	vaes = rte_cpu_get_flag_enabled(RTE_CPUFLAG_AVX512F) > 0 &&
+	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_VAES) > 0 &&
+	       rte_cpu_get_flag_enabled(RTE_CPUFLAG_VPCLMULQDQ) > 0;
+	if (!vaes)
+		return;
+	e->pf[2] = (struct srtp_pf){.mask = LINES(1, 4) | LINE(22), .hkey_top = 17, .hkey_max = 13};
+	e->pf[3] = (struct srtp_pf){.mask = LINES(1, 5) | LINE(22), .hkey_top = 17, .hkey_max = 12};
+}
+
+static void chunk_len(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *hdr,
+		      unsigned idx)
+{
+	RTE_SET_USED(mp);
+	RTE_SET_USED(idx);
+	*(size_t *)arg += hdr->len;
+}
+
+/* Bytes a pool takes per object: objects that would straddle a page start on the next one
+ * (without hugepages, 4 KiB pages hold two 1728-byte sessions and 640 bytes of nothing). */
+static uint32_t pool_obj_size(struct rte_mempool *mp)
+{
+	size_t total = 0;
+
+	rte_mempool_mem_iter(mp, chunk_len, &total);
+	return (uint32_t)(total / mp->size);
 }
 
 int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t errlen)
@@ -145,6 +199,7 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	struct rte_cryptodev_qp_conf qc = {.nb_descriptors = SRTP_QP_DESC};
 	unsigned nqp = cfg->nworkers + 1;
 	uint32_t nsess = cfg->max_sessions ? cfg->max_sessions : cfg->max_contexts;
+	uint32_t nstates = cfg->max_states ? cfg->max_states : cfg->max_contexts / 16 + 64;
 	int socket = cfg->socket_id < 0 ? (int)rte_socket_id() : cfg->socket_id;
 	int id, ret;
 
@@ -175,20 +230,19 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	}
 
 	/* Sessions: the contexts' own, plus a key-derivation session at a time. A context
-	 * lives in the user data of its first session, so that a packet's context and the
-	 * session the PMD reads share pages and TLB entries. */
+	 * and its first state live in the user data of its home session, so that a packet's
+	 * context, state and the session the PMD reads share pages and TLB entries. */
 	e->sess_pool = rte_cryptodev_sym_session_pool_create(
 	    "srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
-	    sizeof(struct srtp_ctx), socket);
+	    sizeof(struct srtp_sess_ud), socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
-	/* States: cache-aligned, not spread over memory channels (the padding would add a
-	 * cache line to each of 100k+ small objects). */
+	/* States that do not go in their context's slot: cache-aligned, not spread over
+	 * memory channels (the padding would add a cache line to each small object). */
 	e->state_pool = rte_mempool_create(
-	    "srtp_state", cfg->max_contexts,
-	    sizeof(struct srtp_state) + 2 * SRTP_STATE_POOLED_WORDS * sizeof(uint64_t), 0, 0, NULL,
-	    NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
+	    "srtp_state", nstates, sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t),
+	    0, 0, NULL, NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
 	if (e->sess_pool == NULL || e->op_pool == NULL || e->state_pool == NULL ||
@@ -199,8 +253,8 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	e->sess_elt = pool_obj_size(e->sess_pool);
-	e->sess_end = RTE_ALIGN_CEIL(e->sess_pool->elt_size - (uint32_t)sizeof(struct srtp_ctx),
-				     RTE_CACHE_LINE_SIZE);
+	/* The user data is the end of a session object (DPDK 22.11). */
+	e->sess_end = e->sess_pool->elt_size - (uint32_t)sizeof(struct srtp_sess_ud);
 	e->state_elt = pool_obj_size(e->state_pool);
 
 	dc.socket_id = socket;
@@ -222,6 +276,7 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		ret = -EIO;
 		goto fail;
 	}
+	pf_setup(e);
 	e->up = true;
 	return 0;
 fail:
@@ -366,30 +421,68 @@ static int derive(const struct rpa_dp_srtp *key, bool aead, uint8_t base,
 	return srtp_kdf(key->key, key->key_len, key->salt, key->salt_len, labels, out, len, 3);
 }
 
+/* One kind's session; the key of an AEAD kind is kept in the session's cold part, for the
+ * sessions of other AAD lengths built later. */
 static int install(const struct srtp_ctx *c, struct srtp_keys *k,
 		   const struct srtp_session_keys *sk)
 {
 	k->sess = make_session(c, sk->enc, sk->auth, SRTP_AAD_STD);
 	if (k->sess == NULL)
 		return -ENOMEM;
+	memset(rte_cryptodev_sym_session_get_user_data(k->sess), 0, sizeof(struct srtp_sess_ud));
 	memcpy(k->salt, sk->salt, sizeof(k->salt));
 	if (c->aead)
-		memcpy(k->key, sk->enc, c->key_len);
+		memcpy(srtp_cold_of(k->sess)->key, sk->enc, c->key_len);
 	return 0;
 }
 
-/* Free a context's sessions and zero its keys. The context may live in the user data of
- * one of them: it is copied out and wiped first. */
+/* Zero one session's user data (context, cold part with the AEAD key, slot) and free the
+ * session and the AAD sessions listed in its cold part. */
+static void sess_free(void *sess, bool keep)
+{
+	struct srtp_cold *cold;
+	void *aad[SRTP_AAD_SLOTS];
+
+	if (sess == NULL)
+		return;
+	cold = srtp_cold_of(sess);
+	memcpy(aad, cold->aad_sess, sizeof(aad));
+	explicit_bzero(cold, sizeof(*cold));
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
+		if (aad[i] != NULL)
+			rte_cryptodev_sym_session_free(srtp_engine.dev, aad[i]);
+	if (!keep)
+		rte_cryptodev_sym_session_free(srtp_engine.dev, sess);
+}
+
+static void *home_sess(const struct srtp_ctx *c)
+{
+	return (c->kinds & SRTP_KIND_RTP) ? c->rtp.sess : c->rtcp.sess;
+}
+
+static struct srtp_state *slot_state(struct srtp_ctx *c)
+{
+	return (struct srtp_state *)(void *)((struct srtp_sess_ud *)c)->slot;
+}
+
+/* Free a context's sessions and zero its keys: the context and cold parts, then (the
+ * PMD's clear) the sessions. `c` may be a context in its home session's user data or a
+ * copy being built. A state that still lives in the home session's slot keeps that one
+ * session (its user data wiped, its PMD keys still in place) until srtp_state_destroy. */
 static void ctx_free(struct srtp_ctx *c)
 {
-	void *sess[2 + SRTP_AAD_SLOTS] = {c->rtp.sess, c->rtcp.sess};
+	void *rtp = c->rtp.sess, *rtcp = c->rtcp.sess, *home = home_sess(c);
+	bool keep = false;
 
-	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
-		sess[2 + i] = c->aad[i].sess;
+	if (home != NULL) {
+		struct srtp_ctx *in = rte_cryptodev_sym_session_get_user_data(home);
+
+		keep = slot_state(in)->flags & SRTP_ST_EMBEDDED;
+		explicit_bzero(in, sizeof(*in));
+	}
 	explicit_bzero(c, sizeof(*c));
-	for (unsigned i = 0; i < RTE_DIM(sess); i++)
-		if (sess[i] != NULL)
-			rte_cryptodev_sym_session_free(srtp_engine.dev, sess[i]);
+	sess_free(rtp, keep && rtp == home);
+	sess_free(rtcp, keep && rtcp == home);
 }
 
 static int check_key(const struct rpa_dp_srtp *key, unsigned flags, uint32_t *window, char *err,
@@ -461,9 +554,7 @@ struct srtp_ctx *srtp_ctx_build(const struct rpa_dp_srtp *key, unsigned flags,
 		ret = install(&t, &t.rtp, rtp);
 	if (ret == 0 && (t.kinds & SRTP_KIND_RTCP))
 		ret = install(&t, &t.rtcp, rtcp);
-	c = ret == 0 ? rte_cryptodev_sym_session_get_user_data(t.rtp.sess != NULL ? t.rtp.sess
-										  : t.rtcp.sess)
-		     : NULL;
+	c = ret == 0 ? rte_cryptodev_sym_session_get_user_data(home_sess(&t)) : NULL;
 	if (c == NULL) {
 		seterr(err, errlen, "%s: no cryptodev session memory",
 		       rpa_dp_srtp_suite_name(key->suite));
@@ -516,27 +607,30 @@ void srtp_ctx_destroy(struct srtp_ctx *ctx)
 
 static void serve(const struct srtp_req *r)
 {
-	struct srtp_ctx *c = (struct srtp_ctx *)(uintptr_t)r->ctx;
+	const struct srtp_ctx *c = r->ctx;
 	const struct srtp_keys *k = r->rtcp ? &c->rtcp : &c->rtp;
-	struct srtp_aad_sess *slot = NULL;
+	struct srtp_cold *cold;
+	int slot = -1;
 	void *s;
 
-	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++) {
-		if (c->aad[i].sess == NULL) {
-			if (slot == NULL)
-				slot = &c->aad[i];
-		} else if (c->aad[i].aad_len == r->aad_len && c->aad[i].rtcp == r->rtcp) {
+	if (k->sess == NULL || !c->aead)
+		return;
+	cold = srtp_cold_of(k->sess);
+	for (int i = 0; i < SRTP_AAD_SLOTS; i++) {
+		if (cold->aad_sess[i] == NULL) {
+			if (slot < 0)
+				slot = i;
+		} else if (cold->aad_len[i] == r->aad_len) {
 			return;
 		}
 	}
-	if (slot == NULL || k->sess == NULL)
+	if (slot < 0)
 		return;
-	s = make_session(c, k->key, NULL, r->aad_len);
+	s = make_session(c, cold->key, NULL, r->aad_len);
 	if (s == NULL)
 		return;
-	slot->aad_len = r->aad_len;
-	slot->rtcp = r->rtcp;
-	__atomic_store_n(&slot->sess, s, __ATOMIC_RELEASE);
+	cold->aad_len[slot] = r->aad_len;
+	__atomic_store_n(&cold->aad_sess[slot], s, __ATOMIC_RELEASE);
 }
 
 unsigned srtp_engine_service(void)
@@ -562,24 +656,29 @@ struct srtp_state *srtp_state_create(const struct srtp_ctx *ctx, int socket_id)
 	uint32_t words = ctx->protect ? 0 : srtp_window_size(ctx->window) / 64;
 	uint32_t nmaps = ((ctx->kinds & SRTP_KIND_RTP) != 0) + ((ctx->kinds & SRTP_KIND_RTCP) != 0);
 	size_t size = sizeof(struct srtp_state) + (size_t)words * nmaps * sizeof(uint64_t);
-	struct srtp_state *st;
+	struct srtp_state *st, *slot = slot_state((struct srtp_ctx *)(uintptr_t)ctx);
+	uint8_t flags = 0;
 	void *obj;
 
-	if (words * nmaps <= 2 * SRTP_STATE_POOLED_WORDS) {
+	if (words * nmaps <= SRTP_STATE_SMALL_WORDS && !(slot->flags & SRTP_ST_EMBEDDED)) {
+		st = slot;
+		flags = SRTP_ST_EMBEDDED;
+	} else if (words * nmaps <= SRTP_STATE_SMALL_WORDS) {
 		if (rte_mempool_get(srtp_engine.state_pool, &obj) != 0) {
 			errno = ENOSPC;
 			return NULL;
 		}
 		st = obj;
-		memset(st, 0, size);
-		st->flags = SRTP_ST_POOLED;
+		flags = SRTP_ST_POOLED;
 	} else {
-		st = rte_zmalloc_socket("srtp_state", size, RTE_CACHE_LINE_SIZE, socket_id);
+		st = rte_malloc_socket("srtp_state", size, RTE_CACHE_LINE_SIZE, socket_id);
 		if (st == NULL) {
 			errno = ENOMEM;
 			return NULL;
 		}
 	}
+	memset(st, 0, size);
+	st->flags = flags;
 	st->window = ctx->window;
 	st->words = (uint16_t)words;
 	st->kinds = ctx->kinds;
@@ -588,12 +687,23 @@ struct srtp_state *srtp_state_create(const struct srtp_ctx *ctx, int socket_id)
 
 void srtp_state_destroy(struct srtp_state *st)
 {
+	struct srtp_sess_ud *ud;
+
 	if (st == NULL)
 		return;
-	if (st->flags & SRTP_ST_POOLED)
+	if (st->flags & SRTP_ST_POOLED) {
 		rte_mempool_put(srtp_engine.state_pool, st);
-	else
+	} else if (st->flags & SRTP_ST_EMBEDDED) {
+		/* Its context was destroyed first (kinds 0): the home session went only as far
+		 * as ctx_free could take it. */
+		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st - offsetof(struct srtp_sess_ud, slot));
+		explicit_bzero(st, sizeof(ud->slot));
+		if (ud->ctx.kinds == 0)
+			rte_cryptodev_sym_session_free(srtp_engine.dev,
+						       (uint8_t *)ud - srtp_engine.sess_end);
+	} else {
 		rte_free(st);
+	}
 }
 
 bool srtp_state_fits(const struct srtp_state *st, const struct srtp_ctx *ctx)
@@ -604,21 +714,31 @@ bool srtp_state_fits(const struct srtp_state *st, const struct srtp_ctx *ctx)
 
 /* ---- reports ---- */
 
+static unsigned aad_count(void *sess)
+{
+	const struct srtp_cold *cold;
+	unsigned n = 0;
+
+	if (sess == NULL)
+		return 0;
+	cold = srtp_cold_of(sess);
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
+		n += __atomic_load_n(&cold->aad_sess[i], __ATOMIC_ACQUIRE) != NULL;
+	return n + 1;
+}
+
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx)
 {
-	/* The context itself is part of its first session object. */
-	size_t n =
-	    (size_t)srtp_engine.sess_elt * ((ctx->rtp.sess != NULL) + (ctx->rtcp.sess != NULL));
-	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
-		if (__atomic_load_n(&ctx->aad[i].sess, __ATOMIC_ACQUIRE) != NULL)
-			n += srtp_engine.sess_elt;
-	return n;
+	/* The context itself, and its first state, are part of its home session object. */
+	return (size_t)srtp_engine.sess_elt * (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
 }
 
 size_t srtp_state_bytes(const struct srtp_state *st)
 {
 	uint32_t nmaps = ((st->kinds & SRTP_KIND_RTP) != 0) + ((st->kinds & SRTP_KIND_RTCP) != 0);
 
+	if (st->flags & SRTP_ST_EMBEDDED)
+		return 0;
 	if (st->flags & SRTP_ST_POOLED)
 		return srtp_engine.state_elt;
 	/* rte_malloc: the size rounded to a cache line plus one line of element header. */

@@ -25,6 +25,11 @@
  *    made for one context (its window and kinds): hand it to the burst functions only with
  *    a context for which srtp_state_fits() is true. Keeping a state across a rule
  *    replacement with the same keys keeps the ROC and window; new keys need a new state.
+ *    The first state made for a context (windows up to 128 packets for RTP and RTCP, 256
+ *    for one kind) lives in the context's own memory, next to it, so a packet's context
+ *    and state are one page: destroy such a state before or with its context (a context
+ *    destroyed first keeps one cryptodev session, wiped of its SRTP keys but not yet of
+ *    the PMD's, until the state goes).
  *
  * Packets: single-segment mbufs. srtp_pkt.off is where the RTP/RTCP header starts in the
  * mbuf's data, .len the bytes from there to the end of the UDP payload (the mbuf's data must
@@ -110,11 +115,15 @@ struct srtp_engine_config {
 	const char *cryptodev;
 	unsigned nworkers;     /* queue pairs: worker i uses queue pair i, the main lcore
 				* the one after the workers' */
-	uint32_t max_contexts; /* states that can exist at once (one per context); contexts
-				* live in their first session's user data, so max_sessions
-				* bounds them */
+	uint32_t max_contexts; /* contexts that can exist at once; each holds the first state
+				* made for it in its own memory. Contexts live in their
+				* home session's user data, so max_sessions bounds them */
 	uint32_t max_sessions; /* cryptodev sessions (one per context and kind, plus one per
 				* extra AEAD header length); 0 = max_contexts */
+	uint32_t max_states;   /* states beyond one per context (a second state made for a
+				* context while its first lives); 0 = max_contexts / 16 + 64.
+				* States with windows over 128 packets (256 for one kind) come
+				* from rte_malloc and are not counted here */
 	int socket_id;
 };
 
@@ -164,7 +173,9 @@ unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigne
  * sender state. Sets every p[i].verdict; returns how many are SRTP_OK. */
 unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n);
 
-/* Memory, bytes, for the README: a context (with its cryptodev sessions) and a state. */
+/* Memory, bytes, for the README: a context (with its cryptodev sessions, counting the
+ * memory its pool loses to page boundaries) and a state (0 for one that lives in its
+ * context's memory). */
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx);
 size_t srtp_state_bytes(const struct srtp_state *st);
 

@@ -17,7 +17,7 @@
 /* Where an op's IV lives: the op's private area, right after the symmetric op. */
 #define SRTP_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
 
-#define SRTP_AAD_SLOTS 4 /* extra AEAD sessions per context (other header lengths) */
+#define SRTP_AAD_SLOTS 3 /* extra AEAD sessions per kind (other header lengths) */
 #define SRTP_AAD_STD                                                                               \
 	12 /* the AAD length of a context's own AEAD sessions: a plain                             \
 	    * RTP header, and every encrypted SRTCP packet (8 + 4) */
@@ -27,29 +27,23 @@
 #define SRTP_GCM_TAG  16
 #define SRTP_REQ_RING 64 /* session requests each worker may have outstanding */
 
-/* One kind's (RTP or RTCP) session keys and cryptodev session. */
+/* One kind's (RTP or RTCP) cryptodev session and salt: what each packet of that kind reads
+ * from its context. */
 struct srtp_keys {
 	void *sess;	  /* AES-CM: the cipher+HMAC chain in the context's direction;
 			   * AEAD: AES-GCM with SRTP_AAD_STD bytes of AAD */
 	uint8_t salt[14]; /* session salt (GCM uses the first 12) */
-	uint8_t key[32];  /* AEAD only: the session key, to build sessions for other
-			   * AAD lengths on request; zero for AES-CM */
+	uint8_t pad[2];
 };
 
-/* An AEAD session for another AAD length. Writer: main lcore (srtp_engine_service), which
- * fills aad_len and rtcp, then publishes sess with a release store; readers: workers,
- * acquire load of sess first. Never changed once published; freed with the context. */
-struct srtp_aad_sess {
-	void *sess;
-	uint16_t aad_len;
-	uint8_t rtcp;
-	uint8_t pad[5];
-};
-
+/* A context: one cache line, the first of the user data of its home session (the RTP
+ * session, or the RTCP one for an RTCP-only context), so that a packet's context, the
+ * session the PMD reads and the stream's state (next line, see struct srtp_sess_ud) share
+ * pages. Immutable once built; zeroed when destroyed. */
 struct srtp_ctx {
 	uint8_t suite;
 	uint8_t aead;	      /* 1: AEAD GCM suite */
-	uint8_t kinds;	      /* SRTP_KIND_* */
+	uint8_t kinds;	      /* SRTP_KIND_*; 0 once destroyed */
 	uint8_t protect;      /* 1: built for srtp_protect_burst */
 	uint8_t key_len;      /* 16 or 32 */
 	uint8_t tag_len;      /* SRTP tag: 10, 4 (AES-CM) or 16 (GCM) */
@@ -58,16 +52,43 @@ struct srtp_ctx {
 	uint8_t mki[4];
 	uint32_t window; /* replay window, packets */
 	struct srtp_keys rtp, rtcp;
-	struct srtp_aad_sess aad[SRTP_AAD_SLOTS];
 };
 
-/* States with small windows come from a pool of these fixed-size objects; others from
- * rte_malloc. */
-#define SRTP_STATE_POOLED_WORDS 2 /* 128-bit bitmaps per kind */
+/* One kind's rarely read part, in the user data of that kind's own session. AEAD sessions
+ * for other AAD lengths: written by the main lcore (srtp_engine_service), which fills
+ * aad_len[i], then publishes aad_sess[i] with a release store; workers load aad_sess[i]
+ * with acquire first. Never changed once published; freed with the context. */
+struct srtp_cold {
+	void *aad_sess[SRTP_AAD_SLOTS];
+	uint16_t aad_len[SRTP_AAD_SLOTS];
+	uint8_t pad[2];
+	uint8_t key[32]; /* AEAD: the session key, to build sessions for other AAD lengths on
+			  * request; zero for AES-CM */
+};
+
+/* The user data of every session of the engine's pool. In a context's home session: the
+ * context, room for one state (srtp_state_create puts the first state made for the context
+ * there), and the home kind's cold part; in the RTCP session of a multiplexed context only
+ * the cold part is used. Three cache lines: the session object stays 27 lines. */
+struct srtp_sess_ud {
+	struct srtp_ctx ctx;
+	uint64_t slot[8];
+	struct srtp_cold cold;
+};
+
+static inline struct srtp_cold *srtp_cold_of(void *sess)
+{
+	return &((struct srtp_sess_ud *)rte_cryptodev_sym_session_get_user_data(sess))->cold;
+}
+
+/* States whose bitmaps fit SRTP_STATE_SMALL_WORDS words in all go in their context's slot
+ * (or, when it is taken, come from a pool of fixed-size objects); others from rte_malloc. */
+#define SRTP_STATE_SMALL_WORDS 4 /* RTP+RTCP windows of 128, or one kind's of 256 */
 
 #define SRTP_ST_RTP_STARTED  0x1u
 #define SRTP_ST_RTCP_STARTED 0x2u
-#define SRTP_ST_POOLED	     0x4u /* from srtp_engine.state_pool, else rte_malloc */
+#define SRTP_ST_POOLED	     0x4u /* from srtp_engine.state_pool */
+#define SRTP_ST_EMBEDDED     0x8u /* in the slot of the context it was made for */
 
 /* Windows: RTP top = highest 48-bit index (ROC << 16 | SEQ); SRTCP top = highest index.
  * For a protect state the tops are the last index sent and there are no bitmaps. */
@@ -82,6 +103,12 @@ struct srtp_state {
 	uint8_t flags;	    /* SRTP_ST_* */
 	uint64_t map[];	    /* RTP bitmap (words), then RTCP bitmap (words) */
 };
+
+_Static_assert(sizeof(struct srtp_ctx) == RTE_CACHE_LINE_MIN_SIZE, "context: one line");
+_Static_assert(sizeof(struct srtp_cold) <= RTE_CACHE_LINE_MIN_SIZE, "cold part: one line");
+_Static_assert(sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t) ==
+		   sizeof(((struct srtp_sess_ud *)0)->slot),
+	       "a small state fills the slot");
 
 /* A request from a worker for an AEAD session of another AAD length. */
 struct srtp_req {
@@ -134,7 +161,22 @@ struct srtp_engine {
 	uint32_t sess_elt; /* bytes per session object (element + header) */
 	uint32_t sess_end; /* bytes of a session in use: header + private data */
 	uint32_t state_elt;
+	/* Session lines to prefetch, by profile (srtp_pf_index): a mask of cache lines from
+	 * the session pointer; for the AEAD profiles also the GHASH key lines, which the PMD
+	 * reads from hkey_top downwards, more for longer packets. See srtp_burst.c. */
+	struct srtp_pf {
+		uint64_t mask;
+		uint8_t hkey_top; /* 0: none */
+		uint8_t hkey_max; /* lines at most */
+	} pf[4];
+	uint64_t pf_common; /* the lines every profile has */
 };
+
+/* The prefetch profile of a context: AES-CM or AEAD, 128- or 256-bit key. */
+static inline unsigned srtp_pf_index(const struct srtp_ctx *c)
+{
+	return (unsigned)c->aead * 2u + (c->key_len == 32);
+}
 
 extern struct srtp_engine srtp_engine;
 
