@@ -1,7 +1,11 @@
-/* rtpanchor-bench-srtp: cycles per packet of the SRTP engine's burst API (srtp_protect_burst
- * or srtp_unprotect_burst) on real mbufs, with 1k..100k streams, each with its own context
- * and state, in bursts taken in random stream order. Single thread (main lcore). Only the
- * burst call is timed; building the packets (and, for unprotect, protecting them) is not.
+/* rtpanchor-bench-srtp: cycles per packet of the SRTP engine's burst API on real mbufs, with
+ * 1k..1M streams, each with its own contexts and states, in bursts whose packets belong to
+ * streams drawn uniformly at random (every packet's context, state and session are then as
+ * cold as in a relay with that many streams). Modes: protect (RTP->SRTP), unprotect
+ * (SRTP->RTP), rekey (SRTP->SRTP: srtp_unprotect_burst with the stream's receive context,
+ * then srtp_protect_burst with its send context, as the dataplane worker does). Single
+ * thread (main lcore). Only the burst calls are timed; building the packets (and, for
+ * unprotect and rekey, protecting them with the sender's key) is not.
  * With --table, the dataplane's session table and mbuf pool for as many streams are built
  * too, to show what the whole fits in (-m). */
 #include <errno.h>
@@ -47,18 +51,24 @@ static void usage(void)
 {
 	fprintf(
 	    stderr,
-	    "usage: rtpanchor-bench-srtp [--streams N] [--suite NAME] [--mode protect|unprotect]\n"
+	    "usage: rtpanchor-bench-srtp [--streams N] [--suite NAME]\n"
+	    "         [--mode protect|unprotect|rekey]\n"
 	    "         [--len BYTES] [--burst N] [--bursts N] [--runs N] [--window N] [--table]\n"
 	    "         [--compare-apis] [-- EAL options]\n"
 	    "  --suite   AES_CM_128_HMAC_SHA1_80 (default), AES_CM_128_HMAC_SHA1_32,\n"
 	    "            AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, AEAD_AES_128_GCM,\n"
 	    "            AEAD_AES_256_GCM\n"
 	    "  --len     RTP packet length with its 12-byte header (default 172)\n"
+	    "  --mode    protect: RTP->SRTP; unprotect: SRTP->RTP; rekey: SRTP->SRTP, unprotect\n"
+	    "            with one context and protect with another per stream (default protect)\n"
 	    "  --table   also build the session table for --streams and the dataplane's default\n"
 	    "            mbuf pool, and report the memory all of it takes\n"
 	    "  --compare-apis  time the cryptodev alone (no SRTP) with --suite's algorithms:\n"
 	    "            enqueue/dequeue bursts against rte_cryptodev_sym_cpu_crypto_process\n"
-	    "  default EAL: -l 0 --no-pci --no-huge -m 512 --no-shconf --vdev crypto_aesni_mb0\n");
+	    "  default EAL: -l 0 --no-pci --no-huge -m 512 --no-shconf --vdev crypto_aesni_mb0\n"
+	    "  2 MB pages: mount hugetlbfs on DIR with enough free pages, then\n"
+	    "            -- -l 0 --no-pci --in-memory --huge-dir DIR -m 512 --no-shconf\n"
+	    "            --vdev crypto_aesni_mb0\n");
 	exit(2);
 }
 
@@ -297,13 +307,15 @@ int main(int argc, char **argv)
 	};
 	uint32_t streams = 1000, len = 172, burst = 32, bursts = 20000, runs = 5, window = 0;
 	unsigned suite = RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80;
-	int unprotect = 0, table = 0, compare = 0, c, eal_argc, rc;
+	enum { PROTECT, UNPROTECT, REKEY } mode = PROTECT;
+	static const char *const mode_name[] = {"protect", "unprotect", "rekey"};
+	int table = 0, compare = 0, c, eal_argc, rc;
 	char *eal_argv[64], err[160];
 	uint64_t cyc[BENCH_MAX_RUNS], med[BENCH_MAX_RUNS], hz, fails = 0, *bc;
 	struct srtp_engine_config ecfg = {.nworkers = 1, .socket_id = -1};
 	struct rpa_dp_srtp key;
-	struct srtp_ctx **ctx, *txc = NULL;
-	struct srtp_state **st, **txst = NULL;
+	struct srtp_ctx **ctx, **ctx2 = NULL, *txc = NULL;
+	struct srtp_state **st, **st2 = NULL, **txst = NULL;
 	uint16_t *seq;
 	struct rte_mbuf *m[SRTP_BURST_MAX];
 	struct srtp_pkt pk[SRTP_BURST_MAX];
@@ -322,7 +334,9 @@ int main(int argc, char **argv)
 			break;
 		case 'm':
 			if (strcmp(optarg, "unprotect") == 0)
-				unprotect = 1;
+				mode = UNPROTECT;
+			else if (strcmp(optarg, "rekey") == 0)
+				mode = REKEY;
 			else if (strcmp(optarg, "protect") != 0)
 				usage();
 			break;
@@ -380,11 +394,11 @@ int main(int argc, char **argv)
 	if (table)
 		build_table(streams);
 
-	/* Unprotect: one extra protect context makes the packets, and each stream has two
-	 * states (the sender's and the receiver's). */
-	ecfg.max_contexts = unprotect ? 2 * streams + 2 : streams + 1;
-	ecfg.max_sessions = streams + 1;
-	ecfg.max_states = unprotect ? streams + 1 : 0;
+	/* Unprotect and rekey: one extra protect context makes the packets, with a state per
+	 * stream (second states of that context: max_states). Rekey: two contexts a stream. */
+	ecfg.max_contexts = (mode == REKEY ? 2 : 1) * streams + 1;
+	ecfg.max_sessions = ecfg.max_contexts;
+	ecfg.max_states = mode == PROTECT ? 0 : streams + 1;
 	rc = srtp_engine_init(&ecfg, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "bench: %s\n", err);
@@ -398,14 +412,20 @@ int main(int argc, char **argv)
 	if (w == NULL || bc == NULL || ctx == NULL || st == NULL || seq == NULL)
 		return 1;
 
-	/* Every stream gets a context of its own (its own cryptodev session); with
-	 * unprotect they share one master key so that one protect context can make valid
-	 * packets for all of them. */
+	/* Every stream gets contexts of its own (its own cryptodev sessions); the receive
+	 * contexts share one master key so that one protect context can make valid packets
+	 * for all of them, the send contexts each have their own. Creating a stream's
+	 * contexts one after the other puts them side by side in memory, as a relay that
+	 * installs both directions of a stream at once would. */
 	key = bench_key(suite);
+	if (mode == REKEY && ((ctx2 = calloc(streams, sizeof(*ctx2))) == NULL ||
+			      (st2 = calloc(streams, sizeof(*st2))) == NULL))
+		return 1;
 	for (uint32_t s = 0; s < streams; s++) {
-		if (!unprotect)
-			key = bench_key(suite);
-		ctx[s] = srtp_ctx_create(&key, SRTP_KIND_RTP | (unprotect ? 0 : SRTP_CTX_PROTECT),
+		struct rpa_dp_srtp own = bench_key(suite);
+
+		ctx[s] = srtp_ctx_create(mode == PROTECT ? &own : &key,
+					 SRTP_KIND_RTP | (mode == PROTECT ? SRTP_CTX_PROTECT : 0),
 					 window, err, sizeof(err));
 		if (ctx[s] == NULL) {
 			fprintf(stderr, "bench: context %u: %s\n", s, err);
@@ -416,10 +436,24 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench: state %u: %s\n", s, strerror(errno));
 			return 1;
 		}
+		if (mode == REKEY) {
+			ctx2[s] = srtp_ctx_create(&own, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err,
+						  sizeof(err));
+			if (ctx2[s] == NULL) {
+				fprintf(stderr, "bench: send context %u: %s\n", s, err);
+				return 1;
+			}
+			if ((st2[s] = srtp_state_create(ctx2[s], (int)rte_socket_id())) == NULL) {
+				fprintf(stderr, "bench: state %u: %s\n", s, strerror(errno));
+				return 1;
+			}
+		}
 		seq[s] = (uint16_t)rte_rand();
 	}
 	per_stream = srtp_ctx_bytes(ctx[0]) + srtp_state_bytes(st[0]);
-	if (unprotect) {
+	if (mode == REKEY)
+		per_stream += srtp_ctx_bytes(ctx2[0]) + srtp_state_bytes(st2[0]);
+	if (mode != PROTECT) {
 		txc = srtp_ctx_create(&key, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err, sizeof(err));
 		txst = calloc(streams, sizeof(*txst));
 		if (txc == NULL || txst == NULL)
@@ -467,18 +501,31 @@ int main(int argc, char **argv)
 				d[10] = (uint8_t)(s >> 8);
 				d[11] = (uint8_t)s;
 				pk[i] = (struct srtp_pkt){.m = m[i],
-							  .ctx = unprotect ? txc : ctx[s],
-							  .st = unprotect ? txst[s] : st[s],
+							  .ctx = mode == PROTECT ? ctx[s] : txc,
+							  .st = mode == PROTECT ? st[s] : txst[s],
 							  .off = BENCH_OFF,
 							  .len = (uint16_t)len};
 			}
-			if (unprotect) {
+			if (mode != PROTECT) {
 				if (srtp_protect_burst(w, pk, burst) != burst)
 					fails++;
 				for (unsigned i = 0; i < burst; i++) {
 					pk[i].ctx = ctx[ids[i]];
 					pk[i].st = st[ids[i]];
 				}
+			}
+			if (mode == REKEY) {
+				/* As the worker's crypto_run: the burst's unprotect batch, then
+				 * the protect batch of what passed. */
+				t0 = rte_rdtsc_precise();
+				ok = srtp_unprotect_burst(w, pk, burst);
+				for (unsigned i = 0; i < burst; i++) {
+					pk[i].ctx = ctx2[ids[i]];
+					pk[i].st = st2[ids[i]];
+				}
+				ok = ok == burst ? srtp_protect_burst(w, pk, burst) : 0;
+				bc[b] = rte_rdtsc_precise() - t0;
+			} else if (mode == UNPROTECT) {
 				t0 = rte_rdtsc_precise();
 				ok = srtp_unprotect_burst(w, pk, burst);
 				bc[b] = rte_rdtsc_precise() - t0;
@@ -503,15 +550,16 @@ int main(int argc, char **argv)
 	qsort(cyc, runs, sizeof(cyc[0]), cmp_u64);
 	qsort(med, runs, sizeof(med[0]), cmp_u64);
 	printf("srtp %s %s, %u streams, %u-byte RTP, bursts of %u, cryptodev %s, TSC %.2f GHz\n",
-	       unprotect ? "unprotect" : "protect", rpa_dp_srtp_suite_name(suite), streams, len,
+	       mode_name[mode], rpa_dp_srtp_suite_name(suite), streams, len,
 	       burst, srtp_engine_device(), hz / 1e9);
 	printf("median of %u runs: mean %" PRIu64
 	       " cycles/packet (%.2f Mpps), median burst %" PRIu64
 	       " cycles/packet (%.2f Mpps); failed packets %" PRIu64 "\n",
 	       runs, cyc[runs / 2], (double)hz / (double)cyc[runs / 2] / 1e6, med[runs / 2],
 	       (double)hz / (double)med[runs / 2] / 1e6, fails);
-	printf("memory per SRTP stream (context with its cryptodev session + state): %zu bytes\n",
-	       per_stream);
+	printf("memory per SRTP stream (%s: context with its cryptodev session + state): %zu "
+	       "bytes\n",
+	       mode == REKEY ? "two of each" : "one of each", per_stream);
 	heap_report(table ? "with session table and mbuf pool" : "SRTP only");
 	return fails ? 1 : 0;
 }

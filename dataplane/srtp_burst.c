@@ -291,23 +291,14 @@ static inline void prefetch_lines(const uint8_t *s, uint64_t m)
 static inline void prefetch_sess(const struct srtp_pkt *p)
 {
 	const struct srtp_ctx *c = p->ctx;
-	const struct srtp_pf *pf = &srtp_engine.pf[srtp_pf_index(c)];
 	const uint8_t *s = (const uint8_t *)(p->rtcp ? c->rtcp.sess : c->rtp.sess);
-	uint64_t m = pf->mask;
+	uint64_t m;
 
 	if (s == NULL)
 		return;
+	m = srtp_pf_lines(c, p->rtcp, p->len);
 	if (!p->rtcp)
 		m &= ~srtp_engine.pf_common;
-	if (pf->hkey_top != 0) {
-		/* One line of GHASH key powers per four 16-byte blocks of payload, plus one
-		 * for the AAD and length blocks (measured for 60..1200-byte packets). */
-		uint32_t pay = p->len - (c->protect ? 0u : SRTP_GCM_TAG) - 12u;
-		uint32_t k = pay > p->len ? 1u : ((pay + 15u) / 16u + 5u) / 4u;
-
-		k = k < pf->hkey_max ? k : pf->hkey_max;
-		m |= ((1ull << k) - 1) << (pf->hkey_top + 1u - k);
-	}
 	prefetch_lines(s, m);
 }
 

@@ -178,7 +178,29 @@ static inline unsigned srtp_pf_index(const struct srtp_ctx *c)
 	return (unsigned)c->aead * 2u + (c->key_len == 32);
 }
 
+
 extern struct srtp_engine srtp_engine;
+
+/* The lines of a session of context c that the PMD reads for an (S)RTP or (S)RTCP packet
+ * of `len` bytes as handed to the burst function: a mask of cache lines from the session
+ * pointer. */
+static inline uint64_t srtp_pf_lines(const struct srtp_ctx *c, bool rtcp, uint32_t len)
+{
+	const struct srtp_pf *pf = &srtp_engine.pf[srtp_pf_index(c)];
+	uint64_t m = pf->mask;
+
+	if (pf->hkey_top != 0) {
+		/* One line of GHASH key powers per four 16-byte blocks of payload, plus one
+		 * for the AAD and length blocks (measured for 60..1200-byte packets). The
+		 * payload is taken at its largest: an SRTCP index or MKI is not subtracted. */
+		uint32_t pay = len - (c->protect ? 0u : SRTP_GCM_TAG) - (rtcp ? 8u : 12u);
+		uint32_t k = pay > len ? 1u : ((pay + 15u) / 16u + 5u) / 4u;
+
+		k = k < pf->hkey_max ? k : pf->hkey_max;
+		m |= ((1ull << k) - 1) << (pf->hkey_top + 1u - k);
+	}
+	return m;
+}
 
 /* One kind's session keys (RFC 3711 §4.3): what key derivation yields. */
 struct srtp_session_keys {

@@ -362,13 +362,172 @@ static void test_keys_zeroed(void **unused)
 	}
 }
 
+/* The engine prefetches only the session lines it believes the PMD reads (struct
+ * srtp_engine.pf). Check that belief: with any other line of the session changed, protect
+ * and unprotect must give exactly the same result. A PMD that starts reading another line
+ * fails here (slower, not wrong, in production). Skipped where whole sessions are fetched. */
+static enum srtp_verdict run_fresh(int protect, const struct srtp_ctx *c, int rtcp,
+				   const uint8_t *in, unsigned len, uint8_t *out, unsigned *olen)
+{
+	struct srtp_state *st = srtp_state_create(c, -1);
+	enum srtp_verdict v;
+
+	assert_non_null(st);
+	v = fix_run(protect, c, st, rtcp, in, len, out, olen);
+	srtp_state_destroy(st);
+	return v;
+}
+
+static void test_prefetch_profile(void **unused)
+{
+	static const unsigned suites[] = {
+	    RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32,
+	    RPA_DP_SRTP_AEAD_AES_128_GCM, RPA_DP_SRTP_AEAD_AES_256_GCM};
+	static const unsigned lens[] = {60, 172, 400, 1200};
+	unsigned lines, checked = 0;
+
+	fix_srtp_up();
+	lines = srtp_engine.sess_end / RTE_CACHE_LINE_SIZE;
+	if (lines > 64 || srtp_engine.pf[0].mask == (lines == 64 ? ~0ull : (1ull << lines) - 1)) {
+		printf("# skipped: %s sessions are prefetched whole\n", srtp_engine_device());
+		return;
+	}
+	for (unsigned si = 0; si < RTE_DIM(suites); si++) {
+		struct rpa_dp_srtp k = suite_key(suites[si]);
+		struct srtp_session_keys sk;
+		struct srtp_ctx *tx, *rx;
+		char err[128];
+
+		memset(&sk, 0, sizeof(sk));
+		for (unsigned i = 0; i < sizeof(sk.enc); i++)
+			sk.enc[i] = (uint8_t)(i * 13 + si);
+		memset(sk.auth, 0x5c ^ (int)si, sizeof(sk.auth));
+		memset(sk.salt, 0x3a, sizeof(sk.salt));
+		tx = srtp_ctx_build(&k, SRTP_KIND_RTP | SRTP_KIND_RTCP | SRTP_CTX_PROTECT, 0, &sk,
+				    &sk, err, sizeof(err));
+		rx = srtp_ctx_build(&k, SRTP_KIND_RTP | SRTP_KIND_RTCP, 0, &sk, &sk, err,
+				    sizeof(err));
+		assert_non_null(tx);
+		assert_non_null(rx);
+		for (unsigned li = 0; li < RTE_DIM(lens); li++) {
+			for (int rtcp = 0; rtcp < 2; rtcp++) {
+				uint8_t pkt[FIX_PKTMAX], prot[FIX_PKTMAX], ref[FIX_PKTMAX],
+				    out[FIX_PKTMAX];
+				unsigned plen = 0, rlen = 0, olen = 0;
+
+				for (unsigned i = 0; i < lens[li]; i++)
+					pkt[i] = (uint8_t)(i * 29 + li);
+				pkt[0] = rtcp ? 0x81 : 0x80;
+				pkt[1] = rtcp ? 0xc8 : 0x60;
+				assert_int_equal(run_fresh(1, tx, rtcp, pkt, lens[li], prot, &plen),
+						 SRTP_OK);
+				assert_int_equal(run_fresh(0, rx, rtcp, prot, plen, ref, &rlen),
+						 SRTP_OK);
+				assert_int_equal(rlen, lens[li]);
+				for (int dir = 0; dir < 2; dir++) {
+					const struct srtp_ctx *c = dir ? rx : tx;
+					uint8_t *s = rtcp ? c->rtcp.sess : c->rtp.sess;
+					uint64_t used = srtp_pf_lines(c, rtcp, dir ? plen : lens[li]);
+
+					for (unsigned l = 0; l < lines; l++) {
+						uint8_t save[RTE_CACHE_LINE_SIZE];
+						uint8_t *line = s + l * RTE_CACHE_LINE_SIZE;
+						enum srtp_verdict v;
+
+						if (used & (1ull << l))
+							continue;
+						memcpy(save, line, sizeof(save));
+						for (unsigned b = 0; b < sizeof(save); b++)
+							line[b] ^= 0x01;
+						v = dir ? run_fresh(0, rx, rtcp, prot, plen, out,
+								    &olen)
+							: run_fresh(1, tx, rtcp, pkt, lens[li], out,
+								    &olen);
+						memcpy(line, save, sizeof(save));
+						if (v != SRTP_OK || olen != (dir ? rlen : plen) ||
+						    memcmp(out, dir ? ref : prot, olen) != 0)
+							fail_msg("%s %s %s %u bytes: session line %u "
+								 "is read but not prefetched",
+								 rpa_dp_srtp_suite_name(k.suite),
+								 dir ? "unprotect" : "protect",
+								 rtcp ? "SRTCP" : "SRTP", lens[li], l);
+						checked++;
+					}
+				}
+			}
+		}
+		srtp_ctx_destroy(tx);
+		srtp_ctx_destroy(rx);
+	}
+	printf("# %u session lines outside the prefetch profiles changed, results unchanged\n",
+	       checked);
+	assert_true(checked > 0);
+}
+
+/* A context's first state lives in its session object. Destroyed first, the context leaves
+ * that object to the state, which goes on serving a context with the same keys (its window
+ * intact) and frees the object when it goes: the pool ends where it began. */
+static void test_state_outlives_ctx(void **unused)
+{
+	struct rpa_dp_srtp k = suite_key(RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80);
+	uint8_t pkt[100], p1[FIX_PKTMAX], p2[FIX_PKTMAX], out[FIX_PKTMAX];
+	unsigned avail, l1 = 0, l2 = 0, olen = 0;
+	struct srtp_ctx *tx, *rx, *rx2;
+	struct srtp_state *txs, *rxs, *second;
+	char err[128];
+
+	fix_srtp_up();
+	avail = rte_mempool_avail_count(srtp_engine.sess_pool);
+	tx = srtp_ctx_create(&k, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err, sizeof(err));
+	rx = srtp_ctx_create(&k, SRTP_KIND_RTP, 0, err, sizeof(err));
+	assert_non_null(tx);
+	assert_non_null(rx);
+	txs = srtp_state_create(tx, -1);
+	rxs = srtp_state_create(rx, -1);
+	second = srtp_state_create(rx, -1);
+	assert_non_null(second);
+	assert_int_equal(rxs->flags & SRTP_ST_EMBEDDED, SRTP_ST_EMBEDDED);
+	assert_int_equal(second->flags & SRTP_ST_EMBEDDED, 0);
+	assert_int_equal(srtp_state_bytes(rxs), 0);
+	assert_true(srtp_state_bytes(second) > 0);
+	srtp_state_destroy(second);
+
+	memset(pkt, 0x42, sizeof(pkt));
+	pkt[0] = 0x80;
+	pkt[3] = 1;
+	assert_int_equal(fix_run(1, tx, txs, 0, pkt, sizeof(pkt), p1, &l1), SRTP_OK);
+	pkt[3] = 2;
+	assert_int_equal(fix_run(1, tx, txs, 0, pkt, sizeof(pkt), p2, &l2), SRTP_OK);
+	assert_int_equal(fix_run(0, rx, rxs, 0, p1, l1, out, &olen), SRTP_OK);
+
+	srtp_ctx_destroy(rx);
+	rx2 = srtp_ctx_create(&k, SRTP_KIND_RTP, 0, err, sizeof(err));
+	assert_non_null(rx2);
+	assert_true(srtp_state_fits(rxs, rx2));
+	assert_int_equal(fix_run(0, rx2, rxs, 0, p1, l1, out, &olen), SRTP_REPLAY);
+	assert_int_equal(fix_run(0, rx2, rxs, 0, p2, l2, out, &olen), SRTP_OK);
+	assert_int_equal(olen, sizeof(pkt));
+	assert_memory_equal(out, pkt, sizeof(pkt));
+	/* rx2's own slot is free: rxs lives in the object rx left. */
+	second = srtp_state_create(rx2, -1);
+	assert_int_equal(second->flags & SRTP_ST_EMBEDDED, SRTP_ST_EMBEDDED);
+	srtp_state_destroy(second);
+
+	srtp_state_destroy(rxs);
+	srtp_state_destroy(txs);
+	srtp_ctx_destroy(rx2);
+	srtp_ctx_destroy(tx);
+	assert_int_equal(rte_mempool_avail_count(srtp_engine.sess_pool), avail);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kdf_b3),	    cmocka_unit_test(test_keystream_b2),
 	    cmocka_unit_test(test_rfc7714),	    cmocka_unit_test(test_ctx_refusals),
 	    cmocka_unit_test(test_packet_refusals), cmocka_unit_test(test_srtcp_limit),
-	    cmocka_unit_test(test_keys_zeroed),
+	    cmocka_unit_test(test_keys_zeroed),	    cmocka_unit_test(test_prefetch_profile),
+	    cmocka_unit_test(test_state_outlives_ctx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
