@@ -229,12 +229,14 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		return -ENOSPC;
 	}
 
-	/* Sessions: the contexts' own, plus a key-derivation session at a time. A context
-	 * and its first state live in the user data of its home session, so that a packet's
-	 * context, state and the session the PMD reads share pages and TLB entries. */
+	/* Sessions: the contexts' own, and apart a key-derivation session at a time. A
+	 * context and its first state live in the user data of its home session, so that a
+	 * packet's context, state and the session the PMD reads share pages and TLB entries. */
 	e->sess_pool = rte_cryptodev_sym_session_pool_create(
-	    "srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
+	    "srtp_sess", nsess, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
 	    sizeof(struct srtp_sess_ud), socket);
+	e->kdf_sess_pool = rte_cryptodev_sym_session_pool_create(
+	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0, socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
@@ -245,8 +247,8 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	    0, 0, NULL, NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
-	if (e->sess_pool == NULL || e->op_pool == NULL || e->state_pool == NULL ||
-	    e->kdf_pool == NULL) {
+	if (e->sess_pool == NULL || e->kdf_sess_pool == NULL || e->op_pool == NULL ||
+	    e->state_pool == NULL || e->kdf_pool == NULL) {
 		seterr(err, errlen, "SRTP engine: no memory for %u contexts and %u sessions",
 		       cfg->max_contexts, nsess);
 		ret = -ENOMEM;
@@ -281,6 +283,7 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	return 0;
 fail:
 	rte_mempool_free(e->sess_pool);
+	rte_mempool_free(e->kdf_sess_pool);
 	rte_mempool_free(e->op_pool);
 	rte_mempool_free(e->state_pool);
 	rte_mempool_free(e->kdf_pool);
@@ -296,6 +299,7 @@ void srtp_engine_fini(void)
 		return;
 	rte_cryptodev_stop(e->dev);
 	rte_mempool_free(e->sess_pool);
+	rte_mempool_free(e->kdf_sess_pool);
 	rte_mempool_free(e->op_pool);
 	rte_mempool_free(e->state_pool);
 	rte_mempool_free(e->kdf_pool);
@@ -460,9 +464,9 @@ static void *home_sess(const struct srtp_ctx *c)
 	return (c->kinds & SRTP_KIND_RTP) ? c->rtp.sess : c->rtcp.sess;
 }
 
-static struct srtp_state *slot_state(struct srtp_ctx *c)
+static struct srtp_sess_ud *ud_of(const struct srtp_ctx *c)
 {
-	return (struct srtp_state *)(void *)((struct srtp_sess_ud *)c)->slot;
+	return (struct srtp_sess_ud *)(uintptr_t)c;
 }
 
 /* Free a context's sessions and zero its keys: the context and cold parts, then (the
@@ -475,10 +479,10 @@ static void ctx_free(struct srtp_ctx *c)
 	bool keep = false;
 
 	if (home != NULL) {
-		struct srtp_ctx *in = rte_cryptodev_sym_session_get_user_data(home);
+		struct srtp_sess_ud *ud = rte_cryptodev_sym_session_get_user_data(home);
 
-		keep = slot_state(in)->flags & SRTP_ST_EMBEDDED;
-		explicit_bzero(in, sizeof(*in));
+		keep = ud->cold.slot_used;
+		explicit_bzero(&ud->ctx, sizeof(ud->ctx));
 	}
 	explicit_bzero(c, sizeof(*c));
 	sess_free(rtp, keep && rtp == home);
@@ -656,12 +660,14 @@ struct srtp_state *srtp_state_create(const struct srtp_ctx *ctx, int socket_id)
 	uint32_t words = ctx->protect ? 0 : srtp_window_size(ctx->window) / 64;
 	uint32_t nmaps = ((ctx->kinds & SRTP_KIND_RTP) != 0) + ((ctx->kinds & SRTP_KIND_RTCP) != 0);
 	size_t size = sizeof(struct srtp_state) + (size_t)words * nmaps * sizeof(uint64_t);
-	struct srtp_state *st, *slot = slot_state((struct srtp_ctx *)(uintptr_t)ctx);
+	struct srtp_sess_ud *ud = ud_of(ctx);
+	struct srtp_state *st;
 	uint8_t flags = 0;
 	void *obj;
 
-	if (words * nmaps <= SRTP_STATE_SMALL_WORDS && !(slot->flags & SRTP_ST_EMBEDDED)) {
-		st = slot;
+	if (words * nmaps <= SRTP_STATE_SMALL_WORDS && !ud->cold.slot_used) {
+		st = (struct srtp_state *)(void *)ud->slot;
+		ud->cold.slot_used = 1;
 		flags = SRTP_ST_EMBEDDED;
 	} else if (words * nmaps <= SRTP_STATE_SMALL_WORDS) {
 		if (rte_mempool_get(srtp_engine.state_pool, &obj) != 0) {
@@ -694,10 +700,10 @@ void srtp_state_destroy(struct srtp_state *st)
 	if (st->flags & SRTP_ST_POOLED) {
 		rte_mempool_put(srtp_engine.state_pool, st);
 	} else if (st->flags & SRTP_ST_EMBEDDED) {
-		/* Its context was destroyed first (kinds 0): the home session went only as far
-		 * as ctx_free could take it. */
+		/* A context destroyed first (kinds 0) left its home session to this state. */
 		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st - offsetof(struct srtp_sess_ud, slot));
 		explicit_bzero(st, sizeof(ud->slot));
+		ud->cold.slot_used = 0;
 		if (ud->ctx.kinds == 0)
 			rte_cryptodev_sym_session_free(srtp_engine.dev,
 						       (uint8_t *)ud - srtp_engine.sess_end);

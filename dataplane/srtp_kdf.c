@@ -51,7 +51,7 @@ int srtp_kdf(const uint8_t *master_key, unsigned key_len, const uint8_t *master_
 
 	if (n == 0 || n > 3 || salt_len > 14)
 		return -EINVAL;
-	sess = rte_cryptodev_sym_session_create(srtp_engine.dev, &x, srtp_engine.sess_pool);
+	sess = rte_cryptodev_sym_session_create(srtp_engine.dev, &x, srtp_engine.kdf_sess_pool);
 	if (sess == NULL)
 		return -ENOMEM;
 	if (rte_crypto_op_bulk_alloc(srtp_engine.op_pool, RTE_CRYPTO_OP_TYPE_SYMMETRIC, ops, n) !=

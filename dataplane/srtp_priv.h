@@ -61,7 +61,9 @@ struct srtp_ctx {
 struct srtp_cold {
 	void *aad_sess[SRTP_AAD_SLOTS];
 	uint16_t aad_len[SRTP_AAD_SLOTS];
-	uint8_t pad[2];
+	uint8_t slot_used; /* home session: a state lives in the slot. Main lcore only (the
+			    * state's own flags are its worker's) */
+	uint8_t pad;
 	uint8_t key[32]; /* AEAD: the session key, to build sessions for other AAD lengths on
 			  * request; zero for AES-CM */
 };
@@ -154,6 +156,9 @@ struct srtp_engine {
 	unsigned nworkers;
 	char name[RTE_CRYPTODEV_NAME_MAX_LEN];
 	struct rte_mempool *sess_pool;
+	struct rte_mempool *kdf_sess_pool; /* key derivation's one session at a time: apart,
+					    * so that contexts made one after the other
+					    * (a stream's two) are neighbours in sess_pool */
 	struct rte_mempool *op_pool;
 	struct rte_mempool *state_pool;
 	struct rte_mempool *kdf_pool; /* a few mbufs for key derivation on the main lcore */
