@@ -115,6 +115,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 
 	if (now - w->last_punt >= worker_shared.inflight_reset_tsc) {
 		/* Nothing punted for that long: whatever is still out was lost (ring full). */
+		w->stats.order_timeouts++;
 		w->inflight = 0;
 		w->epoch++;
 		return false;
@@ -136,6 +137,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 		return true;
 	}
 	o->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	w->stats.order_timeouts++;
 	return false;
 }
 

@@ -115,15 +115,15 @@ def test_srtp_rekeyed_between_legs(dp, topo, udp, srtp_filter):
     a_prot, b_unprot = srtp_filter("protect", a_key), srtp_filter("unprotect", b_key)
     deadline = time.monotonic() + 5.0
     seq = 1
-    while True:  # warm-up: ARP for B's address
+    while not b.recv(1, 0.05):  # warm-up: ARP for B's address
         a.send((topo.RELAY_A, 30210), a_prot(rtp(seq, 0xA, b"probe")))
         seq += 1
-        got = b.recv(1, 0.05)
-        if got:
-            assert b_unprot(got[0][0]) == rtp(seq - 1, 0xA, b"probe")
-            break
         assert time.monotonic() < deadline, "nothing crossed the relay in 5 s"
-    b.drain()
+    time.sleep(0.05)
+    # Probes that arrived decrypt (with B's key) to what A sent.
+    for d, _, _ in b.recv(100, 0.1):
+        p = b_unprot(d)
+        assert p == rtp(int.from_bytes(p[2:4], "big"), 0xA, b"probe"), p
     sent = [rtp(seq + i, 0xA, payload(172, i)) for i in range(30)]
     for p in sent:
         a.send((topo.RELAY_A, 30210), a_prot(p))
@@ -232,10 +232,15 @@ def test_aead_header_lengths_keep_order(dp, topo, udp, srtp_filter, rx, tx):
         kw = [{}, {"csrcs": (1, 2)}, {"ext": (0xBEDE, b"\x10\xAA")}, {"csrcs": (3,), "ext": (0x1000, b"12345678")},
               {"csrcs": tuple(range(9))}, {"pad": 4}][shape]
         sent.append(rtp(seq + i, 0xAEAD, payload(40 + i, i), **kw))
+    timeouts = sum(w["order_timeouts"] for w in dp.stats()["workers"])
     for p in sent:
         a.send((topo.RELAY_A, 30240), prot(p))
     got = [unprot(d) for d, _, _ in b.recv(len(sent), 3.0)]
-    assert got == sent, (f"{len(got)} of {len(sent)} arrived"
-                         + ("" if len(got) != len(sent) else ", out of order"))
+    assert sorted(got) == sorted(sent), f"{len(got)} of {len(sent)} arrived"
+    if got != sent:
+        # Allowed only when the worker stopped waiting for the slow path (over 100 ms: a
+        # starved main lcore on a loaded machine), which it counts.
+        assert sum(w["order_timeouts"] for w in dp.stats()["workers"]) > timeouts, \
+            "out of order without an order timeout"
     st = dp.get(ra)
     assert st["drops"] == 0, st
