@@ -197,14 +197,31 @@ static inline uint8_t is_rtcp(const struct fwd_rule *r, const struct rte_mbuf *m
 	       p[1] <= 223;
 }
 
-/* Queue a packet for the burst's SRTP batch; its rule's SRTP half loads meanwhile. A packet
- * back from the slow path carries how far SRTP got before (crypto_run). */
+/* The first two lines of an engine object: the context's header and keys, the state's
+ * window (a hint only: their layout is the engine's). */
+static inline void prefetch2(const void *p)
+{
+	rte_prefetch0(p);
+	rte_prefetch0((const uint8_t *)p + RTE_CACHE_LINE_SIZE);
+}
+
+/* Queue a packet for the burst's SRTP batch; the engine's objects for it load while the
+ * rest of the burst is forwarded (its rule's SRTP half was prefetched by stage_mid). A
+ * packet back from the slow path carries how far SRTP got before (crypto_run). */
 static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struct fwd_rule *r,
 				const struct rte_ether_addr *mac, uint16_t payload)
 {
 	struct crypto_item *c = &s->cx[s->ncx++];
+	const struct fwd_rule_srtp *fs = session_rule_srtp(r);
 
-	rte_prefetch0(session_rule_srtp(r));
+	if (r->treat != FWD_PROTECT) {
+		prefetch2(fs->rx);
+		prefetch2(fs->rx_st);
+	}
+	if (r->treat != FWD_UNPROTECT) {
+		prefetch2(fs->tx);
+		prefetch2(fs->tx_st);
+	}
 	c->m = m;
 	c->r = r;
 	c->mac = *mac;
@@ -416,7 +433,6 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		if (c->r->treat == FWD_PROTECT || (c->mark & SRTP_MARK_PROGRESS) != SRTP_MARK_NONE)
 			continue;
 		fs = session_rule_srtp(c->r);
-		rte_prefetch0(fs->rx_st);
 		sp[n] = (struct srtp_pkt){.m = c->m,
 					  .ctx = fs->rx,
 					  .st = fs->rx_st,
@@ -535,13 +551,18 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 	s->nm = nm;
 }
 
-/* Stage two: the rules, whose lines stage three reads and writes (counters). */
+/* Stage two: the rules, whose lines stage three reads and writes (counters), and the SRTP
+ * halves of crypto rules, which stage three reads to prefetch the engine's objects. */
 static void stage_mid(struct stage *s)
 {
 	for (unsigned i = 0; i < s->nm; i++) {
-		s->rules[i] = session_port_rule(s->ent[i]);
+		uint32_t v = session_port_load(s->ent[i]);
+
+		s->rules[i] = session_port_rule_of(v);
 		if (s->rules[i] != NULL)
 			rte_prefetch0(s->rules[i]);
+		if (unlikely(v & SESSION_PORT_CRYPTO))
+			rte_prefetch0(session_rule_srtp(s->rules[i]));
 	}
 }
 
