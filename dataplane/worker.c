@@ -228,7 +228,7 @@ static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struc
 	c->payload = payload;
 	c->rtcp = is_rtcp(r, m);
 	c->mark = s->origin == FROM_SLOW ? *srtp_mark(m) : SRTP_MARK_NONE;
-	if (unlikely((c->mark & SRTP_MARK_PROGRESS) > SRTP_MARK_DONE))
+	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED))
 		c->mark = SRTP_MARK_NONE;
 	c->punt = 0;
 }
@@ -379,7 +379,7 @@ static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item
 }
 
 /* Punted packets leave for the slow path in stream order, and the packets of their streams
- * that follow them in this batch go the same way (already transformed, marked done), as
+ * that follow them in this batch go the same way (already transformed, marked so), as
  * later packets do in later bursts (order_hold). */
 static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 {
@@ -402,7 +402,7 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 			held[nheld++] = c->r;
 			c->mark |= SRTP_MARK_PENDED;
 		}
-		if ((c->mark & SRTP_MARK_PROGRESS) != SRTP_MARK_NONE) {
+		if ((c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE) {
 			/* Transformed: a valid frame again for the slow path and the return. */
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
 			    c->m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
@@ -417,8 +417,9 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 }
 
 /* The SRTP work of a burst, in two engine batches: unprotect everything that arrived as
- * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP (protect
- * rules, and re-keyed packets that passed). Packets of one stream keep their order. */
+ * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP and is
+ * plaintext by then (protect rules, and re-keyed packets that passed). Packets of one
+ * stream keep their order. */
 static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 {
 	struct srtp_pkt sp[WORKER_BURST];
@@ -430,7 +431,7 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		const struct crypto_item *c = &s->cx[i];
 		const struct fwd_rule_srtp *fs;
 
-		if (c->r->treat == FWD_PROTECT || (c->mark & SRTP_MARK_PROGRESS) != SRTP_MARK_NONE)
+		if (c->r->treat == FWD_PROTECT || (c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE)
 			continue;
 		fs = session_rule_srtp(c->r);
 		sp[n] = (struct srtp_pkt){.m = c->m,
@@ -450,9 +451,7 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		struct crypto_item *c = &s->cx[at[k]];
 
 		if (sp[k].verdict == SRTP_OK)
-			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) |
-					    (c->r->treat == FWD_REKEY ? SRTP_MARK_UNPROTECTED
-								      : SRTP_MARK_DONE));
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PLAIN);
 		punts |= c->punt;
 	}
 
@@ -461,8 +460,10 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		const struct crypto_item *c = &s->cx[i];
 		const struct fwd_rule_srtp *fs;
 
+		/* Plaintext by now: received plain (protect rule) or unprotected. */
 		if (c->m == NULL || c->punt || c->r->treat == FWD_UNPROTECT ||
-		    (c->mark & SRTP_MARK_PROGRESS) == SRTP_MARK_DONE)
+		    (c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_PROTECTED ||
+		    ((c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_NONE && c->r->treat != FWD_PROTECT))
 			continue;
 		fs = session_rule_srtp(c->r);
 		sp[n] = (struct srtp_pkt){.m = c->m,
@@ -482,7 +483,7 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		struct crypto_item *c = &s->cx[at[k]];
 
 		if (sp[k].verdict == SRTP_OK)
-			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_DONE);
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PROTECTED);
 		punts |= c->punt;
 	}
 

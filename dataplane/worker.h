@@ -92,12 +92,14 @@ static inline uint16_t worker_owner_of(uint16_t local_port, unsigned nworkers)
 	return (uint16_t)((local_port >> 1) % nworkers);
 }
 
-/* How far a punted packet of a crypto stream got (see worker.c crypto_run). */
+/* What the payload of a punted packet of a crypto stream is (see worker.c crypto_run).
+ * The stream's rule may have changed by the time it comes back: it then gets what the
+ * new rule needs from where it is (plaintext is protected if the rule sends SRTP). */
 enum worker_srtp_mark {
-	SRTP_MARK_NONE = 0,    /* untouched: the whole treatment still to do */
-	SRTP_MARK_UNPROTECTED, /* re-key: unprotected, to be protected */
-	SRTP_MARK_DONE,        /* transformed: to be sent as it is */
-	SRTP_MARK_PROGRESS = 0x3,
+	SRTP_MARK_NONE = 0,  /* as received: the whole treatment still to do */
+	SRTP_MARK_PLAIN,     /* plaintext (unprotected, or received plain) */
+	SRTP_MARK_PROTECTED, /* protected with the stream's tx key: to be sent as it is */
+	SRTP_MARK_PAYLOAD = 0x3,
 	SRTP_MARK_PENDED = 0x4, /* flag: already sent round once for SRTP_PENDING */
 };
 
