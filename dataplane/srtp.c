@@ -174,30 +174,33 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		return -ENOSPC;
 	}
 
-	/* Sessions: the contexts' own, plus a key-derivation session at a time. */
+	/* Sessions: the contexts' own, plus a key-derivation session at a time. A context
+	 * lives in the user data of its first session, so that a packet's context and the
+	 * session the PMD reads share pages and TLB entries. */
 	e->sess_pool = rte_cryptodev_sym_session_pool_create(
-	    "srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0,
-	    socket);
+	    "srtp_sess", nsess + 4, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
+	    sizeof(struct srtp_ctx), socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
-	e->ctx_pool = rte_mempool_create("srtp_ctx", cfg->max_contexts, sizeof(struct srtp_ctx), 0,
-					 0, NULL, NULL, NULL, NULL, socket, 0);
-	e->state_pool = rte_mempool_create("srtp_state", cfg->max_contexts,
-					   sizeof(struct srtp_state) +
-					       2 * SRTP_STATE_POOLED_WORDS * sizeof(uint64_t),
-					   0, 0, NULL, NULL, NULL, NULL, socket, 0);
+	/* States: cache-aligned, not spread over memory channels (the padding would add a
+	 * cache line to each of 100k+ small objects). */
+	e->state_pool = rte_mempool_create(
+	    "srtp_state", cfg->max_contexts,
+	    sizeof(struct srtp_state) + 2 * SRTP_STATE_POOLED_WORDS * sizeof(uint64_t), 0, 0, NULL,
+	    NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
-	if (e->sess_pool == NULL || e->op_pool == NULL || e->ctx_pool == NULL ||
-	    e->state_pool == NULL || e->kdf_pool == NULL) {
+	if (e->sess_pool == NULL || e->op_pool == NULL || e->state_pool == NULL ||
+	    e->kdf_pool == NULL) {
 		seterr(err, errlen, "SRTP engine: no memory for %u contexts and %u sessions",
 		       cfg->max_contexts, nsess);
 		ret = -ENOMEM;
 		goto fail;
 	}
 	e->sess_elt = pool_obj_size(e->sess_pool);
-	e->ctx_elt = pool_obj_size(e->ctx_pool);
+	e->sess_end = RTE_ALIGN_CEIL(e->sess_pool->elt_size - (uint32_t)sizeof(struct srtp_ctx),
+				     RTE_CACHE_LINE_SIZE);
 	e->state_elt = pool_obj_size(e->state_pool);
 
 	dc.socket_id = socket;
@@ -224,7 +227,6 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 fail:
 	rte_mempool_free(e->sess_pool);
 	rte_mempool_free(e->op_pool);
-	rte_mempool_free(e->ctx_pool);
 	rte_mempool_free(e->state_pool);
 	rte_mempool_free(e->kdf_pool);
 	memset(e, 0, sizeof(*e));
@@ -240,7 +242,6 @@ void srtp_engine_fini(void)
 	rte_cryptodev_stop(e->dev);
 	rte_mempool_free(e->sess_pool);
 	rte_mempool_free(e->op_pool);
-	rte_mempool_free(e->ctx_pool);
 	rte_mempool_free(e->state_pool);
 	rte_mempool_free(e->kdf_pool);
 	memset(e, 0, sizeof(*e));
@@ -377,17 +378,18 @@ static int install(const struct srtp_ctx *c, struct srtp_keys *k,
 	return 0;
 }
 
+/* Free a context's sessions and zero its keys. The context may live in the user data of
+ * one of them: it is copied out and wiped first. */
 static void ctx_free(struct srtp_ctx *c)
 {
-	if (c->rtp.sess != NULL)
-		rte_cryptodev_sym_session_free(srtp_engine.dev, c->rtp.sess);
-	if (c->rtcp.sess != NULL)
-		rte_cryptodev_sym_session_free(srtp_engine.dev, c->rtcp.sess);
+	void *sess[2 + SRTP_AAD_SLOTS] = {c->rtp.sess, c->rtcp.sess};
+
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
-		if (c->aad[i].sess != NULL)
-			rte_cryptodev_sym_session_free(srtp_engine.dev, c->aad[i].sess);
+		sess[2 + i] = c->aad[i].sess;
 	explicit_bzero(c, sizeof(*c));
-	rte_mempool_put(srtp_engine.ctx_pool, c);
+	for (unsigned i = 0; i < RTE_DIM(sess); i++)
+		if (sess[i] != NULL)
+			rte_cryptodev_sym_session_free(srtp_engine.dev, sess[i]);
 }
 
 static int check_key(const struct rpa_dp_srtp *key, unsigned flags, uint32_t *window, char *err,
@@ -435,8 +437,7 @@ struct srtp_ctx *srtp_ctx_build(const struct rpa_dp_srtp *key, unsigned flags,
 				const struct srtp_session_keys *rtcp, char *err, size_t errlen)
 {
 	const struct srtp_suite_info *si;
-	struct srtp_ctx *c;
-	void *obj;
+	struct srtp_ctx t, *c;
 	int ret;
 
 	ret = check_key(key, flags, &replay_window, err, errlen);
@@ -445,34 +446,33 @@ struct srtp_ctx *srtp_ctx_build(const struct rpa_dp_srtp *key, unsigned flags,
 		return NULL;
 	}
 	si = &suites[key->suite];
-	if (rte_mempool_get(srtp_engine.ctx_pool, &obj) != 0) {
-		seterr(err, errlen, "SRTP contexts exhausted");
-		errno = ENOSPC;
-		return NULL;
-	}
-	c = obj;
-	memset(c, 0, sizeof(*c));
-	c->suite = key->suite;
-	c->aead = si->aead;
-	c->kinds = (uint8_t)(flags & (SRTP_KIND_RTP | SRTP_KIND_RTCP));
-	c->protect = (flags & SRTP_CTX_PROTECT) != 0;
-	c->key_len = si->key_len;
-	c->tag_len = si->tag_len;
-	c->rtcp_tag_len = si->aead ? SRTP_GCM_TAG : 10; /* RFC 3711 §5.2: SRTCP tag 80 bits */
-	c->mki_len = key->mki_len;
-	memcpy(c->mki, key->mki, key->mki_len);
-	c->window = replay_window;
-	if (c->kinds & SRTP_KIND_RTP)
-		ret = install(c, &c->rtp, rtp);
-	if (ret == 0 && (c->kinds & SRTP_KIND_RTCP))
-		ret = install(c, &c->rtcp, rtcp);
-	if (ret != 0) {
+	memset(&t, 0, sizeof(t));
+	t.suite = key->suite;
+	t.aead = si->aead;
+	t.kinds = (uint8_t)(flags & (SRTP_KIND_RTP | SRTP_KIND_RTCP));
+	t.protect = (flags & SRTP_CTX_PROTECT) != 0;
+	t.key_len = si->key_len;
+	t.tag_len = si->tag_len;
+	t.rtcp_tag_len = si->aead ? SRTP_GCM_TAG : 10; /* RFC 3711 §5.2: SRTCP tag 80 bits */
+	t.mki_len = key->mki_len;
+	memcpy(t.mki, key->mki, key->mki_len);
+	t.window = replay_window;
+	if (t.kinds & SRTP_KIND_RTP)
+		ret = install(&t, &t.rtp, rtp);
+	if (ret == 0 && (t.kinds & SRTP_KIND_RTCP))
+		ret = install(&t, &t.rtcp, rtcp);
+	c = ret == 0 ? rte_cryptodev_sym_session_get_user_data(t.rtp.sess != NULL ? t.rtp.sess
+										  : t.rtcp.sess)
+		     : NULL;
+	if (c == NULL) {
 		seterr(err, errlen, "%s: no cryptodev session memory",
 		       rpa_dp_srtp_suite_name(key->suite));
-		ctx_free(c);
+		ctx_free(&t);
 		errno = ENOMEM;
 		return NULL;
 	}
+	memcpy(c, &t, sizeof(*c));
+	explicit_bzero(&t, sizeof(t));
 	return c;
 }
 
@@ -606,9 +606,9 @@ bool srtp_state_fits(const struct srtp_state *st, const struct srtp_ctx *ctx)
 
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx)
 {
-	size_t n = srtp_engine.ctx_elt;
-
-	n += (size_t)srtp_engine.sess_elt * ((ctx->rtp.sess != NULL) + (ctx->rtcp.sess != NULL));
+	/* The context itself is part of its first session object. */
+	size_t n =
+	    (size_t)srtp_engine.sess_elt * ((ctx->rtp.sess != NULL) + (ctx->rtcp.sess != NULL));
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
 		if (__atomic_load_n(&ctx->aad[i].sess, __ATOMIC_ACQUIRE) != NULL)
 			n += srtp_engine.sess_elt;

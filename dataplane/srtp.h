@@ -32,8 +32,10 @@
  * .len to the new length and changed the mbuf's data_len/pkt_len by the same amount;
  * the caller then fixes the IP total length and the UDP length and checksum (the payload
  * has changed). Protect needs tailroom for MKI + tag (+ 4 for the SRTCP index): at most
- * 4 + 16 + 4 = 24 bytes. Any verdict other than SRTP_OK leaves the packet for the caller
- * to drop (its bytes may have been changed) and the state untouched.
+ * 4 + 16 + 4 = 24 bytes; SRTP_NO_ROOM says when it is missing (the packet is then
+ * untouched). Any other verdict but SRTP_OK leaves the packet for the caller to drop: its
+ * bytes and, for protect, its length may have changed. An unprotect state is only changed
+ * by packets that pass; a protect state counts the index of every packet it numbered.
  *
  * A burst may mix streams, contexts, RTP and RTCP, in any order. Packets of one stream in
  * one burst are handled in burst order: a later duplicate of an earlier packet in the same
@@ -75,7 +77,9 @@ enum srtp_verdict {
 	SRTP_BAD_MKI,	 /* MKI differs from the context's */
 	SRTP_NO_ROOM,	 /* protect: less than SRTP_TAILROOM bytes of tailroom */
 	SRTP_LIMIT,	 /* key lifetime spent: SRTCP index 2^31 (RFC 3711 §9.2) */
-	SRTP_CRYPTO_ERR, /* the cryptodev failed the operation, or no session memory */
+	SRTP_CRYPTO_ERR, /* the cryptodev failed the operation, no session memory, or the
+			  * caller's bug: a context of the other direction, a state that does
+			  * not fit the context */
 	SRTP_PENDING,	 /* AEAD only: first packet with this RTP header length (CSRC or
 			  * extension) on this context. DPDK fixes the AAD length per cryptodev
 			  * session, so the engine asked the main lcore for a session of this
@@ -106,7 +110,9 @@ struct srtp_engine_config {
 	const char *cryptodev;
 	unsigned nworkers;     /* queue pairs: worker i uses queue pair i, the main lcore
 				* the one after the workers' */
-	uint32_t max_contexts; /* contexts and states that can exist at once */
+	uint32_t max_contexts; /* states that can exist at once (one per context); contexts
+				* live in their first session's user data, so max_sessions
+				* bounds them */
 	uint32_t max_sessions; /* cryptodev sessions (one per context and kind, plus one per
 				* extra AEAD header length); 0 = max_contexts */
 	int socket_id;
@@ -146,9 +152,13 @@ void srtp_state_destroy(struct srtp_state *st);
 /* True if st can serve packets of ctx (same window size, at least ctx's kinds). */
 bool srtp_state_fits(const struct srtp_state *st, const struct srtp_ctx *ctx);
 
-/* HOT. Verify (authentication before decryption, constant-time tag compare for the HMAC
- * suites), replay-check, decrypt, strip MKI/tag/SRTCP index, update state. Sets every
- * p[i].verdict; returns how many are SRTP_OK. n <= SRTP_BURST_MAX. */
+/* HOT. Replay-check, authenticate, decrypt, strip MKI/tag/SRTCP index, update the state
+ * (after authentication only). AES-CM suites: one cryptodev job per packet computes the
+ * HMAC over the received header, ciphertext and ROC and then decrypts in place (a
+ * hash-then-cipher chain); the engine compares the tag in constant time and drops the
+ * packet on a mismatch, so unauthenticated plaintext never leaves. AEAD suites: the
+ * cryptodev checks the tag as part of decryption (RFC 5116), with its own compare.
+ * Sets every p[i].verdict; returns how many are SRTP_OK. n <= SRTP_BURST_MAX. */
 unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n);
 /* HOT. Encrypt, append MKI/tag (SRTCP: E flag and index, always encrypted), update the
  * sender state. Sets every p[i].verdict; returns how many are SRTP_OK. */

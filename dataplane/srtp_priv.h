@@ -128,12 +128,11 @@ struct srtp_engine {
 	char name[RTE_CRYPTODEV_NAME_MAX_LEN];
 	struct rte_mempool *sess_pool;
 	struct rte_mempool *op_pool;
-	struct rte_mempool *ctx_pool;
 	struct rte_mempool *state_pool;
 	struct rte_mempool *kdf_pool; /* a few mbufs for key derivation on the main lcore */
 	struct rte_ring *req[RPA_DP_MAX_WORKERS];
 	uint32_t sess_elt; /* bytes per session object (element + header) */
-	uint32_t ctx_elt;
+	uint32_t sess_end; /* bytes of a session in use: header + private data */
 	uint32_t state_elt;
 };
 

@@ -261,6 +261,8 @@ static void test_packet_refusals(void **unused)
 	assert_int_equal(fix_run(1, tx, txs, 1, pkt, 100, out, &olen), SRTP_MALFORMED);
 	assert_int_equal(fix_run(0, tx, txs, 0, pkt, 100, out, &olen), SRTP_CRYPTO_ERR);
 	assert_int_equal(fix_run(1, rx, rxs, 0, pkt, 100, out, &olen), SRTP_CRYPTO_ERR);
+	/* A protect state (no replay bitmap) handed to unprotect. */
+	assert_int_equal(fix_run(0, rx, txs, 0, pkt, 100, out, &olen), SRTP_CRYPTO_ERR);
 
 	assert_int_equal(fix_run(1, tx, txs, 0, pkt, 100, prot, &plen), SRTP_OK);
 	assert_int_equal(plen, 100 + 2 + 10);
@@ -322,12 +324,51 @@ static void test_srtcp_limit(void **unused)
 	srtp_ctx_destroy(tx);
 }
 
+static bool contains(const uint8_t *hay, size_t n, const uint8_t *needle, size_t k)
+{
+	for (size_t i = 0; i + k <= n; i++)
+		if (memcmp(hay + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
+/* Destroying a context wipes the keys: its own copy and the PMD's round keys (whose first
+ * round key is the key itself) in the session object that holds both. */
+static void test_keys_zeroed(void **unused)
+{
+	static const unsigned which[] = {RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80,
+					 RPA_DP_SRTP_AEAD_AES_256_GCM};
+
+	fix_srtp_up();
+	for (unsigned w = 0; w < 2; w++) {
+		struct rpa_dp_srtp k = suite_key(which[w]);
+		struct srtp_session_keys sk;
+		const uint8_t *obj;
+		size_t size = srtp_engine.sess_pool->elt_size;
+		struct srtp_ctx *c;
+		char err[128];
+
+		for (unsigned i = 0; i < sizeof(sk.enc); i++)
+			sk.enc[i] = (uint8_t)(0x5a ^ (i * 37));
+		memset(sk.auth, 0x33, sizeof(sk.auth));
+		memset(sk.salt, 0x44, sizeof(sk.salt));
+		c = srtp_ctx_build(&k, SRTP_KIND_RTP, 0, &sk, &sk, err, sizeof(err));
+		assert_non_null(c);
+		obj = c->rtp.sess;
+		assert_true(contains(obj, size, sk.enc, k.key_len));
+		srtp_ctx_destroy(c);
+		assert_false(contains(obj, size, sk.enc, k.key_len));
+		assert_false(contains(obj, size, sk.salt, 12));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kdf_b3),	    cmocka_unit_test(test_keystream_b2),
 	    cmocka_unit_test(test_rfc7714),	    cmocka_unit_test(test_ctx_refusals),
 	    cmocka_unit_test(test_packet_refusals), cmocka_unit_test(test_srtcp_limit),
+	    cmocka_unit_test(test_keys_zeroed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
