@@ -77,6 +77,9 @@ struct worker_shared {
 	uint32_t idle_polls;
 	uint32_t idle_us;
 	uint64_t inflight_reset_tsc; /* a punt older than this is taken as lost */
+	/* mbuf dynamic field (uint8_t, enum worker_srtp_mark) recording how far SRTP got with a
+	 * media packet punted to the slow path; written when punting, read only on return. */
+	int srtp_mark_off;
 	volatile int stop; /* written by the main lcore on shutdown */
 };
 
@@ -89,7 +92,17 @@ static inline uint16_t worker_owner_of(uint16_t local_port, unsigned nworkers)
 	return (uint16_t)((local_port >> 1) % nworkers);
 }
 
-/* Allocate a worker's rings. index < RPA_DP_MAX_WORKERS. 0 or -errno. */
+/* How far a punted packet of a crypto stream got (see worker.c crypto_run). */
+enum worker_srtp_mark {
+	SRTP_MARK_NONE = 0,    /* untouched: the whole treatment still to do */
+	SRTP_MARK_UNPROTECTED, /* re-key: unprotected, to be protected */
+	SRTP_MARK_DONE,        /* transformed: to be sent as it is */
+	SRTP_MARK_PROGRESS = 0x3,
+	SRTP_MARK_PENDED = 0x4, /* flag: already sent round once for SRTP_PENDING */
+};
+
+/* Allocate a worker's rings (and, once, the mbuf field for enum worker_srtp_mark).
+ * index < RPA_DP_MAX_WORKERS. 0 or -errno. */
 int worker_init(struct worker *w, unsigned index, unsigned lcore, int socket_id);
 void worker_fini(struct worker *w);
 
