@@ -36,7 +36,8 @@ struct crypto_item {
 	uint16_t payload;          /* UDP payload bytes as received (stream byte counter) */
 	uint8_t rtcp;              /* (S)RTCP rather than (S)RTP */
 	uint8_t mark;              /* enum worker_srtp_mark: how far SRTP has got */
-	uint8_t punt;              /* SRTP_PENDING: to the slow path, in order */
+	uint8_t punt;              /* SRTP_PENDING: to the slow path, in order; the step's
+				    * SRTP_MARK_PENDED_* flag */
 };
 
 /* One burst on its way through the three stages of the loop. Stage one (stage_in)
@@ -228,7 +229,8 @@ static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struc
 	c->payload = payload;
 	c->rtcp = is_rtcp(r, m);
 	c->mark = s->origin == FROM_SLOW ? *srtp_mark(m) : SRTP_MARK_NONE;
-	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED))
+	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED ||
+		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED)) != 0))
 		c->mark = SRTP_MARK_NONE;
 	c->punt = 0;
 }
@@ -366,14 +368,15 @@ static inline void crypto_send(struct worker *w, const struct crypto_item *c, ui
 /* A packet the engine refused. SRTP_PENDING (an AEAD header length the context has no
  * cryptodev session for yet; the packet is as it was before this step) sends the packet to
  * the slow path, which builds the session (srtp_engine_service) and hands it back; marked
- * with how far it got, it resumes there. A packet goes round for this once: one that came
- * back through the slow path for another reason (held behind a punted packet of its stream)
- * may still need it, the request for its session being made only now. */
+ * with how far it got, it resumes there. A packet goes round for this once per step
+ * (`pended`: SRTP_MARK_PENDED_RX or _TX): one that came back through the slow path for
+ * another reason (held behind a punted packet of its stream) may still need it, the
+ * request for its session being made only now. */
 static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item *c,
-			   unsigned v)
+			   unsigned v, uint8_t pended)
 {
-	if (v == SRTP_PENDING && !(c->mark & SRTP_MARK_PENDED))
-		c->punt = 1;
+	if (v == SRTP_PENDING && !(c->mark & pended))
+		c->punt = pended;
 	else
 		crypto_drop(w, s, c, v);
 }
@@ -400,7 +403,7 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 		}
 		if (c->punt) {
 			held[nheld++] = c->r;
-			c->mark |= SRTP_MARK_PENDED;
+			c->mark |= c->punt;
 		}
 		if ((c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE) {
 			/* Transformed: a valid frame again for the slow path and the return. */
@@ -445,7 +448,8 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 	if (n > 0 && srtp_unprotect_burst(w->srtp, sp, n) != n) {
 		for (unsigned k = 0; k < n; k++)
 			if (sp[k].verdict != SRTP_OK)
-				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict);
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       SRTP_MARK_PENDED_RX);
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct crypto_item *c = &s->cx[at[k]];
@@ -477,7 +481,8 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 	if (n > 0 && srtp_protect_burst(w->srtp, sp, n) != n) {
 		for (unsigned k = 0; k < n; k++)
 			if (sp[k].verdict != SRTP_OK)
-				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict);
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       SRTP_MARK_PENDED_TX);
 	}
 	for (unsigned k = 0; k < n; k++) {
 		struct crypto_item *c = &s->cx[at[k]];

@@ -100,7 +100,11 @@ enum worker_srtp_mark {
 	SRTP_MARK_PLAIN,     /* plaintext (unprotected, or received plain) */
 	SRTP_MARK_PROTECTED, /* protected with the stream's tx key: to be sent as it is */
 	SRTP_MARK_PAYLOAD = 0x3,
-	SRTP_MARK_PENDED = 0x4, /* flag: already sent round once for SRTP_PENDING */
+	/* flags: already sent round once for SRTP_PENDING by the unprotect (rx) or protect
+	 * (tx) step: a re-keyed AEAD packet may need a new session on both contexts */
+	SRTP_MARK_PENDED_RX = 0x4,
+	SRTP_MARK_PENDED_TX = 0x8,
+	SRTP_MARK_PENDED = SRTP_MARK_PENDED_RX | SRTP_MARK_PENDED_TX,
 };
 
 /* Allocate a worker's rings (and, once, the mbuf field for enum worker_srtp_mark).

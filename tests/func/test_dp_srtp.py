@@ -203,8 +203,9 @@ def test_cli_keys_and_display(dp, topo):
     assert p.returncode == 1 and "replay window 10" in p.stderr, p.stderr
 
 
-@pytest.mark.parametrize("rx,tx", [(GCM128, None), (CM80, GCM128), (None, GCM128)],
-                         ids=["gcm-in", "cm-in-gcm-out", "gcm-out"])
+@pytest.mark.parametrize("rx,tx", [(GCM128, None), (CM80, GCM128), (None, GCM128),
+                                   (GCM128, GCM128)],
+                         ids=["gcm-in", "cm-in-gcm-out", "gcm-out", "gcm-in-gcm-out"])
 def test_aead_header_lengths_keep_order(dp, topo, udp, srtp_filter, rx, tx):
     # AES-GCM authenticates the RTP header as AAD, and a cryptodev session has one AAD
     # length: the first packet with a CSRC list or an extension of a new length waits on
