@@ -184,7 +184,7 @@ static void bench_usage(FILE *f)
 	    "SRTP is checked by unprotecting it. --suite: AES_CM_128_HMAC_SHA1_80 (default),\n"
 	    "AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32,\n"
 	    "AEAD_AES_128_GCM, AEAD_AES_256_GCM. The engine makes its crypto_aesni_mb vdev;\n"
-	    "1M SRTP streams need more memory (e.g. -l 0 --no-pci --no-huge -m 8192\n"
+	    "1M SRTP streams need more memory (e.g. -l 0 --no-pci --no-huge -m 6144\n"
 	    "--no-shconf --no-telemetry --).\n",
 	    WORKER_BURST, BENCH_HUGE_MIN_PAGES);
 }
@@ -665,7 +665,7 @@ static int bench_srtp_setup(struct session_config *scfg)
 	struct srtp_engine_config ec = {
 	    .nworkers = 2,
 	    .max_contexts = session_srtp_contexts(cfg.streams) + 8,
-	    .max_sessions = 2 * (session_srtp_contexts(cfg.streams) + 8),
+	    .max_sessions = session_srtp_contexts(cfg.streams) + 8, /* RTP only: one each */
 	    .socket_id = (int)rte_socket_id(),
 	};
 	unsigned klen = rpa_dp_srtp_key_len(cfg.suite), slen = rpa_dp_srtp_salt_len(cfg.suite);
@@ -926,16 +926,20 @@ int main(int argc, char **argv)
 							     .v4 = bench_local_v4(0, 0)}),
 		    bench_local_port(0)));
 		const struct fwd_rule_srtp *fs = session_rule_srtp(r);
-		size_t per = 0;
+		size_t ctx = 0, st = 0;
 
-		if (fs->rx != NULL)
-			per += srtp_ctx_bytes(fs->rx) + srtp_state_bytes(fs->rx_st);
-		if (fs->tx != NULL)
-			per += srtp_ctx_bytes(fs->tx) + srtp_state_bytes(fs->tx_st);
-		printf("SRTP %s %s on %s: %zu bytes of engine memory per stream (contexts and "
-		       "states) + %zu of table\n",
+		if (fs->rx != NULL) {
+			ctx += srtp_ctx_bytes(fs->rx);
+			st += srtp_state_bytes(fs->rx_st);
+		}
+		if (fs->tx != NULL) {
+			ctx += srtp_ctx_bytes(fs->tx);
+			st += srtp_state_bytes(fs->tx_st);
+		}
+		printf("SRTP %s %s on %s: per stream %zu bytes of engine contexts (with their "
+		       "cryptodev sessions) + %zu of states + %zu of table\n",
 		       mode_names[cfg.mode], rpa_dp_srtp_suite_name(cfg.suite),
-		       srtp_engine_device(), per,
+		       srtp_engine_device(), ctx, st,
 		       sizeof(struct fwd_rule_srtp) + sizeof(struct stream_srtp_counters));
 	}
 	/* session_add's ARP requests went out through neigh's tx callback (freed); nothing may

@@ -87,7 +87,8 @@ void config_usage(FILE *f, const char *prog)
 	    "  --srtp-replay-window N   packets a stream's replay window spans when control\n"
 	    "                           does not say, %u..%u (default %u)\n"
 	    "  --srtp-streams N         streams with SRTP keys at most, <= --max-streams\n"
-	    "                           (default 65536); 0 turns SRTP off (no cryptodev)\n"
+	    "                           (default 16384); 0 turns SRTP off (no cryptodev).\n"
+	    "                           Memory is reserved at start: about 5 KB a stream\n"
 	    "  --cryptodev NAME         DPDK cryptodev for SRTP, e.g. one made with --vdev or\n"
 	    "                           a PCI device (default: the first one offering every\n"
 	    "                           SRTP algorithm, else a crypto_aesni_mb vdev is made)\n"
@@ -115,7 +116,7 @@ void config_defaults(struct dp_config *c)
 	c->max_streams = 1048576;
 	c->latch_window_ms = 3000;
 	c->srtp_replay_window = RPA_DP_SRTP_REPLAY_DEFAULT;
-	c->srtp_streams = 65536;
+	c->srtp_streams = 16384;
 	c->arp_reachable_ms = 30000;
 	c->arp_retrans_ms = 1000;
 	c->arp_probes = 3;

@@ -67,6 +67,7 @@ struct worker_stats {
 	uint64_t drops[RPA_DP_MAX_PORTS][DP_DROP_MAX]; /* by port the packet came in on */
 	uint64_t handoff;
 	uint64_t punted;
+	uint64_t order_timeouts; /* see rpa_dp_worker_stats */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
 } __rte_cache_aligned;

@@ -125,9 +125,11 @@ static void srtp_setup(const struct dp_config *cfg, struct session_config *scfg,
 		.cryptodev = cfg->cryptodev[0] != '\0' ? cfg->cryptodev : NULL,
 		.nworkers = nworkers,
 		.max_contexts = session_srtp_contexts(scfg->srtp_streams),
-		/* RTP and RTCP sessions for multiplexed streams; AEAD header lengths beyond the
-		 * usual take more, and a context that cannot get one drops those packets. */
-		.max_sessions = 2 * session_srtp_contexts(scfg->srtp_streams),
+		/* A cryptodev session (1.6 KB with crypto_aesni_mb) per context, and room for a
+		 * quarter more: multiplexed streams need two, AEAD header lengths beyond the usual
+		 * one more each. When they run out, the stream is refused with the reason. */
+		.max_sessions = session_srtp_contexts(scfg->srtp_streams) +
+				session_srtp_contexts(scfg->srtp_streams) / 4,
 		.socket_id = (int)rte_socket_id(),
 	};
 	char err[sizeof(scfg->srtp_off_reason)];

@@ -428,6 +428,9 @@ static void index_set(const struct session_key *key, const struct fwd_rule *r)
 {
 	uint32_t v = r != NULL ? (uint32_t)(r - session_rules) + 1 : 0;
 
+	if (r != NULL && r->treat != FWD_PLAIN)
+		v |= SESSION_PORT_CRYPTO;
+
 	__atomic_store_n(&session_ports[(uint32_t)key->addr_idx << 16 | key->port], v,
 			 __ATOMIC_RELEASE);
 }

@@ -142,7 +142,10 @@ struct stream_order {
 
 extern struct rte_hash *session_table;
 /* Port index: entry (addr_idx << 16 | port) holds the published rule's index + 1, 0 when
- * the port has no stream. Writer: main lcore (release stores); readers: workers. */
+ * the port has no stream, with SESSION_PORT_CRYPTO set when the rule's treatment is not
+ * FWD_PLAIN (so that a worker can prefetch its SRTP half as early as the rule line).
+ * Writer: main lcore (release stores); readers: workers. */
+#define SESSION_PORT_CRYPTO 0x80000000u
 extern uint32_t *session_ports;
 extern struct fwd_rule *session_rules;            /* every rule, published or not */
 extern struct fwd_rule_cold *session_rules_cold;  /* parallel to session_rules */
@@ -240,13 +243,23 @@ static inline const uint32_t *session_port_entry(uint16_t addr_idx, uint16_t por
 	return &session_ports[(uint32_t)addr_idx << 16 | port];
 }
 
-/* HOT: the rule published at an index entry, or NULL. Valid until the caller's next RCU
+/* HOT: an index entry's value (acquire: the rule it names is fully written). */
+static inline uint32_t session_port_load(const uint32_t *entry)
+{
+	return __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+}
+
+/* HOT: the rule an entry value names, or NULL. Valid until the caller's next RCU
  * quiescent state. */
+static inline const struct fwd_rule *session_port_rule_of(uint32_t v)
+{
+	v &= ~SESSION_PORT_CRYPTO;
+	return v != 0 ? &session_rules[v - 1] : NULL;
+}
+
 static inline const struct fwd_rule *session_port_rule(const uint32_t *entry)
 {
-	uint32_t v = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
-
-	return v != 0 ? &session_rules[v - 1] : NULL;
+	return session_port_rule_of(session_port_load(entry));
 }
 
 /* HOT: lookup of n keys, as workers do it. rules[i] is NULL when keys[i] is absent. */

@@ -23,7 +23,8 @@ struct worker_shared worker_shared;
 enum origin {
 	FROM_RX,      /* a NIC queue: may be handed off or punted */
 	FROM_HANDOFF, /* another worker: we are the owner; may be punted */
-	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt */
+	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt
+		       * (but once for SRTP_PENDING, see crypto_refused) */
 };
 
 /* A packet of a crypto rule (treat != FWD_PLAIN) that passed the stream's checks, waiting
@@ -34,6 +35,9 @@ struct crypto_item {
 	struct rte_ether_addr mac; /* next hop, resolved before the batch */
 	uint16_t payload;          /* UDP payload bytes as received (stream byte counter) */
 	uint8_t rtcp;              /* (S)RTCP rather than (S)RTP */
+	uint8_t mark;              /* enum worker_srtp_mark: how far SRTP has got */
+	uint8_t punt;              /* SRTP_PENDING: to the slow path, in order; the step's
+				    * SRTP_MARK_PENDED_* flag */
 };
 
 /* One burst on its way through the three stages of the loop. Stage one (stage_in)
@@ -77,6 +81,11 @@ static inline void punt(struct worker *w, struct stage *s, struct rte_mbuf *m)
 	w->stats.punted++;
 }
 
+static inline uint8_t *srtp_mark(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, worker_shared.srtp_mark_off, uint8_t *);
+}
+
 /* A media packet to the slow path: its stream keeps the slow path until it comes back. */
 static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf *m,
 			      const struct fwd_rule *r, uint64_t now)
@@ -89,6 +98,9 @@ static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf
 	}
 	o->inflight++;
 	o->punted_at = now;
+	/* Whatever a recycled mbuf carried: this packet's SRTP is all still to do (crypto_finish
+	 * says otherwise after this). Read only when the packet comes back. */
+	*srtp_mark(m) = SRTP_MARK_NONE;
 	w->inflight++;
 	w->last_punt = now;
 	punt(w, s, m);
@@ -104,6 +116,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 
 	if (now - w->last_punt >= worker_shared.inflight_reset_tsc) {
 		/* Nothing punted for that long: whatever is still out was lost (ring full). */
+		w->stats.order_timeouts++;
 		w->inflight = 0;
 		w->epoch++;
 		return false;
@@ -125,6 +138,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 		return true;
 	}
 	o->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	w->stats.order_timeouts++;
 	return false;
 }
 
@@ -184,18 +198,25 @@ static inline uint8_t is_rtcp(const struct fwd_rule *r, const struct rte_mbuf *m
 	       p[1] <= 223;
 }
 
-/* Queue a packet for the burst's SRTP batch; its rule's SRTP half loads meanwhile. */
+/* Queue a packet for the burst's SRTP batch (its rule's SRTP half was prefetched by
+ * stage_mid; the engine prefetches its own objects for the whole batch, and prefetching
+ * them here as well measured slower). A packet back from the slow path carries how far
+ * SRTP got before (crypto_run). */
 static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struct fwd_rule *r,
 				const struct rte_ether_addr *mac, uint16_t payload)
 {
 	struct crypto_item *c = &s->cx[s->ncx++];
 
-	rte_prefetch0(session_rule_srtp(r));
 	c->m = m;
 	c->r = r;
 	c->mac = *mac;
 	c->payload = payload;
 	c->rtcp = is_rtcp(r, m);
+	c->mark = s->origin == FROM_SLOW ? *srtp_mark(m) : SRTP_MARK_NONE;
+	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED ||
+		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED)) != 0))
+		c->mark = SRTP_MARK_NONE;
+	c->punt = 0;
 }
 
 /* One stream's treatment of one packet: we are the stream's owner. */
@@ -290,20 +311,28 @@ static void crypto_drop(struct worker *w, struct stage *s, struct crypto_item *c
 	c->m = NULL;
 }
 
+/* The IP and UDP lengths of a packet whose SRTP transform changed its length. */
+static inline void crypto_set_lengths(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN));
+	udp->dgram_len =
+	    rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+}
+
 /* A packet SRTP has changed leaves like a plain one, with its new lengths and checksums. */
 static inline void crypto_send(struct worker *w, const struct crypto_item *c, uint64_t now)
 {
 	struct rte_mbuf *m = c->m;
 	const struct fwd_rule *r = c->r;
 	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + RTE_ETHER_HDR_LEN);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
 	struct stream_counters *ctr;
 	struct worker_txbuf *t;
 
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN));
-	udp->dgram_len =
-	    rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+	crypto_set_lengths(m);
 	if (worker_shared.tx_csum_ok[r->egress])
 		rewrite_ipv4_udp_offload(m, eth, &r->rw, &ifaddr_ports[r->egress].mac, &c->mac);
 	else
@@ -321,37 +350,77 @@ static inline void crypto_send(struct worker *w, const struct crypto_item *c, ui
 }
 
 /* A packet the engine refused. SRTP_PENDING (an AEAD header length the context has no
- * cryptodev session for yet) leaves the packet untouched when nothing was done to it before:
- * it goes to the slow path, which builds the session (srtp_engine_service) and hands it
- * back; the stream's later packets follow it there, as for a latch. */
-static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item *c, unsigned v,
-			   bool untouched, uint64_t now)
+ * cryptodev session for yet; the packet is as it was before this step) sends the packet to
+ * the slow path, which builds the session (srtp_engine_service) and hands it back; marked
+ * with how far it got, it resumes there. A packet goes round for this once per step
+ * (`pended`: SRTP_MARK_PENDED_RX or _TX): one that came back through the slow path for
+ * another reason (held behind a punted packet of its stream) may still need it, the
+ * request for its session being made only now. */
+static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item *c,
+			   unsigned v, uint8_t pended)
 {
-	if (v == SRTP_PENDING && untouched && s->origin != FROM_SLOW) {
+	if (v == SRTP_PENDING && !(c->mark & pended))
+		c->punt = pended;
+	else
+		crypto_drop(w, s, c, v);
+}
+
+/* Punted packets leave for the slow path in stream order, and the packets of their streams
+ * that follow them in this batch go the same way (already transformed, marked so), as
+ * later packets do in later bursts (order_hold). */
+static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
+{
+	const struct fwd_rule *held[WORKER_BURST];
+	unsigned nheld = 0;
+
+	for (unsigned i = 0; i < s->ncx; i++) {
+		struct crypto_item *c = &s->cx[i];
+		bool hold = c->punt;
+
+		if (c->m == NULL)
+			continue;
+		for (unsigned k = 0; !hold && k < nheld; k++)
+			hold = held[k] == c->r;
+		if (!hold) {
+			crypto_send(w, c, now);
+			continue;
+		}
+		if (c->punt) {
+			held[nheld++] = c->r;
+			c->mark |= c->punt;
+		}
+		if ((c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE) {
+			/* Transformed: a valid frame again for the slow path and the return. */
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+			    c->m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+
+			crypto_set_lengths(c->m);
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
 		punt_media(w, s, c->m, c->r, now);
-		c->m = NULL;
-		return;
+		*srtp_mark(c->m) = c->mark;
 	}
-	crypto_drop(w, s, c, v);
 }
 
 /* The SRTP work of a burst, in two engine batches: unprotect everything that arrived as
- * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP (protect
- * rules, and re-keyed packets that passed). Packets of one stream keep their order. */
+ * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP and is
+ * plaintext by then (protect rules, and re-keyed packets that passed). Packets of one
+ * stream keep their order. */
 static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 {
 	struct srtp_pkt sp[WORKER_BURST];
 	uint8_t at[WORKER_BURST];
 	unsigned n = 0;
+	bool punts = false;
 
 	for (unsigned i = 0; i < s->ncx; i++) {
 		const struct crypto_item *c = &s->cx[i];
 		const struct fwd_rule_srtp *fs;
 
-		if (c->r->treat == FWD_PROTECT)
+		if (c->r->treat == FWD_PROTECT || (c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE)
 			continue;
 		fs = session_rule_srtp(c->r);
-		rte_prefetch0(fs->rx_st);
 		sp[n] = (struct srtp_pkt){.m = c->m,
 					  .ctx = fs->rx,
 					  .st = fs->rx_st,
@@ -360,17 +429,29 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 					  .rtcp = c->rtcp};
 		at[n++] = (uint8_t)i;
 	}
-	if (n > 0 && srtp_unprotect_burst(w->srtp, sp, n) != n)
+	if (n > 0 && srtp_unprotect_burst(w->srtp, sp, n) != n) {
 		for (unsigned k = 0; k < n; k++)
 			if (sp[k].verdict != SRTP_OK)
-				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict, true, now);
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       SRTP_MARK_PENDED_RX);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct crypto_item *c = &s->cx[at[k]];
+
+		if (sp[k].verdict == SRTP_OK)
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PLAIN);
+		punts |= c->punt;
+	}
 
 	n = 0;
 	for (unsigned i = 0; i < s->ncx; i++) {
 		const struct crypto_item *c = &s->cx[i];
 		const struct fwd_rule_srtp *fs;
 
-		if (c->m == NULL || c->r->treat == FWD_UNPROTECT)
+		/* Plaintext by now: received plain (protect rule) or unprotected. */
+		if (c->m == NULL || c->punt || c->r->treat == FWD_UNPROTECT ||
+		    (c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_PROTECTED ||
+		    ((c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_NONE && c->r->treat != FWD_PROTECT))
 			continue;
 		fs = session_rule_srtp(c->r);
 		sp[n] = (struct srtp_pkt){.m = c->m,
@@ -381,15 +462,27 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 					  .rtcp = c->rtcp};
 		at[n++] = (uint8_t)i;
 	}
-	if (n > 0 && srtp_protect_burst(w->srtp, sp, n) != n)
+	if (n > 0 && srtp_protect_burst(w->srtp, sp, n) != n) {
 		for (unsigned k = 0; k < n; k++)
 			if (sp[k].verdict != SRTP_OK)
 				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
-					       s->cx[at[k]].r->treat == FWD_PROTECT, now);
+					       SRTP_MARK_PENDED_TX);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct crypto_item *c = &s->cx[at[k]];
 
-	for (unsigned i = 0; i < s->ncx; i++)
-		if (s->cx[i].m != NULL)
-			crypto_send(w, &s->cx[i], now);
+		if (sp[k].verdict == SRTP_OK)
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PROTECTED);
+		punts |= c->punt;
+	}
+
+	if (unlikely(punts)) {
+		crypto_finish(w, s, now);
+	} else {
+		for (unsigned i = 0; i < s->ncx; i++)
+			if (s->cx[i].m != NULL)
+				crypto_send(w, &s->cx[i], now);
+	}
 	s->ncx = 0;
 }
 
@@ -448,13 +541,18 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 	s->nm = nm;
 }
 
-/* Stage two: the rules, whose lines stage three reads and writes (counters). */
+/* Stage two: the rules, whose lines stage three reads and writes (counters), and the SRTP
+ * halves of crypto rules, which stage three reads to prefetch the engine's objects. */
 static void stage_mid(struct stage *s)
 {
 	for (unsigned i = 0; i < s->nm; i++) {
-		s->rules[i] = session_port_rule(s->ent[i]);
+		uint32_t v = session_port_load(s->ent[i]);
+
+		s->rules[i] = session_port_rule_of(v);
 		if (s->rules[i] != NULL)
 			rte_prefetch0(s->rules[i]);
+		if (unlikely(v & SESSION_PORT_CRYPTO))
+			rte_prefetch0(session_rule_srtp(s->rules[i]));
 	}
 }
 

@@ -12,11 +12,28 @@ import subprocess
 
 import pytest
 
+import conftest
 import dataplane
 from control import ctl, ctl_factory, media, redis  # noqa: F401 (fixtures)
 from pkt import wait_for
 from srtp import (CM80, GCM128, SUITES, Key, cryptos, gen, profile, rtp, sdp,  # noqa: F401
                   srtp_filter)
+
+# The relay under test: the default dataplane options plus room for SRTP keys that fits the
+# tests' 512 MB EAL memory (the default --srtp-streams does not).
+DP_SRTP_OPTIONS = conftest.DP_OPTIONS + ["--srtp-streams", "256"]
+
+
+@pytest.fixture
+def dp(request, topo, workroot):
+    """A running dataplane with SRTP (overrides conftest's dp for this module)."""
+    d = conftest._make_dp(request, topo, workroot, DP_SRTP_OPTIONS)
+    try:
+        d.start()
+        yield d
+    finally:
+        conftest._finish(request, d)
+
 
 SSRC_A = 0x5A000001  # what A sends (crafted packets and udpgen's stream 0 alike)
 SSRC_B = 0x5B000001
@@ -97,19 +114,32 @@ def warm_up(sender, dst, receiver, ssrc, protect=None, unprotect=None, limit=40)
     raise AssertionError(f"no probe crossed the relay to {dst}")
 
 
+def _body(tag, i):
+    return tag + b"-%03d-" % i + os.urandom(20 + i * 7)
+
+
 def variety(ssrc, seq0, tag):
-    """RTP packets with what SRTP implementations get wrong: CSRC lists, header extensions
-    (one-byte RFC 8285 and another profile), padding, the marker bit, another PT."""
-    body = lambda i: tag + b"-%03d-" % i + os.urandom(20 + i * 7)  # noqa: E731
+    """RTP packets with a 12-byte header: payload sizes, the marker bit, other payload
+    types (PCMA, telephone-event), padding."""
     return [
-        rtp(seq0, ssrc, body(0)),
-        rtp(seq0 + 1, ssrc, body(1), marker=True, pt=8),
-        rtp(seq0 + 2, ssrc, body(2), csrcs=(0xC0FFEE01, 0xC0FFEE02)),
-        rtp(seq0 + 3, ssrc, body(3), ext=(0xBEDE, b"\x10\xAA\x21\xBB\xCC")),
-        rtp(seq0 + 4, ssrc, body(4), pad=4),
-        rtp(seq0 + 5, ssrc, body(5), csrcs=(7,), ext=(0x1000, b"12345678"), pad=3),
-        rtp(seq0 + 6, ssrc, body(6), pt=101, marker=True),
-        rtp(seq0 + 7, ssrc, body(7), csrcs=tuple(range(15))),
+        rtp(seq0, ssrc, _body(tag, 0)),
+        rtp(seq0 + 1, ssrc, _body(tag, 1), marker=True, pt=8),
+        rtp(seq0 + 2, ssrc, _body(tag, 2), pad=4),
+        rtp(seq0 + 3, ssrc, _body(tag, 3), pt=101, marker=True),
+        rtp(seq0 + 4, ssrc, _body(tag, 4), pad=1),
+    ]
+
+
+def header_variety(ssrc, seq0, tag):
+    """RTP packets whose headers grow: CSRC lists (a mixer), header extensions (RFC 8285
+    one-byte, as for audio levels, and another profile), both, with padding; each header
+    length appears here for the first time in the call."""
+    return [
+        rtp(seq0, ssrc, _body(tag, 0), csrcs=(0xC0FFEE01, 0xC0FFEE02)),
+        rtp(seq0 + 1, ssrc, _body(tag, 1), ext=(0xBEDE, b"\x10\xAA\x21\xBB\xCC")),
+        rtp(seq0 + 2, ssrc, _body(tag, 2), csrcs=(7,), ext=(0x1000, b"12345678"), pad=3),
+        rtp(seq0 + 3, ssrc, _body(tag, 3), csrcs=tuple(range(15))),
+        rtp(seq0 + 4, ssrc, _body(tag, 4)),
     ]
 
 
@@ -169,6 +199,20 @@ def query_streams(ctl, cid):
     return {s["local"]: s for s in q["streams"]}
 
 
+def assert_query_suites(ctl, cid, topo, port_a, port_b, a_in, a_out, b_in, b_out,
+                        passthrough=False):
+    """query through Redis: the suites per stream, RTP and RTCP, as assert_dp_suites."""
+    qs = query_streams(ctl, cid)
+    name = lambda s: s or "none"  # noqa: E731
+    for off in (0, 1):
+        fa = qs[f"{topo.RELAY_A}:{port_a + off}"]
+        fb = qs[f"{topo.RELAY_B}:{port_b + off}"]
+        assert (fa["crypto-in"], fa["crypto-out"]) == (name(a_in), name(a_out)), fa
+        assert (fb["crypto-in"], fb["crypto-out"]) == (name(b_in), name(b_out)), fb
+        assert fa["sdes-passthrough"] is passthrough and fb["sdes-passthrough"] is passthrough
+        assert fa["installed"] and fb["installed"], (fa, fb)
+
+
 # ---- SRTP on one leg ----
 
 @pytest.mark.parametrize("suite,mki", [(CM80, None), (GCM128, None), (CM80, (1, 4))],
@@ -188,6 +232,7 @@ def test_srtp_caller_plain_callee(ctl, dp, topo, udp, gen, srtp_filter, suite, m
     tag, kr = only_crypto(to_a, suite)
     assert tag == 1 and kr != ka, "the relay must answer A's tag with a key of its own"
     assert_dp_suites(dp, topo, port_a, port_b, suite, None, None, suite)
+    assert_query_suites(ctl, cid, topo, port_a, port_b, suite, None, None, suite)
 
     e = Ends(udp, topo, 25000, 25002, port_a, port_b)
     prot_a, unprot_a = srtp_filter("protect", ka), srtp_filter("unprotect", kr)
@@ -234,6 +279,7 @@ def test_plain_caller_srtp_callee(ctl, dp, topo, udp, gen, srtp_filter, suite):
     krb = chosen["key"]
     assert krb != kb
     assert_dp_suites(dp, topo, port_a, port_b, None, suite, suite, None)
+    assert_query_suites(ctl, cid, topo, port_a, port_b, None, suite, suite, None)
 
     e = Ends(udp, topo, 25010, 25012, port_a, port_b)
     prot_b, unprot_b = srtp_filter("protect", kb), srtp_filter("unprotect", krb)
@@ -270,6 +316,7 @@ def test_srtp_to_srtp_rekeyed(ctl, dp, topo, udp, gen, srtp_filter):
     assert len(set(keys)) == 4, "each leg and direction must have a key of its own"
     assert ka.b64() not in to_b, "A's key must not leave towards B"
     assert_dp_suites(dp, topo, port_a, port_b, CM80, GCM128, GCM128, CM80)
+    assert_query_suites(ctl, cid, topo, port_a, port_b, CM80, GCM128, GCM128, CM80)
 
     e = Ends(udp, topo, 25020, 25022, port_a, port_b)
     prot_a, unprot_a = srtp_filter("protect", ka), srtp_filter("unprotect", kra)
@@ -304,6 +351,38 @@ def test_srtp_rtcp_mux_both_legs(ctl, dp, topo, gen):
     assert_clean_round_trip(s, b)
 
 
+@pytest.mark.parametrize("suite", [CM80, GCM128])
+def test_srtp_header_lengths_both_ways(ctl, dp, topo, udp, srtp_filter, suite):
+    """SRTP <-> SRTP (same suite both legs, re-keyed) with CSRC lists and header extensions
+    (RFC 3711 section 3.1: authenticated, not encrypted; RFC 7714 section 9.1: the AEAD
+    associated data is the whole header). Every packet must cross once and in order, the
+    first packet of each header length included, unprotected and protected again."""
+    cid = "hdr-" + suite
+    ka, kb = Key(suite), Key(suite)
+    chosen = {}
+
+    def answer(o):
+        chosen["tag"], chosen["key"] = pick(o, suite)
+        return sdp(topo.B, 25082, "RTP/SAVP", [(chosen["tag"], kb)])
+
+    to_b, to_a, port_a, port_b = offer_answer(
+        ctl, topo, cid, sdp(topo.A, 25080, "RTP/SAVP", [(1, ka)]), answer)
+    _, kra = only_crypto(to_a, suite)
+    krb = chosen["key"]
+    e = Ends(udp, topo, 25080, 25082, port_a, port_b)
+    prot_a, unprot_a = srtp_filter("protect", ka), srtp_filter("unprotect", kra)
+    prot_b, unprot_b = srtp_filter("protect", kb), srtp_filter("unprotect", krb)
+    seq = warm_up(e.a, e.to_a_side, e.b, SSRC_A, protect=prot_a, unprotect=unprot_b)
+    pkts = header_variety(SSRC_A, seq, b"A->B")
+    assert through(e.a, e.to_a_side, e.b, pkts, protect=prot_a, unprotect=unprot_b) == pkts
+    seq = warm_up(e.b, e.to_b_side, e.a, SSRC_B, protect=prot_b, unprotect=unprot_a)
+    pkts = header_variety(SSRC_B, seq, b"B->A")
+    assert through(e.b, e.to_b_side, e.a, pkts, protect=prot_b, unprotect=unprot_a) == pkts
+    for side, port in (("a", port_a), ("b", port_b)):
+        st = dp_stream(dp, topo, side, port)
+        assert st["drops"] == 0, st
+
+
 def test_sdes_passthrough(ctl, dp, topo, gen):
     """sdes-passthrough: each party's a=crypto reaches the other untouched and the relay
     forwards SRTP as it is (the streams hold no keys)."""
@@ -314,6 +393,8 @@ def test_sdes_passthrough(ctl, dp, topo, gen):
         lambda o: sdp(topo.B, 25032, "RTP/SAVP", [(3, kb)]), flags="sdes-passthrough")
     assert cryptos(to_b) == [(3, ka)] and cryptos(to_a) == [(3, kb)]
     assert_dp_suites(dp, topo, port_a, port_b, None, None, None, None)
+    assert_query_suites(ctl, cid, topo, port_a, port_b, GCM128, GCM128, GCM128, GCM128,
+                        passthrough=True)
     s, b = traffic(gen, topo, 25030, 25032, port_a, port_b, a_tx=ka, a_rx=kb, b_rx=ka,
                    b_tx=kb)
     assert_clean_round_trip(s, b)
@@ -359,24 +440,27 @@ def test_bad_srtp_from_caller_dropped_counted_stream_goes_on(ctl, dp, topo, udp,
         assert st["srtp_other"] == 0, st
         assert st["packets"] - b0["packets"] == good, st
 
-    # query through Redis: suites per stream and the drops by reason.
-    qs = query_streams(ctl, cid)
+    # query through Redis: suites per stream and the drops by reason (the warm-up probes
+    # were all good).
+    assert_query_suites(ctl, cid, topo, port_a, port_b, CM80, None, None, CM80)
+    q = ctl.ok("query", call_id=cid)
+    qs = {x["local"]: x for x in q["streams"]}
     fwd, rtcp = qs[f"{topo.RELAY_A}:{port_a}"], qs[f"{topo.RELAY_A}:{port_a + 1}"]
     rev = qs[f"{topo.RELAY_B}:{port_b}"]
-    assert fwd["srtp"] == {"in": CM80, "out": None}, fwd
-    assert rev["srtp"] == {"in": None, "out": CM80}, rev
-    assert fwd["drop-reasons"]["srtp-auth-fail"] == 35, fwd
-    assert fwd["drop-reasons"]["srtp-replay"] == 28, fwd
-    assert rtcp["drop-reasons"]["srtp-auth-fail"] == 7, rtcp
-    assert rtcp["drop-reasons"]["srtp-replay"] == 5, rtcp
-    assert fwd["drops"] >= 35 + 28, fwd
-    assert rev["drop-reasons"]["srtp-auth-fail"] == 0, rev
-    # ... and through the CLI, as an operator reads it.
+    assert (fwd["srtp-auth-fail"], fwd["srtp-replay"], fwd["srtp-other"]) == (35, 28, 0), fwd
+    assert (rtcp["srtp-auth-fail"], rtcp["srtp-replay"], rtcp["srtp-other"]) == (7, 5, 0), rtcp
+    assert fwd["drops"] == 35 + 28 and rtcp["drops"] == 7 + 5, (fwd, rtcp)
+    assert rev["srtp-auth-fail"] == rev["srtp-replay"] == rev["drops"] == 0, rev
+    t = q["totals"]
+    assert (t["srtp-auth-fail"], t["srtp-replay"], t["srtp-other"]) == (42, 33, 0), t
+    # ... and through the CLI, as an operator reads it; never a key.
     p = subprocess.run([dataplane.CLI, "--redis", f"127.0.0.1:{ctl.redis.port}", "query",
                         "--call-id", cid], capture_output=True, text=True, timeout=20)
     assert p.returncode == 0, p.stderr
-    assert CM80 in p.stdout and "auth" in p.stdout and "replay" in p.stdout, p.stdout
-    assert ka.b64() not in p.stdout
+    out = p.stdout
+    assert f"crypto-in: {CM80}" in out and "srtp-auth-fail: 35" in out, out
+    assert "srtp-replay: 28" in out and "srtp-auth-fail: 7" in out, out
+    assert ka.b64() not in out and ka.b64()[:16] not in out
 
 
 def test_bad_srtp_from_callee_dropped_counted_stream_goes_on(ctl, dp, topo, udp, gen,
@@ -408,11 +492,11 @@ def test_bad_srtp_from_callee_dropped_counted_stream_goes_on(ctl, dp, topo, udp,
     for off, (auth, replay) in {0: (35, 28), 1: (7, 5)}.items():
         st = dp_stream(dp, topo, "b", port_b + off)
         assert (st["srtp_auth_fail"], st["srtp_replay"], st["srtp_other"]) == (auth, replay, 0), st
+    assert_query_suites(ctl, cid, topo, port_a, port_b, None, GCM128, GCM128, None)
     qs = query_streams(ctl, cid)
-    rev = qs[f"{topo.RELAY_B}:{port_b}"]
-    assert rev["srtp"] == {"in": GCM128, "out": None}, rev
-    assert rev["drop-reasons"]["srtp-auth-fail"] == 35, rev
-    assert rev["drop-reasons"]["srtp-replay"] == 28, rev
+    for off, (auth, replay) in {0: (35, 28), 1: (7, 5)}.items():
+        st = qs[f"{topo.RELAY_B}:{port_b + off}"]
+        assert (st["srtp-auth-fail"], st["srtp-replay"], st["srtp-other"]) == (auth, replay, 0)
 
 
 # ---- SSRC changes ----

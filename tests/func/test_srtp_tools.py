@@ -118,12 +118,20 @@ def test_filter_round_trip_and_verdicts(srtp_filter, suite):
     other = srtp_filter("protect", key.wrong())
     assert unprot.run(other(rtp(8, 0x1234, b"z" * 40))) == ("auth_fail", None)
     assert unprot(prot(rtp(8, 0x1234, b"z" * 40))) == rtp(8, 0x1234, b"z" * 40)
-    # SRTCP: E flag and index after the encrypted part, then the tag (80 bits for _32).
+    # SRTCP: E flag and index after the encrypted part, then the tag (80 bits for _32);
+    # AEAD: the tag is part of the cipher's output, so E and index follow it (RFC 7714
+    # section 17).
     sr = rtcp_sr(0x1234, b"rtcp-tag")
     c = prot(sr)
-    rtcp_tag = 16 if suite.startswith("AEAD") else 10
+    aead = suite.startswith("AEAD")
+    rtcp_tag = 16 if aead else 10
+    index_at = len(sr) + (16 if aead else 0)
     assert len(c) == len(sr) + 4 + rtcp_tag and c[:8] == sr[:8]
-    assert c[len(sr)] & 0x80, "E flag not set"
+    ei = int.from_bytes(c[index_at:index_at + 4], "big")
+    # libsrtp2 counts the first SRTCP packet 1 (RFC 3711 section 3.4 says 0; receivers
+    # take either).
+    assert ei >> 31 == 1 and ei & 0x7FFFFFFF in (0, 1), f"E flag and index: {ei:#x}"
+    assert c[8:len(sr)] != sr[8:], "SRTCP payload not encrypted"
     assert unprot(c) == sr
     assert unprot.run(c) == ("replay", None)
 
