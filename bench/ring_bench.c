@@ -1,5 +1,7 @@
 /* rtpanchor-bench-fwd: cycles per packet of the real worker loop (worker_poll) on net_ring
- * ports with 1k..1M streams installed through session_add. Single thread (main lcore). */
+ * ports with 1k..1M streams installed through session_add, plain or with SRTP (RTP->SRTP,
+ * SRTP->RTP, SRTP->SRTP re-key) on the real engine and cryptodev. Single thread (main
+ * lcore). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -26,6 +28,7 @@
 #include "ifaddr.h"
 #include "neigh.h"
 #include "session.h"
+#include "srtp.h"
 #include "worker.h"
 
 #define BENCH_PORT_LO	1024 /* local UDP ports 1024..65535 per media address */
@@ -34,6 +37,7 @@
 #define BENCH_RING_SIZE 1024
 #define BENCH_MAX_RUNS	101
 #define BENCH_SRC_PORT	40000
+#define BENCH_RTP_PAYLOAD 54 /* Ethernet, IPv4, UDP, RTP headers */
 
 static const char *const bench_default_eal[] = {
     "rtpanchor-bench-fwd",
@@ -64,15 +68,43 @@ static const char *const bench_huge_eal[] = {
 
 #define BENCH_HUGE_MIN_PAGES 256 /* 512 MB: enough for 1M streams and the mbufs */
 
+enum bench_mode { MODE_PLAIN, MODE_PROTECT, MODE_UNPROTECT, MODE_REKEY };
+
+static const char *const mode_names[] = {
+    [MODE_PLAIN] = "plain",
+    [MODE_PROTECT] = "rtp-srtp",
+    [MODE_UNPROTECT] = "srtp-rtp",
+    [MODE_REKEY] = "srtp-srtp",
+};
+
 static struct {
 	uint32_t streams;
 	bool rr;
 	bool huge;
 	unsigned runs;
 	unsigned bursts;
-	unsigned frame;
+	unsigned frame; /* the plain RTP frame; SRTP frames are longer by the tag */
 	unsigned nports;
-} cfg = {.streams = 1000, .runs = 5, .bursts = 20000, .frame = 214};
+	enum bench_mode mode;
+	uint8_t suite;
+} cfg = {.streams = 1000,
+	 .runs = 5,
+	 .bursts = 20000,
+	 .frame = 214,
+	 .suite = RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80};
+
+/* SRTP: the far sides' keys (one for what arrives, one for what leaves), the sender that
+ * protects arriving frames outside the timed region (its own engine worker), and per stream
+ * the next RTP sequence number. */
+static struct {
+	struct rpa_dp_srtp in, out;
+	struct srtp_worker *gen; /* queue pair 1: the bench's own */
+	struct srtp_ctx *send;   /* protects arriving frames with `in` */
+	struct srtp_state *send_st;
+	struct srtp_ctx *check;  /* unprotects forwarded frames with `out` */
+	uint16_t *seq;
+	unsigned tag; /* bytes SRTP adds */
+} bs;
 
 struct bench_port {
 	uint16_t id;
@@ -132,6 +164,7 @@ static void bench_usage(FILE *f)
 	    f,
 	    "usage: rtpanchor-bench-fwd [EAL args --] [--streams N] [--dist random|rr]\n"
 	    "           [--runs N] [--bursts N] [--frame BYTES] [--huge]\n"
+	    "           [--srtp rtp-srtp|srtp-rtp|srtp-srtp [--suite SUITE]]\n"
 	    "Drives the real worker loop (worker_poll) against net_ring ports with N streams\n"
 	    "installed through session_add (default 1000; 1M needs -m 2048). Each burst puts\n"
 	    "%d frames per port on the rx ring (streams picked uniformly at random, or\n"
@@ -144,7 +177,15 @@ static void bench_usage(FILE *f)
 	    "  mkdir -p /mnt/huge && mount -t hugetlbfs -o pagesize=2M nodev /mnt/huge\n"
 	    "  echo 512 > /proc/sys/vm/nr_hugepages\n"
 	    "and reserves nothing itself (undo with echo 0 and umount). Explicit EAL args\n"
-	    "before '--' replace both defaults.\n",
+	    "before '--' replace both defaults.\n"
+	    "--srtp gives every stream SRTP keys: rtp-srtp protects (plain frames in),\n"
+	    "srtp-rtp unprotects, srtp-srtp re-keys (other keys out). Arriving SRTP is made\n"
+	    "by the engine outside the timed region, one RTP sequence per stream; forwarded\n"
+	    "SRTP is checked by unprotecting it. --suite: AES_CM_128_HMAC_SHA1_80 (default),\n"
+	    "AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32,\n"
+	    "AEAD_AES_128_GCM, AEAD_AES_256_GCM. The engine makes its crypto_aesni_mb vdev;\n"
+	    "1M SRTP streams need more memory (e.g. -l 0 --no-pci --no-huge -m 6144\n"
+	    "--no-shconf --no-telemetry --).\n",
 	    WORKER_BURST, BENCH_HUGE_MIN_PAGES);
 }
 
@@ -157,6 +198,8 @@ static int bench_parse(int argc, char **argv)
 	    {"bursts", required_argument, NULL, 'b'},
 	    {"frame", required_argument, NULL, 'f'},
 	    {"huge", no_argument, NULL, 'H'},
+	    {"srtp", required_argument, NULL, 'S'},
+	    {"suite", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -172,6 +215,26 @@ static int bench_parse(int argc, char **argv)
 		}
 		if (c == 'H') {
 			cfg.huge = true;
+			continue;
+		}
+		if (c == 'S') {
+			unsigned m;
+			for (m = MODE_PROTECT; m <= MODE_REKEY; m++)
+				if (strcmp(optarg, mode_names[m]) == 0)
+					break;
+			if (m > MODE_REKEY)
+				goto bad;
+			cfg.mode = (enum bench_mode)m;
+			continue;
+		}
+		if (c == 'U') {
+			unsigned su;
+			for (su = 1; su < RPA_DP_SRTP_SUITE_MAX; su++)
+				if (strcmp(optarg, rpa_dp_srtp_suite_name(su)) == 0)
+					break;
+			if (su == RPA_DP_SRTP_SUITE_MAX)
+				goto bad;
+			cfg.suite = (uint8_t)su;
 			continue;
 		}
 		if (c == 'd') {
@@ -350,6 +413,10 @@ static int bench_streams_add(void)
 		rpa_addr_set_v4(&s.dst.addr, ports[p].peer_v4);
 		s.dst.port = s.local.port;
 		s.tag = i;
+		if (cfg.mode == MODE_UNPROTECT || cfg.mode == MODE_REKEY)
+			s.rx = bs.in;
+		if (cfg.mode == MODE_PROTECT || cfg.mode == MODE_REKEY)
+			s.tx = bs.out;
 		rc = session_add(&s, err, sizeof(err));
 		if (rc < 0) {
 			fprintf(stderr, "bench: session_add #%u: %s (%s)\n", i, err, strerror(-rc));
@@ -402,6 +469,47 @@ static int bench_neigh_resolve(void)
 	return 0;
 }
 
+static bool bench_srtp_in(void)
+{
+	return cfg.mode == MODE_UNPROTECT || cfg.mode == MODE_REKEY;
+}
+
+static bool bench_srtp_out(void)
+{
+	return cfg.mode == MODE_PROTECT || cfg.mode == MODE_REKEY;
+}
+
+/* The far side's SRTP: protect a burst of plain frames, then fix their lengths. */
+static void bench_protect(struct rte_mbuf **m, unsigned n)
+{
+	const unsigned hdrs = RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) +
+			      sizeof(struct rte_udp_hdr);
+	struct srtp_pkt sp[WORKER_BURST];
+
+	for (unsigned i = 0; i < n; i++)
+		sp[i] = (struct srtp_pkt){.m = m[i],
+					  .ctx = bs.send,
+					  .st = bs.send_st,
+					  .off = (uint16_t)hdrs,
+					  .len = (uint16_t)(m[i]->data_len - hdrs)};
+	if (srtp_protect_burst(bs.gen, sp, n) != n) {
+		for (unsigned i = 0; i < n; i++)
+			if (sp[i].verdict != SRTP_OK)
+				fprintf(stderr, "bench: sender protect: %s\n",
+					srtp_verdict_name(sp[i].verdict));
+		exit(1);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(m[i]->data_len - RTE_ETHER_HDR_LEN));
+		udp->dgram_len = rte_cpu_to_be_16(
+		    (uint16_t)(m[i]->data_len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+	}
+}
+
 static void bench_fill(struct bench_port *bp, unsigned pidx)
 {
 	struct rte_mbuf *m[WORKER_BURST];
@@ -420,11 +528,31 @@ static void bench_fill(struct bench_port *bp, unsigned pidx)
 		memcpy(d, bp->tmpl, cfg.frame);
 		ip->dst_addr = bench_local_v4(pidx, j);
 		udp->dst_port = rte_cpu_to_be_16(bench_local_port(j));
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+		if (cfg.mode != MODE_PLAIN) {
+			/* Each stream its own SSRC and sequence, as SRTP requires. */
+			uint8_t *rtp = (uint8_t *)(udp + 1);
+			uint32_t g = j * cfg.nports + pidx;
+			uint16_t seq = ++bs.seq[g];
+			uint32_t ts = rte_cpu_to_be_32((uint32_t)seq * 160), ssrc = rte_cpu_to_be_32(g + 1);
+
+			seq = rte_cpu_to_be_16(seq);
+			memcpy(rtp + 2, &seq, 2);
+			memcpy(rtp + 4, &ts, 4);
+			memcpy(rtp + 8, &ssrc, 4);
+		}
 		m[i]->data_len = m[i]->pkt_len = (uint16_t)cfg.frame;
 		/* A NIC PMD stamps the input port; net_ring passes mbufs through untouched. */
 		m[i]->port = bp->id;
+	}
+	if (bench_srtp_in())
+		bench_protect(m, WORKER_BURST);
+	for (unsigned i = 0; i < WORKER_BURST; i++) {
+		uint8_t *d = rte_pktmbuf_mtod(m[i], uint8_t *);
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + RTE_ETHER_HDR_LEN);
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	}
 	if (rte_ring_enqueue_bulk(bp->rx, (void **)m, WORKER_BURST, NULL) != WORKER_BURST) {
 		fprintf(stderr, "bench: rx ring full\n");
@@ -449,8 +577,36 @@ static int bench_check(const struct bench_port *bp, struct rte_mbuf *m)
 	    !rte_is_same_ether_addr(&e->src_addr, &bp->mac) || ip->dst_addr != bp->peer_v4 ||
 	    ip->src_addr != bp->egress_v4 || ip->time_to_live != 63 ||
 	    udp->src_port != udp->dst_port || rte_ipv4_cksum(ip) != ics ||
-	    rte_ipv4_udptcp_cksum(ip, udp) != ucs || m->data_len != cfg.frame) {
+	    rte_ipv4_udptcp_cksum(ip, udp) != ucs ||
+	    m->data_len != cfg.frame + (bench_srtp_out() ? bs.tag : 0) ||
+	    rte_be_to_cpu_16(ip->total_length) != m->data_len - RTE_ETHER_HDR_LEN) {
 		fprintf(stderr, "bench: forwarded frame on port %u is not the expected rewrite\n",
+			bp->id);
+		return -EINVAL;
+	}
+	if (bench_srtp_out()) {
+		/* The far side unprotects it with the outgoing key (a fresh receiver). */
+		const unsigned hdrs = (unsigned)((uint8_t *)(udp + 1) - d);
+		struct srtp_pkt p = {.m = m,
+				     .ctx = bs.check,
+				     .st = srtp_state_create(bs.check, (int)rte_socket_id()),
+				     .off = (uint16_t)hdrs,
+				     .len = (uint16_t)(m->data_len - hdrs)};
+
+		if (p.st == NULL || srtp_unprotect_burst(bs.gen, &p, 1) != 1) {
+			fprintf(stderr, "bench: forwarded SRTP on port %u does not unprotect: %s\n",
+				bp->id, p.st ? srtp_verdict_name(p.verdict) : "no state");
+			srtp_state_destroy(p.st);
+			return -EINVAL;
+		}
+		srtp_state_destroy(p.st);
+	}
+	/* What the far side hears is the payload that was sent. */
+	if (cfg.mode != MODE_PLAIN &&
+	    (m->data_len != cfg.frame ||
+	     memcmp(d + BENCH_RTP_PAYLOAD, bp->tmpl + BENCH_RTP_PAYLOAD,
+		    cfg.frame - BENCH_RTP_PAYLOAD) != 0)) {
+		fprintf(stderr, "bench: forwarded payload on port %u differs from the sent one\n",
 			bp->id);
 		return -EINVAL;
 	}
@@ -499,6 +655,65 @@ static void bench_print_drops(void)
 					dp_drop_names[r], wk.stats.drops[p][r]);
 	if (wk.stats.punted)
 		fprintf(stderr, "bench: punted to the slow path: %" PRIu64 "\n", wk.stats.punted);
+}
+
+/* The SRTP engine with queue pairs for the worker (0) and the bench (1), the far sides'
+ * keys and the sender and checker contexts. 0 or -1 after a message. */
+static int bench_srtp_setup(struct session_config *scfg)
+{
+	char err[256];
+	struct srtp_engine_config ec = {
+	    .nworkers = 2,
+	    .max_contexts = session_srtp_contexts(cfg.streams) + 8,
+	    .max_sessions = session_srtp_contexts(cfg.streams) + 8, /* RTP only: one each */
+	    .socket_id = (int)rte_socket_id(),
+	};
+	unsigned klen = rpa_dp_srtp_key_len(cfg.suite), slen = rpa_dp_srtp_salt_len(cfg.suite);
+
+	if (srtp_engine_init(&ec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bench: SRTP engine: %s\n", err);
+		return -1;
+	}
+	for (unsigned k = 0; k < 2; k++) {
+		struct rpa_dp_srtp *key = k == 0 ? &bs.in : &bs.out;
+
+		memset(key, 0, sizeof(*key));
+		key->suite = cfg.suite;
+		key->key_len = (uint8_t)klen;
+		key->salt_len = (uint8_t)slen;
+		for (unsigned i = 0; i < klen; i++)
+			key->key[i] = (uint8_t)bench_rand();
+		for (unsigned i = 0; i < slen; i++)
+			key->salt[i] = (uint8_t)bench_rand();
+	}
+	bs.tag = cfg.suite == RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32 ||
+			 cfg.suite == RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32
+		     ? 4
+		 : cfg.suite >= RPA_DP_SRTP_AEAD_AES_128_GCM ? 16
+							     : 10;
+	bs.gen = srtp_worker_create(1, (int)rte_socket_id());
+	bs.send = srtp_ctx_create(&bs.in, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err, sizeof(err));
+	bs.send_st = bs.send ? srtp_state_create(bs.send, (int)rte_socket_id()) : NULL;
+	bs.check = srtp_ctx_create(&bs.out, SRTP_KIND_RTP, 0, err, sizeof(err));
+	bs.seq = calloc(cfg.streams, sizeof(*bs.seq));
+	if (bs.gen == NULL || bs.send_st == NULL || bs.check == NULL || bs.seq == NULL) {
+		fprintf(stderr, "bench: SRTP sender/checker: %s\n", err[0] ? err : strerror(errno));
+		return -1;
+	}
+	scfg->srtp_streams = cfg.streams;
+	scfg->srtp_engine = true;
+	return 0;
+}
+
+static void bench_srtp_fini(void)
+{
+	srtp_worker_destroy(wk.srtp);
+	srtp_worker_destroy(bs.gen);
+	srtp_state_destroy(bs.send_st);
+	srtp_ctx_destroy(bs.send);
+	srtp_ctx_destroy(bs.check);
+	free(bs.seq);
+	srtp_engine_fini();
 }
 
 /* Cost of the timing itself, subtracted from every measurement. */
@@ -671,6 +886,8 @@ int main(int argc, char **argv)
 	scfg.latch_window_ms = 10000;
 	scfg.qsbr = qsbr;
 	scfg.socket_id = (int)rte_socket_id();
+	if (cfg.mode != MODE_PLAIN && bench_srtp_setup(&scfg) != 0)
+		return 1;
 	rc = session_init(&scfg);
 	if (rc == 0)
 		rc = neigh_init(&ncfg, pool, bench_neigh_tx, bench_neigh_free, bench_neigh_free);
@@ -679,6 +896,13 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		fprintf(stderr, "bench: init: %s\n", strerror(-rc));
 		return 1;
+	}
+	if (cfg.mode != MODE_PLAIN) {
+		wk.srtp = srtp_worker_create(0, (int)rte_socket_id());
+		if (wk.srtp == NULL) {
+			fprintf(stderr, "bench: SRTP worker: %s\n", strerror(errno));
+			return 1;
+		}
 	}
 	wk.nrxq = cfg.nports;
 	for (unsigned p = 0; p < cfg.nports; p++) {
@@ -696,15 +920,38 @@ int main(int argc, char **argv)
 		return 1;
 	if (bench_streams_add() != 0 || bench_neigh_resolve() != 0)
 		return 1;
+	if (cfg.mode != MODE_PLAIN) {
+		const struct fwd_rule *r = session_port_rule(session_port_entry(
+		    (uint16_t)ifaddr_find(&(struct rpa_addr){.family = RPA_AF_INET,
+							     .v4 = bench_local_v4(0, 0)}),
+		    bench_local_port(0)));
+		const struct fwd_rule_srtp *fs = session_rule_srtp(r);
+		size_t ctx = 0, st = 0;
+
+		if (fs->rx != NULL) {
+			ctx += srtp_ctx_bytes(fs->rx);
+			st += srtp_state_bytes(fs->rx_st);
+		}
+		if (fs->tx != NULL) {
+			ctx += srtp_ctx_bytes(fs->tx);
+			st += srtp_state_bytes(fs->tx_st);
+		}
+		printf("SRTP %s %s on %s: per stream %zu bytes of engine contexts (with their "
+		       "cryptodev sessions) + %zu of states + %zu of table\n",
+		       mode_names[cfg.mode], rpa_dp_srtp_suite_name(cfg.suite),
+		       srtp_engine_device(), ctx, st,
+		       sizeof(struct fwd_rule_srtp) + sizeof(struct stream_srtp_counters));
+	}
 	/* session_add's ARP requests went out through neigh's tx callback (freed); nothing may
 	 * be left on the worker's raw tx ring to skew the first run. */
 	rte_rcu_qsbr_thread_register(qsbr, 0);
 	rte_rcu_qsbr_thread_online(qsbr, 0);
 
-	printf("streams %u on %u port(s), %s, %u-byte frames, %u runs x %u bursts of %u per "
-	       "port\n",
+	printf("streams %u on %u port(s), %s, %u-byte frames, %s, %u runs x %u bursts of %u "
+	       "per port\n",
 	       cfg.streams, cfg.nports, cfg.rr ? "round-robin" : "uniform random", cfg.frame,
-	       cfg.runs, cfg.bursts, WORKER_BURST);
+	       cfg.mode == MODE_PLAIN ? "plain" : mode_names[cfg.mode], cfg.runs, cfg.bursts,
+	       WORKER_BURST);
 	ovh = bench_timer_overhead();
 	bench_run(cfg.bursts / 4 + 1, ovh, &bad); /* warm-up: caches, branch predictors */
 	for (unsigned r = 0; r < cfg.runs; r++) {
@@ -720,9 +967,10 @@ int main(int argc, char **argv)
 	printf("median: %.1f cycles/packet, %.2f Mpps per worker core (timer overhead %" PRIu64
 	       " cycles/burst subtracted)\n",
 	       med, (double)rte_get_tsc_hz() / med / 1e6, ovh);
-	printf("{\"streams\":%u,\"dist\":\"%s\",\"frame\":%u,\"cycles_per_pkt\":%.1f,"
-	       "\"mpps\":%.2f,\"tsc_hz\":%" PRIu64 "}\n",
-	       cfg.streams, cfg.rr ? "rr" : "random", cfg.frame, med,
+	printf("{\"streams\":%u,\"dist\":\"%s\",\"frame\":%u,\"mode\":\"%s\",\"suite\":\"%s\","
+	       "\"cycles_per_pkt\":%.1f,\"mpps\":%.2f,\"tsc_hz\":%" PRIu64 "}\n",
+	       cfg.streams, cfg.rr ? "rr" : "random", cfg.frame, mode_names[cfg.mode],
+	       cfg.mode == MODE_PLAIN ? "none" : rpa_dp_srtp_suite_name(cfg.suite), med,
 	       (double)rte_get_tsc_hz() / med / 1e6, rte_get_tsc_hz());
 
 	rte_rcu_qsbr_thread_offline(qsbr, 0);
@@ -730,6 +978,8 @@ int main(int argc, char **argv)
 	bench_drain(false, &bad);
 	worker_fini(&wk);
 	session_fini();
+	if (cfg.mode != MODE_PLAIN)
+		bench_srtp_fini();
 	neigh_fini();
 	for (unsigned p = 0; p < cfg.nports; p++) {
 		rte_eth_dev_stop(ports[p].id);

@@ -18,6 +18,8 @@ enum {
 	OPT_MAX_STREAMS,
 	OPT_LATCH_WINDOW,
 	OPT_SRTP_REPLAY,
+	OPT_SRTP_STREAMS,
+	OPT_CRYPTODEV,
 	OPT_ARP_REACHABLE,
 	OPT_ARP_RETRANS,
 	OPT_ARP_PROBES,
@@ -41,6 +43,8 @@ static const struct option options[] = {
     {"max-streams", required_argument, NULL, OPT_MAX_STREAMS},
     {"latch-window-ms", required_argument, NULL, OPT_LATCH_WINDOW},
     {"srtp-replay-window", required_argument, NULL, OPT_SRTP_REPLAY},
+    {"srtp-streams", required_argument, NULL, OPT_SRTP_STREAMS},
+    {"cryptodev", required_argument, NULL, OPT_CRYPTODEV},
     {"arp-reachable-ms", required_argument, NULL, OPT_ARP_REACHABLE},
     {"arp-retrans-ms", required_argument, NULL, OPT_ARP_RETRANS},
     {"arp-probes", required_argument, NULL, OPT_ARP_PROBES},
@@ -82,6 +86,12 @@ void config_usage(FILE *f, const char *prog)
 	    "SRTP:\n"
 	    "  --srtp-replay-window N   packets a stream's replay window spans when control\n"
 	    "                           does not say, %u..%u (default %u)\n"
+	    "  --srtp-streams N         streams with SRTP keys at most, <= --max-streams\n"
+	    "                           (default 16384); 0 turns SRTP off (no cryptodev).\n"
+	    "                           Memory is reserved at start: about 5 KB a stream\n"
+	    "  --cryptodev NAME         DPDK cryptodev for SRTP, e.g. one made with --vdev or\n"
+	    "                           a PCI device (default: the first one offering every\n"
+	    "                           SRTP algorithm, else a crypto_aesni_mb vdev is made)\n"
 	    "ARP:\n"
 	    "  --arp-reachable-ms N     refresh a neighbour N ms after its last answer (30000)\n"
 	    "  --arp-retrans-ms N       between requests while resolving (1000)\n"
@@ -106,6 +116,7 @@ void config_defaults(struct dp_config *c)
 	c->max_streams = 1048576;
 	c->latch_window_ms = 3000;
 	c->srtp_replay_window = RPA_DP_SRTP_REPLAY_DEFAULT;
+	c->srtp_streams = 16384;
 	c->arp_reachable_ms = 30000;
 	c->arp_retrans_ms = 1000;
 	c->arp_probes = 3;
@@ -213,6 +224,16 @@ static int apply(struct dp_config *c, int opt, const char *arg, bool in_file, ch
 	case OPT_SRTP_REPLAY:
 		return parse_u32("srtp-replay-window", arg, RPA_DP_SRTP_REPLAY_MIN,
 				 RPA_DP_SRTP_REPLAY_MAX, &c->srtp_replay_window, err, errlen);
+	case OPT_SRTP_STREAMS:
+		return parse_u32("srtp-streams", arg, 0, 1u << 26, &c->srtp_streams, err, errlen);
+	case OPT_CRYPTODEV:
+		if (arg[0] == '\0' || strlen(arg) >= sizeof(c->cryptodev)) {
+			snprintf(err, errlen, "--cryptodev: '%s' is not a device name (1..%zu chars)",
+				 arg, sizeof(c->cryptodev) - 1);
+			return -EINVAL;
+		}
+		snprintf(c->cryptodev, sizeof(c->cryptodev), "%s", arg);
+		return 0;
 	case OPT_ARP_REACHABLE:
 		return parse_u32("arp-reachable-ms", arg, 100, 3600000, &c->arp_reachable_ms, err,
 				 errlen);

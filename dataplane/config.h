@@ -28,6 +28,8 @@ struct dp_config {
 	uint32_t max_streams;
 	uint32_t latch_window_ms;
 	uint32_t srtp_replay_window;
+	uint32_t srtp_streams;        /* 0: SRTP off */
+	char cryptodev[CONFIG_DEV_LEN]; /* "": the engine's default choice */
 	uint32_t arp_reachable_ms;
 	uint32_t arp_retrans_ms;
 	uint32_t arp_probes;

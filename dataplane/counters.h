@@ -36,6 +36,14 @@
 	X(SLOW_RING, "slow-ring-full", "slow-path ring full")                               \
 	X(HANDOFF_RING, "handoff-ring-full", "ring to the owning worker full")              \
 	X(TX_FULL, "tx-full", "port transmit queue full")                                   \
+	X(SRTP_AUTH, "srtp-auth", "SRTP/SRTCP authentication tag wrong (tampered, wrong key)") \
+	X(SRTP_REPLAY, "srtp-replay", "SRTP duplicate or older than the replay window")     \
+	X(SRTP_MALFORMED, "srtp-malformed", "too short or not RTP/RTCP v2 for SRTP, no SRTCP index") \
+	X(SRTP_MKI, "srtp-bad-mki", "SRTP MKI differs from the stream's")                   \
+	X(SRTP_NO_ROOM, "srtp-no-room", "no room in the packet buffer for the SRTP tag")    \
+	X(SRTP_LIMIT, "srtp-key-limit", "SRTP key lifetime spent (SRTCP index 2^31)")       \
+	X(SRTP_CRYPTO, "srtp-crypto", "the crypto device failed the operation")             \
+	X(SRTP_PENDING, "srtp-pending", "re-keyed AEAD packet with a new header length")     \
 	X(SLOW_OTHER, "slow-other", "slow path: ARP or other control frame not for us")
 
 enum dp_drop {
@@ -59,6 +67,7 @@ struct worker_stats {
 	uint64_t drops[RPA_DP_MAX_PORTS][DP_DROP_MAX]; /* by port the packet came in on */
 	uint64_t handoff;
 	uint64_t punted;
+	uint64_t order_timeouts; /* see rpa_dp_worker_stats */
 	uint64_t busy_cycles;
 	uint64_t idle_cycles;
 } __rte_cache_aligned;

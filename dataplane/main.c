@@ -28,6 +28,7 @@
 #include "ports.h"
 #include "session.h"
 #include "slowpath.h"
+#include "srtp.h"
 #include "stats.h"
 #include "telemetry.h"
 #include "worker.h"
@@ -114,6 +115,47 @@ static struct rte_rcu_qsbr *qsbr_create(unsigned n)
 	return v;
 }
 
+/* The SRTP engine on its cryptodev and one engine worker per worker lcore. A cryptodev the
+ * operator named must work; without one, a missing engine leaves SRTP passthrough only, and
+ * streams that need crypto are refused with the reason. */
+static void srtp_setup(const struct dp_config *cfg, struct session_config *scfg,
+		       struct worker *workers, unsigned nworkers)
+{
+	struct srtp_engine_config ec = {
+		.cryptodev = cfg->cryptodev[0] != '\0' ? cfg->cryptodev : NULL,
+		.nworkers = nworkers,
+		.max_contexts = session_srtp_contexts(scfg->srtp_streams),
+		/* A cryptodev session (1.6 KB with crypto_aesni_mb) per context, and room for a
+		 * quarter more: multiplexed streams need two, AEAD header lengths beyond the usual
+		 * one more each. When they run out, the stream is refused with the reason. */
+		.max_sessions = session_srtp_contexts(scfg->srtp_streams) +
+				session_srtp_contexts(scfg->srtp_streams) / 4,
+		.socket_id = (int)rte_socket_id(),
+	};
+	char err[sizeof(scfg->srtp_off_reason)];
+	int rc;
+
+	rc = srtp_engine_init(&ec, err, sizeof(err));
+	if (rc < 0 && ec.cryptodev != NULL)
+		die("--cryptodev %s: %s", ec.cryptodev, err);
+	if (rc < 0) {
+		RTE_LOG(WARNING, USER1,
+			"no SRTP crypto engine: %s; only plain and SRTP passthrough streams\n", err);
+		snprintf(scfg->srtp_off_reason, sizeof(scfg->srtp_off_reason), "%s", err);
+		return;
+	}
+	for (unsigned i = 0; i < nworkers; i++) {
+		workers[i].srtp =
+		    srtp_worker_create(i, (int)rte_lcore_to_socket_id(workers[i].lcore));
+		if (workers[i].srtp == NULL)
+			die("SRTP: cannot set up worker %u on %s: %s", i, srtp_engine_device(),
+			    strerror(errno));
+	}
+	scfg->srtp_engine = true;
+	RTE_LOG(NOTICE, USER1, "SRTP on cryptodev %s, up to %u streams\n", srtp_engine_device(),
+		scfg->srtp_streams);
+}
+
 int main(int argc, char **argv)
 {
 	static struct worker workers[RPA_DP_MAX_WORKERS];
@@ -186,6 +228,9 @@ int main(int argc, char **argv)
 		.qsbr = worker_shared.qsbr,
 		.socket_id = (int)rte_socket_id(),
 	};
+	scfg.srtp_streams = cfg.srtp_streams < cfg.max_streams ? cfg.srtp_streams : cfg.max_streams;
+	if (scfg.srtp_streams > 0)
+		srtp_setup(&cfg, &scfg, workers, nworkers);
 	if (session_init(&scfg) < 0)
 		die("cannot create the session table for %u streams", cfg.max_streams);
 	ncfg = (struct neigh_config){
@@ -224,6 +269,9 @@ int main(int argc, char **argv)
 		uint64_t now = rte_get_tsc_cycles();
 		unsigned busy = slowpath_poll(now);
 
+		if (scfg.srtp_engine)
+			busy += srtp_engine_service();
+
 		if (now >= next_timer) {
 			neigh_timer(now);
 			session_reclaim();
@@ -239,7 +287,11 @@ int main(int argc, char **argv)
 	ctlsock_close();
 	for (i = 0; i < nworkers; i++)
 		worker_fini(&workers[i]);
-	session_fini();
+	session_fini(); /* destroys the SRTP contexts: before the engine goes */
+	for (i = 0; i < nworkers; i++)
+		srtp_worker_destroy(workers[i].srtp);
+	if (scfg.srtp_engine)
+		srtp_engine_fini();
 	slowpath_fini();
 	ports_fini();
 	rte_mempool_free(mp);

@@ -2,10 +2,12 @@
  * Ethernet addresses, IP source/destination, TTL - 1, UDP ports. Checksums are either
  * updated incrementally (RFC 1624; the UDP payload never changes, so a UDP checksum that was
  * right stays right and one that was absent stays absent) or prepared for the port's
- * checksum offload. Header-only: the payload is not touched. */
+ * checksum offload. Header-only: the payload is not touched. rewrite_ipv4_udp_full serves
+ * packets whose payload SRTP changed: lengths set by the caller, checksums recomputed. */
 #ifndef DP_REWRITE_H
 #define DP_REWRITE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -114,6 +116,33 @@ static inline void rewrite_ipv4_udp_offload(struct rte_mbuf *m, uint8_t *eth,
 	m->l3_len = sizeof(*ip);
 	m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
 	udp->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+}
+
+/* Rewrite after the payload changed (SRTP protect/unprotect): the caller has set the IP
+ * total length and the UDP length; the IP checksum and the UDP checksum are computed in
+ * full (a UDP checksum that was absent stays absent, as IPv4 allows). */
+static inline void rewrite_ipv4_udp_full(uint8_t *eth, const struct rewrite_hdr *rh,
+					 const struct rte_ether_addr *src_mac,
+					 const struct rte_ether_addr *dst_mac)
+{
+	struct rte_ether_hdr *e = (struct rte_ether_hdr *)eth;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(e + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	bool csum = udp->dgram_cksum != 0;
+
+	rte_ether_addr_copy(dst_mac, &e->dst_addr);
+	rte_ether_addr_copy(src_mac, &e->src_addr);
+	ip->time_to_live--;
+	ip->src_addr = rh->saddr;
+	ip->dst_addr = rh->daddr;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rh->sport;
+	udp->dst_port = rh->dport;
+	if (csum) {
+		udp->dgram_cksum = 0;
+		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp); /* never 0 for UDP */
+	}
 }
 
 #endif

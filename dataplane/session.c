@@ -24,6 +24,8 @@ uint32_t *session_ports;
 struct fwd_rule *session_rules;
 struct fwd_rule_cold *session_rules_cold;
 struct stream_order *session_order;
+struct fwd_rule_srtp *session_rules_srtp;
+struct stream_srtp_counters *session_srtp_ctr;
 
 /* What waits in the defer queue: a retired rule, and for deletes also its key position and
  * its slot. Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
@@ -41,6 +43,22 @@ struct slot_carry {
 	uint32_t pad;
 };
 
+/* One direction's SRTP key material of a stream, with the engine context and per-stream
+ * state made from it (none for passthrough). Shared by the rules of one stream that carry
+ * the same material (see session.h). Main lcore only; workers see ctx and st through
+ * fwd_rule_srtp. Lives in a pool so that a freed side's bytes stay inspectable (zero). */
+struct srtp_side {
+	struct srtp_ctx *ctx; /* NULL: no transform (passthrough) */
+	struct srtp_state *st;
+	uint32_t refs; /* rules holding it; 0: free */
+	uint32_t flags; /* srtp_ctx_create's: SRTP_KIND_*, SRTP_CTX_PROTECT for tx */
+	uint32_t window;
+	uint32_t pad;
+	struct rpa_dp_srtp key; /* as installed, for "same material" and GET (keys not shown) */
+};
+
+enum { SIDE_RX, SIDE_TX };
+
 static struct {
 	struct session_config cfg;
 	/* Rules live in one array with a free-index stack: only this lcore allocates and
@@ -53,6 +71,13 @@ static struct {
 	uint32_t nfree;
 	uint64_t count;
 	uint32_t naddr; /* media addresses with a port index (all there were at init) */
+	/* SRTP: per rule, the sides it holds (pool index + 1, 0: none); the side pool with its
+	 * free stack; streams whose published rule holds a side. */
+	uint32_t (*rule_side)[2];
+	struct srtp_side *sides;
+	uint32_t *free_sides;
+	uint32_t nsides, nfree_sides;
+	uint32_t nsrtp;
 } S;
 
 static void rule_put(struct fwd_rule *r)
@@ -69,6 +94,48 @@ static void ctr_add(struct stream_counters *sum, const struct stream_counters *c
 	sum->drops += __atomic_load_n(&c->drops, __ATOMIC_RELAXED);
 	if (last > sum->last_seen)
 		sum->last_seen = last;
+}
+
+static void side_put(uint32_t idx)
+{
+	struct srtp_side *sd;
+
+	if (idx == 0)
+		return;
+	sd = &S.sides[idx - 1];
+	RTE_VERIFY(sd->refs > 0);
+	if (--sd->refs > 0)
+		return;
+	if (sd->ctx != NULL)
+		srtp_engine_service(); /* requests workers made for this context first */
+	srtp_state_destroy(sd->st);
+	srtp_ctx_destroy(sd->ctx); /* zeroes the derived keys */
+	explicit_bzero(sd, sizeof(*sd));
+	S.free_sides[S.nfree_sides++] = idx - 1;
+}
+
+static bool rule_has_srtp(const struct fwd_rule *r)
+{
+	return S.rule_side != NULL && (S.rule_side[r - session_rules][SIDE_RX] != 0 ||
+				       S.rule_side[r - session_rules][SIDE_TX] != 0);
+}
+
+/* A rule no worker can see any more (never published, or past its grace period): its
+ * neighbour reference, its sides and the rule itself go back. */
+static void rule_release(struct fwd_rule *r)
+{
+	uint32_t i = (uint32_t)(r - session_rules);
+
+	if (r->neigh != SESSION_NEIGH_NONE)
+		neigh_unref(r->neigh);
+	if (S.rule_side != NULL) {
+		side_put(S.rule_side[i][SIDE_RX]);
+		side_put(S.rule_side[i][SIDE_TX]);
+		S.rule_side[i][SIDE_RX] = S.rule_side[i][SIDE_TX] = 0;
+	}
+	if (session_rules_srtp != NULL)
+		memset(&session_rules_srtp[i], 0, sizeof(session_rules_srtp[i]));
+	rule_put(r);
 }
 
 /* The defer queue hands entries back in the order they were retired, so a replaced rule
@@ -90,10 +157,65 @@ static void retire_free(void *p, void *e, unsigned int n)
 			if (c->pending == r[i].rule + 1)
 				c->pending = 0;
 		}
-		if (rule->neigh != SESSION_NEIGH_NONE)
-			neigh_unref(rule->neigh);
-		rule_put(rule);
+		rule_release(rule);
 	}
+}
+
+uint32_t session_srtp_contexts(uint32_t srtp_streams)
+{
+	/* Two sides a stream; a re-key needs new sides while the old ones finish their grace
+	 * period, and side_get waits for one grace period when the pool runs dry. */
+	return srtp_streams == 0 ? 0 : 2 * srtp_streams + 64;
+}
+
+uint32_t session_srtp_sides(void)
+{
+	return S.nsides - S.nfree_sides;
+}
+
+uint32_t session_srtp_count(void)
+{
+	return S.nsrtp;
+}
+
+uint32_t session_srtp_capacity(void)
+{
+	return S.cfg.srtp_streams;
+}
+
+bool session_srtp_pool_holds(const uint8_t *pattern, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)S.sides;
+	size_t n = (size_t)S.nsides * sizeof(*S.sides);
+
+	for (size_t i = 0; len > 0 && i + len <= n; i++)
+		if (memcmp(p + i, pattern, len) == 0)
+			return true;
+	return false;
+}
+
+static int srtp_init(uint32_t nrules)
+{
+	if (S.cfg.srtp_streams == 0)
+		return 0;
+	S.nsides = session_srtp_contexts(S.cfg.srtp_streams);
+	S.rule_side = calloc(nrules, sizeof(*S.rule_side));
+	S.sides = calloc(S.nsides, sizeof(*S.sides));
+	S.free_sides = malloc((size_t)S.nsides * sizeof(uint32_t));
+	if (S.rule_side == NULL || S.sides == NULL || S.free_sides == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < S.nsides; i++)
+		S.free_sides[i] = S.nsides - 1 - i;
+	S.nfree_sides = S.nsides;
+	if (!S.cfg.srtp_engine)
+		return 0;
+	session_rules_srtp = rte_zmalloc_socket("rpa_rules_srtp",
+						(size_t)nrules * sizeof(*session_rules_srtp),
+						RTE_CACHE_LINE_SIZE, S.cfg.socket_id);
+	session_srtp_ctr = rte_zmalloc_socket("rpa_srtp_ctr",
+					      (size_t)S.cfg.max_streams * sizeof(*session_srtp_ctr),
+					      RTE_CACHE_LINE_SIZE, S.cfg.socket_id);
+	return session_rules_srtp != NULL && session_srtp_ctr != NULL ? 0 : -ENOMEM;
 }
 
 int session_init(const struct session_config *cfg)
@@ -141,7 +263,8 @@ int session_init(const struct session_config *cfg)
 					   ((size_t)(S.naddr ? S.naddr : 1) << 16) * sizeof(uint32_t),
 					   RTE_CACHE_LINE_SIZE, cfg->socket_id);
 	if (session_ports == NULL || session_order == NULL || S.carry == NULL || S.free_slots == NULL ||
-	    session_rules == NULL || session_rules_cold == NULL || S.free_rules == NULL) {
+	    session_rules == NULL || session_rules_cold == NULL || S.free_rules == NULL ||
+	    srtp_init(nrules) < 0) {
 		RTE_LOG(ERR, USER1, "cannot allocate state for %u streams (raise -m)\n",
 			cfg->max_streams);
 		session_fini();
@@ -173,11 +296,32 @@ int session_init(const struct session_config *cfg)
 
 void session_fini(void)
 {
+	const void *k;
+	void *d;
+	uint32_t it = 0;
+
 	if (S.dq != NULL) {
 		/* Workers are stopped (offline) by now: everything can be reclaimed. */
 		rte_rcu_qsbr_dq_delete(S.dq);
 		S.dq = NULL;
 	}
+	/* The published rules' keys are zeroed too (their engine contexts destroyed). */
+	while (S.rule_side != NULL && session_table != NULL &&
+	       rte_hash_iterate(session_table, &k, &d, &it) >= 0)
+		rule_release(d);
+	free(S.rule_side);
+	S.rule_side = NULL;
+	if (S.sides != NULL)
+		explicit_bzero(S.sides, (size_t)S.nsides * sizeof(*S.sides));
+	free(S.sides);
+	S.sides = NULL;
+	free(S.free_sides);
+	S.free_sides = NULL;
+	S.nsides = S.nfree_sides = S.nsrtp = 0;
+	rte_free(session_rules_srtp);
+	session_rules_srtp = NULL;
+	rte_free(session_srtp_ctr);
+	session_srtp_ctr = NULL;
 	rte_hash_free(session_table);
 	session_table = NULL;
 	rte_free(session_ports);
@@ -284,6 +428,9 @@ static void index_set(const struct session_key *key, const struct fwd_rule *r)
 {
 	uint32_t v = r != NULL ? (uint32_t)(r - session_rules) + 1 : 0;
 
+	if (r != NULL && r->treat != FWD_PLAIN)
+		v |= SESSION_PORT_CRYPTO;
+
 	__atomic_store_n(&session_ports[(uint32_t)key->addr_idx << 16 | key->port], v,
 			 __ATOMIC_RELEASE);
 }
@@ -355,17 +502,153 @@ static int validate(const struct rpa_dp_stream *s, struct session_key *key, int 
 		snprintf(err, errlen, "strict-source without latching needs an expected source");
 		return -EINVAL;
 	}
-	if (s->rx.suite != RPA_DP_SRTP_NONE || s->tx.suite != RPA_DP_SRTP_NONE) {
-		snprintf(err, errlen, "local %s: SRTP (rx %s, tx %s) is not supported by this "
-				      "dataplane yet",
-			 rpa_endpoint_format(&s->local, b, sizeof(b)),
-			 s->rx.suite ? rpa_dp_srtp_suite_name(s->rx.suite) : "none",
-			 s->tx.suite ? rpa_dp_srtp_suite_name(s->tx.suite) : "none");
-		return -EOPNOTSUPP;
-	}
 	if (s->latch_window_ms > 86400000u) {
 		snprintf(err, errlen, "latch window %u ms is longer than a day", s->latch_window_ms);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool srtp_same(const struct rpa_dp_srtp *a, const struct rpa_dp_srtp *b)
+{
+	return a->suite == b->suite && a->key_len == b->key_len && a->salt_len == b->salt_len &&
+	       a->mki_len == b->mki_len && memcmp(a->mki, b->mki, a->mki_len) == 0 &&
+	       memcmp(a->key, b->key, a->key_len) == 0 &&
+	       memcmp(a->salt, b->salt, a->salt_len) == 0;
+}
+
+/* A side for `key`: the stream's current one (`cur`, pool index + 1 or 0) when it holds the
+ * same material for the same use, so the stream's ROC and replay window carry on; else a
+ * new one, with an engine context and state when `crypto`. Returns the pool index + 1 (a
+ * reference the rule holds) or -errno with a message. */
+static int side_get(uint32_t cur, const struct rpa_dp_srtp *key, unsigned flags,
+		    uint32_t window, bool crypto, const char *which, char *err, size_t errlen)
+{
+	struct srtp_side *sd;
+	char sub[RPA_DP_ERRMSG_LEN] = "";
+	uint32_t idx;
+
+	if (cur != 0) {
+		sd = &S.sides[cur - 1];
+		if (srtp_same(&sd->key, key) && sd->flags == flags && sd->window == window &&
+		    (sd->ctx != NULL) == crypto) {
+			sd->refs++;
+			return (int)cur;
+		}
+	}
+	if (S.nfree_sides == 0) {
+		/* Sides of re-keyed or deleted streams return after their grace period. */
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		session_reclaim();
+	}
+	if (S.nfree_sides == 0) {
+		snprintf(err, errlen, "SRTP key pool full (%u sides for --srtp-streams %u)",
+			 S.nsides, S.cfg.srtp_streams);
+		return -ENOSPC;
+	}
+	idx = S.free_sides[--S.nfree_sides];
+	sd = &S.sides[idx];
+	memset(sd, 0, sizeof(*sd));
+	sd->key.suite = key->suite;
+	sd->key.key_len = key->key_len;
+	sd->key.salt_len = key->salt_len;
+	sd->key.mki_len = key->mki_len;
+	memcpy(sd->key.mki, key->mki, key->mki_len);
+	memcpy(sd->key.key, key->key, key->key_len);
+	memcpy(sd->key.salt, key->salt, key->salt_len);
+	sd->flags = flags;
+	sd->window = window;
+	sd->refs = 1;
+	if (!crypto)
+		return (int)idx + 1;
+	sd->ctx = srtp_ctx_create(&sd->key, flags, window, sub, sizeof(sub));
+	if (sd->ctx != NULL)
+		sd->st = srtp_state_create(sd->ctx, S.cfg.socket_id);
+	if (sd->st == NULL) {
+		int e = errno != 0 ? errno : ENOMEM;
+
+		if (sub[0] == '\0')
+			snprintf(sub, sizeof(sub), "%s", strerror(e));
+		snprintf(err, errlen, "%s %s: %s", which, rpa_dp_srtp_suite_name(key->suite), sub);
+		side_put(idx + 1);
+		return -e;
+	}
+	return (int)idx + 1;
+}
+
+/* Choose the rule's treatment from the stream's key material and give it its sides. On
+ * failure the caller releases the rule (and with it the sides it got). */
+static int srtp_attach(const struct rpa_dp_stream *s, struct fwd_rule *r,
+		       const struct fwd_rule *old, char *err, size_t errlen)
+{
+	bool rx_on = s->rx.suite != RPA_DP_SRTP_NONE, tx_on = s->tx.suite != RPA_DP_SRTP_NONE;
+	bool pass = rx_on && tx_on && srtp_same(&s->rx, &s->tx);
+	uint32_t ri = (uint32_t)(r - session_rules);
+	const uint32_t *cur = old != NULL && S.rule_side != NULL
+				  ? S.rule_side[old - session_rules]
+				  : (const uint32_t[2]){0, 0};
+	unsigned kinds = s->flags & RPA_DP_F_RTCP  ? SRTP_KIND_RTCP
+			 : s->flags & RPA_DP_F_MUX ? SRTP_KIND_RTP | SRTP_KIND_RTCP
+						   : SRTP_KIND_RTP;
+	char b[RPA_ENDPOINT_STRLEN];
+	int rc;
+
+	if (!rx_on && !tx_on)
+		r->treat = FWD_PLAIN;
+	else if (pass)
+		r->treat = FWD_PLAIN; /* same keys both ways: the payload goes through untouched */
+	else
+		r->treat = rx_on && tx_on ? FWD_REKEY : rx_on ? FWD_UNPROTECT : FWD_PROTECT;
+	if (!rx_on && !tx_on)
+		return 0;
+	rpa_endpoint_format(&s->local, b, sizeof(b));
+	if (S.rule_side == NULL) {
+		snprintf(err, errlen, "local %s: SRTP is off in this dataplane (--srtp-streams 0)",
+			 b);
+		return -EOPNOTSUPP;
+	}
+	if (r->treat != FWD_PLAIN && !S.cfg.srtp_engine) {
+		snprintf(err, errlen, "local %s: no SRTP crypto engine (%s)", b,
+			 S.cfg.srtp_off_reason[0] ? S.cfg.srtp_off_reason : "not started");
+		return -EOPNOTSUPP;
+	}
+	if ((old == NULL || !rule_has_srtp(old)) && S.nsrtp >= S.cfg.srtp_streams) {
+		snprintf(err, errlen, "SRTP stream limit reached (--srtp-streams %u)",
+			 S.cfg.srtp_streams);
+		return -ENOSPC;
+	}
+	if (rx_on) {
+		rc = side_get(cur[SIDE_RX], &s->rx, kinds, cold_of(r)->replay_window, !pass, "rx",
+			      err, errlen);
+		if (rc < 0)
+			return rc;
+		S.rule_side[ri][SIDE_RX] = (uint32_t)rc;
+	}
+	if (pass) {
+		S.rule_side[ri][SIDE_TX] = S.rule_side[ri][SIDE_RX];
+		S.sides[S.rule_side[ri][SIDE_RX] - 1].refs++;
+	} else if (tx_on) {
+		/* A sender has no replay window: the default keeps a window change from
+		 * resetting the sender's rollover counter. */
+		rc = side_get(cur[SIDE_TX], &s->tx, kinds | SRTP_CTX_PROTECT, 0, true, "tx", err,
+			      errlen);
+		if (rc < 0)
+			return rc;
+		S.rule_side[ri][SIDE_TX] = (uint32_t)rc;
+	}
+	if (r->treat != FWD_PLAIN) {
+		struct fwd_rule_srtp *fs = &session_rules_srtp[ri];
+		const uint32_t *sd = S.rule_side[ri];
+
+		memset(fs, 0, sizeof(*fs));
+		if (sd[SIDE_RX] != 0) {
+			fs->rx = S.sides[sd[SIDE_RX] - 1].ctx;
+			fs->rx_st = S.sides[sd[SIDE_RX] - 1].st;
+		}
+		if (sd[SIDE_TX] != 0) {
+			fs->tx = S.sides[sd[SIDE_TX] - 1].ctx;
+			fs->tx_st = S.sides[sd[SIDE_TX] - 1].st;
+		}
 	}
 	return 0;
 }
@@ -423,22 +706,26 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 		r->latched = 1;
 		rc_cold->latch_until = cold_of(old)->latch_until;
 	}
-	if (!rpa_addr_is_unspec(&s->dst.addr))
+	rc = srtp_attach(s, r, old, err, errlen);
+	if (rc == 0 && !rpa_addr_is_unspec(&s->dst.addr))
 		rc = rule_set_peer(r, s->dst.addr.v4, rte_cpu_to_be_16(s->dst.port), err, errlen);
-	else if (old != NULL && old->rw.daddr != 0)
+	else if (rc == 0 && old != NULL && old->rw.daddr != 0)
 		rc = rule_set_peer(r, old->rw.daddr, old->rw.dport, err, errlen);
 	if (rc < 0) {
-		rule_put(r);
+		rule_release(r);
 		return rc;
 	}
 
 	if (old != NULL) {
 		r->slot = old->slot;
+		S.nsrtp += (uint32_t)rule_has_srtp(r) - (uint32_t)rule_has_srtp(old);
 		publish(&key, r, old);
 		return 0;
 	}
 	r->slot = S.free_slots[--S.nfree];
 	memset(&S.carry[r->slot], 0, sizeof(S.carry[r->slot]));
+	if (session_srtp_ctr != NULL)
+		memset(&session_srtp_ctr[r->slot], 0, sizeof(session_srtp_ctr[r->slot]));
 	/* The slot's previous owner may have left an in-flight count: the epoch voids it, but
 	 * the slot may now belong to another worker whose epoch happens to match. */
 	memset(&session_order[r->slot], 0, sizeof(session_order[r->slot]));
@@ -451,14 +738,13 @@ int session_add(const struct rpa_dp_stream *s, char *err, size_t errlen)
 	}
 	if (rc < 0) {
 		S.free_slots[S.nfree++] = r->slot;
-		if (r->neigh != SESSION_NEIGH_NONE)
-			neigh_unref(r->neigh);
-		rule_put(r);
+		rule_release(r);
 		snprintf(err, errlen, "session table insert failed: %s", strerror(-rc));
 		return rc;
 	}
 	index_set(&key, r);
 	S.count++;
+	S.nsrtp += rule_has_srtp(r);
 	return 0;
 }
 
@@ -477,6 +763,7 @@ static int del_key(const struct session_key *key)
 		index_set(key, r);
 		return pos;
 	}
+	S.nsrtp -= rule_has_srtp(r);
 	retire(r, pos);
 	S.count--;
 	return 0;
@@ -515,6 +802,27 @@ static void rule_info(const struct session_key *key, const struct fwd_rule *r,
 	o->stream.latch_window_ms = cold->latch_window_ms;
 	o->stream.tag = cold->tag;
 	o->stream.replay_window = cold->replay_window;
+	if (S.rule_side != NULL) {
+		const uint32_t *sd = S.rule_side[r - session_rules];
+
+		/* Suite, lengths and MKI; the key and salt stay here. */
+		for (unsigned k = SIDE_RX; k <= SIDE_TX; k++) {
+			struct rpa_dp_srtp *out = k == SIDE_RX ? &o->stream.rx : &o->stream.tx;
+
+			if (sd[k] == 0)
+				continue;
+			*out = S.sides[sd[k] - 1].key;
+			memset(out->key, 0, sizeof(out->key));
+			memset(out->salt, 0, sizeof(out->salt));
+		}
+	}
+	if (session_srtp_ctr != NULL) {
+		const struct stream_srtp_counters *sc = &session_srtp_ctr[r->slot];
+
+		o->srtp_auth_fail = __atomic_load_n(&sc->auth_fail, __ATOMIC_RELAXED);
+		o->srtp_replay = __atomic_load_n(&sc->replay, __ATOMIC_RELAXED);
+		o->srtp_other = __atomic_load_n(&sc->other, __ATOMIC_RELAXED);
+	}
 	ctr_add(&sum, &r->ctr);
 	if (c->pending != 0)
 		ctr_add(&sum, &session_rules[c->pending - 1].ctr);
@@ -597,6 +905,17 @@ static struct fwd_rule *rule_copy(const struct fwd_rule *old)
 	*cold_of(r) = *cold_of(old);
 	if (r->neigh != SESSION_NEIGH_NONE)
 		neigh_ref_idx(r->neigh);
+	if (S.rule_side != NULL) {
+		uint32_t ri = (uint32_t)(r - session_rules), oi = (uint32_t)(old - session_rules);
+
+		for (unsigned k = SIDE_RX; k <= SIDE_TX; k++) {
+			S.rule_side[ri][k] = S.rule_side[oi][k];
+			if (S.rule_side[ri][k] != 0)
+				S.sides[S.rule_side[ri][k] - 1].refs++;
+		}
+	}
+	if (session_rules_srtp != NULL)
+		session_rules_srtp[r - session_rules] = session_rules_srtp[old - session_rules];
 	return r;
 }
 
@@ -643,7 +962,7 @@ int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport,
 		rev->neigh = SESSION_NEIGH_NONE;
 	}
 	if (rule_set_peer(rev, saddr, sport, err, sizeof(err)) < 0) {
-		rule_put(rev);
+		rule_release(rev);
 		return 1;
 	}
 	publish(&rkey, rev, rev_old);

@@ -22,7 +22,17 @@
  * until then reports them from the old rule itself. What the fast path rarely needs (latch
  * deadline, tag) sits in a parallel cold array; the in-flight state that keeps a stream in
  * order while some of its packets are on the slow path is per slot (the slot survives
- * replacements) and is read only while the owning worker has punted packets out. */
+ * replacements) and is read only while the owning worker has punted packets out.
+ *
+ * SRTP: a rule's treatment (plain, unprotect, protect, re-key) is chosen when it is
+ * installed and stored in the rule line. Plain rules (including SRTP passthrough: same keys
+ * both ways) touch nothing else. Crypto rules have their engine contexts and per-stream
+ * states in a parallel array (session_rules_srtp), read by the owning worker only for
+ * their packets. A context and its state belong to a "side" (rx or tx key material of a
+ * stream): a replacement with the same key material (a latch, control re-sending its state)
+ * shares the side, so the rollover counter and replay window carry on; new key material
+ * gets a new side. A side is destroyed (keys zeroed) when the last rule using it has passed
+ * its grace period. */
 #ifndef DP_SESSION_H
 #define DP_SESSION_H
 
@@ -37,6 +47,7 @@
 #include <rtpanchor/dp_proto.h>
 
 #include "rewrite.h"
+#include "srtp.h"
 
 #define SESSION_NEIGH_NONE UINT32_MAX
 
@@ -56,6 +67,14 @@ struct stream_counters {
 	uint64_t last_seen; /* tsc, 0 = never */
 };
 
+/* What a rule does to a packet's payload, chosen at install (never per packet). */
+enum fwd_treat {
+	FWD_PLAIN = 0,  /* forward as it is: plain RTP, or SRTP passthrough */
+	FWD_UNPROTECT,  /* SRTP in, plain out (rx context) */
+	FWD_PROTECT,    /* plain in, SRTP out (tx context) */
+	FWD_REKEY,      /* SRTP in, SRTP out with other keys: unprotect, then protect */
+};
+
 /* One cache line. The first 32 bytes are the forwarding rule: written by the main lcore
  * before publication, immutable afterwards, read by the owning worker (HOT). The last 32
  * are the stream's counters while this rule is the published one (and during its grace
@@ -69,7 +88,8 @@ struct fwd_rule {
 	uint16_t expect_port; /* network order */
 	uint16_t egress;      /* DPDK port id packets leave from */
 	struct rewrite_hdr rw; /* rw.daddr == 0: no peer yet */
-	uint16_t owner;       /* worker index that owns the stream (worker_owner_of the port) */
+	uint8_t owner;        /* worker index that owns the stream (worker_owner_of the port) */
+	uint8_t treat;        /* enum fwd_treat */
 	uint8_t flags;        /* RPA_DP_F_* */
 	uint8_t latched;      /* the source was learnt (or given with LATCH): window running */
 	struct stream_counters ctr;
@@ -78,6 +98,26 @@ struct fwd_rule {
 _Static_assert(sizeof(struct fwd_rule) == 64, "a rule is one cache line");
 _Static_assert(offsetof(struct fwd_rule, ctr) == 32, "forwarding fields in the first half");
 _Static_assert(RPA_DP_F_ALL <= UINT8_MAX, "rule flags are 8 bits");
+_Static_assert(RPA_DP_MAX_WORKERS <= UINT8_MAX, "rule owner is 8 bits");
+
+/* The SRTP half of a rule whose treat is not FWD_PLAIN, at the same index in
+ * session_rules_srtp[]: written by the main lcore before publication, immutable afterwards.
+ * Read by the owning worker (HOT), which alone writes the states. rx serves FWD_UNPROTECT
+ * and FWD_REKEY, tx FWD_PROTECT and FWD_REKEY; unused pointers are NULL. */
+struct fwd_rule_srtp {
+	const struct srtp_ctx *rx;
+	struct srtp_state *rx_st;
+	const struct srtp_ctx *tx;
+	struct srtp_state *tx_st;
+};
+
+/* A stream's SRTP drops by reason, per slot (they survive replacements and re-keys).
+ * Writer: the owning worker; readers: the main lcore (relaxed). Zeroed at install. */
+struct stream_srtp_counters {
+	uint64_t auth_fail;
+	uint64_t replay;
+	uint64_t other;
+};
 
 /* The rest of a rule, immutable like its forwarding fields, at the same index in
  * session_rules_cold[]. Workers read latch_until only for a packet from an unexpected
@@ -102,11 +142,17 @@ struct stream_order {
 
 extern struct rte_hash *session_table;
 /* Port index: entry (addr_idx << 16 | port) holds the published rule's index + 1, 0 when
- * the port has no stream. Writer: main lcore (release stores); readers: workers. */
+ * the port has no stream, with SESSION_PORT_CRYPTO set when the rule's treatment is not
+ * FWD_PLAIN (so that a worker can prefetch its SRTP half as early as the rule line).
+ * Writer: main lcore (release stores); readers: workers. */
+#define SESSION_PORT_CRYPTO 0x80000000u
 extern uint32_t *session_ports;
 extern struct fwd_rule *session_rules;            /* every rule, published or not */
 extern struct fwd_rule_cold *session_rules_cold;  /* parallel to session_rules */
 extern struct stream_order *session_order;        /* by slot */
+/* NULL when SRTP is off (session_config.srtp_streams == 0 or no engine). */
+extern struct fwd_rule_srtp *session_rules_srtp;          /* parallel to session_rules */
+extern struct stream_srtp_counters *session_srtp_ctr;     /* by slot */
 
 /* The counters half of a published rule: for the owning worker's writes only. */
 static inline struct stream_counters *session_rule_ctr(const struct fwd_rule *r)
@@ -119,11 +165,29 @@ static inline const struct fwd_rule_cold *session_rule_cold(const struct fwd_rul
 	return &session_rules_cold[r - session_rules];
 }
 
+/* HOT: the SRTP half of a crypto rule (treat != FWD_PLAIN). */
+static inline const struct fwd_rule_srtp *session_rule_srtp(const struct fwd_rule *r)
+{
+	return &session_rules_srtp[r - session_rules];
+}
+
+static inline struct stream_srtp_counters *session_rule_srtp_ctr(const struct fwd_rule *r)
+{
+	return &session_srtp_ctr[r->slot];
+}
+
 struct session_config {
 	uint32_t max_streams;
 	uint32_t nworkers;
 	uint64_t latch_window_ms; /* default for streams that say 0 */
 	uint32_t srtp_replay_window; /* default for streams that say 0; 0 = 128 */
+	/* Streams with SRTP keys (passthrough included) at most; 0: SRTP refused. Crypto
+	 * treatments also need srtp_engine: srtp_engine_init done, and srtp_max_contexts
+	 * the engine's max_contexts (see session_srtp_contexts). */
+	uint32_t srtp_streams;
+	bool srtp_engine;
+	/* Why SRTP is unavailable, shown in the refusal of an SRTP stream ("" if it is). */
+	char srtp_off_reason[96];
 	struct rte_rcu_qsbr *qsbr; /* workers' quiescent-state variable */
 	int socket_id;
 };
@@ -154,6 +218,17 @@ uint32_t session_capacity(void);
  * Returns 1 if latched, 0 if latching was not allowed, -errno on failure. */
 int session_latch(const struct session_key *key, uint32_t saddr, uint16_t sport, uint64_t now);
 
+/* How many engine contexts the table can hold for srtp_streams SRTP streams (both sides,
+ * plus replacements in their grace period): srtp_engine_config.max_contexts. */
+uint32_t session_srtp_contexts(uint32_t srtp_streams);
+/* Live SRTP sides (key material held) and streams with SRTP keys. Main lcore. */
+uint32_t session_srtp_sides(void);
+uint32_t session_srtp_count(void);
+uint32_t session_srtp_capacity(void); /* --srtp-streams in effect */
+/* For tests: true if `len` bytes equal to `pattern` appear anywhere in the side pool (live
+ * or freed sides): a freed side's key must not. */
+bool session_srtp_pool_holds(const uint8_t *pattern, size_t len);
+
 /* Free retired rules and slots whose grace period has passed. Main lcore, periodically. */
 void session_reclaim(void);
 
@@ -168,13 +243,23 @@ static inline const uint32_t *session_port_entry(uint16_t addr_idx, uint16_t por
 	return &session_ports[(uint32_t)addr_idx << 16 | port];
 }
 
-/* HOT: the rule published at an index entry, or NULL. Valid until the caller's next RCU
+/* HOT: an index entry's value (acquire: the rule it names is fully written). */
+static inline uint32_t session_port_load(const uint32_t *entry)
+{
+	return __atomic_load_n(entry, __ATOMIC_ACQUIRE);
+}
+
+/* HOT: the rule an entry value names, or NULL. Valid until the caller's next RCU
  * quiescent state. */
+static inline const struct fwd_rule *session_port_rule_of(uint32_t v)
+{
+	v &= ~SESSION_PORT_CRYPTO;
+	return v != 0 ? &session_rules[v - 1] : NULL;
+}
+
 static inline const struct fwd_rule *session_port_rule(const uint32_t *entry)
 {
-	uint32_t v = __atomic_load_n(entry, __ATOMIC_ACQUIRE);
-
-	return v != 0 ? &session_rules[v - 1] : NULL;
+	return session_port_rule_of(session_port_load(entry));
 }
 
 /* HOT: lookup of n keys, as workers do it. rules[i] is NULL when keys[i] is absent. */

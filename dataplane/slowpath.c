@@ -11,6 +11,7 @@
 #include "neigh.h"
 #include "session.h"
 #include "slowpath.h"
+#include "srtp.h"
 #include "worker.h"
 
 #define SLOW_RING_SIZE 8192
@@ -107,6 +108,11 @@ unsigned slowpath_poll(uint64_t now)
 {
 	struct rte_mbuf *pkts[SLOW_BURST];
 	unsigned n = rte_ring_dequeue_burst(worker_shared.slow, (void **)pkts, SLOW_BURST, NULL);
+
+	/* Packets a worker punted with SRTP_PENDING go back once the engine has the cryptodev
+	 * session they wait for: the request was made before the punt. */
+	if (n > 0 && worker_shared.w[0] != NULL && worker_shared.w[0]->srtp != NULL)
+		srtp_engine_service();
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];

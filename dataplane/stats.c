@@ -86,6 +86,7 @@ void stats_worker(unsigned w, struct rpa_dp_worker_stats *o)
 	}
 	o->handoff = RD(wk->stats.handoff);
 	o->punted = RD(wk->stats.punted);
+	o->order_timeouts = (uint32_t)RD(wk->stats.order_timeouts);
 	o->busy_cycles = RD(wk->stats.busy_cycles);
 	o->idle_cycles = RD(wk->stats.idle_cycles);
 }

@@ -5,6 +5,8 @@
 
 #include <rte_telemetry.h>
 
+#include "session.h"
+#include "srtp.h"
 #include "stats.h"
 
 static int tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
@@ -103,6 +105,18 @@ static int tel_drops(const char *cmd, const char *params, struct rte_tel_data *d
 	return 0;
 }
 
+/* SRTP: the cryptodev, streams with keys and their limit, key sides held (including those
+ * of replaced rules in their grace period). Read racily, like every counter here. */
+static int tel_srtp(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "cryptodev", srtp_engine_device());
+	rte_tel_data_add_dict_u64(d, "streams", session_srtp_count());
+	rte_tel_data_add_dict_u64(d, "streams_max", session_srtp_capacity());
+	rte_tel_data_add_dict_u64(d, "key_sides", session_srtp_sides());
+	return 0;
+}
+
 int telemetry_register(void)
 {
 	int rc = 0;
@@ -115,5 +129,7 @@ int telemetry_register(void)
 					 "rtpanchor per-worker counters");
 	rc |= rte_telemetry_register_cmd("/rtpanchor/drops", tel_drops,
 					 "rtpanchor drops by reason");
+	rc |= rte_telemetry_register_cmd("/rtpanchor/srtp", tel_srtp,
+					 "rtpanchor SRTP: cryptodev, streams with keys, limit");
 	return rc == 0 ? 0 : -EINVAL;
 }

@@ -1,7 +1,8 @@
 /* HOT. The worker loop: where every RTP/RTCP packet is classified, matched to its stream,
- * checked against the stream's source rules and rewritten toward the peer. Runs on worker
- * lcores only: no syscalls, allocation, logging or locks here; anything unusual (ARP, a
- * source to latch, an unresolved next hop) goes to the main lcore through the slow ring. */
+ * checked against the stream's source rules, unprotected/protected when its stream has SRTP
+ * keys, and rewritten toward the peer. Runs on worker lcores only: no syscalls, allocation,
+ * logging or locks here; anything unusual (ARP, a source to latch, an unresolved next hop)
+ * goes to the main lcore through the slow ring. */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -13,6 +14,7 @@
 #include "neigh.h"
 #include "rewrite.h"
 #include "session.h"
+#include "srtp.h"
 #include "worker.h"
 
 struct worker_shared worker_shared;
@@ -21,7 +23,21 @@ struct worker_shared worker_shared;
 enum origin {
 	FROM_RX,      /* a NIC queue: may be handed off or punted */
 	FROM_HANDOFF, /* another worker: we are the owner; may be punted */
-	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt */
+	FROM_SLOW,    /* the slow path already dealt with it: forward or drop, never punt
+		       * (but once for SRTP_PENDING, see crypto_refused) */
+};
+
+/* A packet of a crypto rule (treat != FWD_PLAIN) that passed the stream's checks, waiting
+ * for the burst's SRTP batch (crypto_run). m is NULL once dropped. */
+struct crypto_item {
+	struct rte_mbuf *m;
+	const struct fwd_rule *r;
+	struct rte_ether_addr mac; /* next hop, resolved before the batch */
+	uint16_t payload;          /* UDP payload bytes as received (stream byte counter) */
+	uint8_t rtcp;              /* (S)RTCP rather than (S)RTP */
+	uint8_t mark;              /* enum worker_srtp_mark: how far SRTP has got */
+	uint8_t punt;              /* SRTP_PENDING: to the slow path, in order; the step's
+				    * SRTP_MARK_PENDED_* flag */
 };
 
 /* One burst on its way through the three stages of the loop. Stage one (stage_in)
@@ -33,14 +49,17 @@ enum origin {
  * Stage three runs in arrival order, so no stream is reordered. On the stack. */
 struct stage {
 	enum origin origin;
-	unsigned nm, nfree, npunt;
+	unsigned nm, nfree, npunt, ncx;
 	struct rte_mbuf *media[WORKER_BURST];
 	const uint32_t *ent[WORKER_BURST];
 	const struct fwd_rule *rules[WORKER_BURST];
 	struct classify_out co[WORKER_BURST];
 	struct rte_mbuf *free[WORKER_BURST];
 	struct rte_mbuf *punt[WORKER_BURST];
+	struct crypto_item cx[WORKER_BURST];
 };
+
+#define HDRS_LEN (RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr))
 
 struct pipe {
 	struct stage st[3];
@@ -62,6 +81,11 @@ static inline void punt(struct worker *w, struct stage *s, struct rte_mbuf *m)
 	w->stats.punted++;
 }
 
+static inline uint8_t *srtp_mark(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, worker_shared.srtp_mark_off, uint8_t *);
+}
+
 /* A media packet to the slow path: its stream keeps the slow path until it comes back. */
 static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf *m,
 			      const struct fwd_rule *r, uint64_t now)
@@ -74,6 +98,9 @@ static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf
 	}
 	o->inflight++;
 	o->punted_at = now;
+	/* Whatever a recycled mbuf carried: this packet's SRTP is all still to do (crypto_finish
+	 * says otherwise after this). Read only when the packet comes back. */
+	*srtp_mark(m) = SRTP_MARK_NONE;
 	w->inflight++;
 	w->last_punt = now;
 	punt(w, s, m);
@@ -89,6 +116,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 
 	if (now - w->last_punt >= worker_shared.inflight_reset_tsc) {
 		/* Nothing punted for that long: whatever is still out was lost (ring full). */
+		w->stats.order_timeouts++;
 		w->inflight = 0;
 		w->epoch++;
 		return false;
@@ -110,6 +138,7 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 		return true;
 	}
 	o->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	w->stats.order_timeouts++;
 	return false;
 }
 
@@ -157,6 +186,39 @@ static inline void handoff(struct worker *w, uint16_t owner, struct rte_mbuf *m)
 		handoff_flush(w, owner);
 }
 
+/* RTCP or RTP: by the stream's flags, and with RFC 5761 multiplexing by the packet type in
+ * the second byte (RTCP 192..223 = what RTP would read as marker + payload type 64..95). */
+static inline uint8_t is_rtcp(const struct fwd_rule *r, const struct rte_mbuf *m)
+{
+	const uint8_t *p = rte_pktmbuf_mtod_offset(m, const uint8_t *, HDRS_LEN);
+
+	if (r->flags & RPA_DP_F_RTCP)
+		return 1;
+	return (r->flags & RPA_DP_F_MUX) && m->data_len >= HDRS_LEN + 2 && p[1] >= 192 &&
+	       p[1] <= 223;
+}
+
+/* Queue a packet for the burst's SRTP batch (its rule's SRTP half was prefetched by
+ * stage_mid; the engine prefetches its own objects for the whole batch, and prefetching
+ * them here as well measured slower). A packet back from the slow path carries how far
+ * SRTP got before (crypto_run). */
+static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struct fwd_rule *r,
+				const struct rte_ether_addr *mac, uint16_t payload)
+{
+	struct crypto_item *c = &s->cx[s->ncx++];
+
+	c->m = m;
+	c->r = r;
+	c->mac = *mac;
+	c->payload = payload;
+	c->rtcp = is_rtcp(r, m);
+	c->mark = s->origin == FROM_SLOW ? *srtp_mark(m) : SRTP_MARK_NONE;
+	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED ||
+		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED)) != 0))
+		c->mark = SRTP_MARK_NONE;
+	c->punt = 0;
+}
+
 /* One stream's treatment of one packet: we are the stream's owner. */
 static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m,
 			   const struct classify_out *co, const struct fwd_rule *r, uint64_t now)
@@ -199,6 +261,10 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 
 	if (m->data_len > co->frame_len)
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - co->frame_len));
+	if (unlikely(r->treat != FWD_PLAIN)) {
+		crypto_defer(s, m, r, &mac, (uint16_t)(co->frame_len - HDRS_LEN));
+		return;
+	}
 	if (worker_shared.tx_csum_ok[r->egress])
 		rewrite_ipv4_udp_offload(m, rte_pktmbuf_mtod(m, uint8_t *), &r->rw,
 					 &ifaddr_ports[r->egress].mac, &mac);
@@ -221,6 +287,205 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 		tx_flush(w, r->egress);
 }
 
+/* Drop reason and per-stream counter of each engine verdict. */
+static const uint8_t verdict_drop[SRTP_VERDICT_MAX] = {
+	[SRTP_AUTH_FAIL] = DP_DROP_SRTP_AUTH,	  [SRTP_REPLAY] = DP_DROP_SRTP_REPLAY,
+	[SRTP_TOO_OLD] = DP_DROP_SRTP_REPLAY,	  [SRTP_MALFORMED] = DP_DROP_SRTP_MALFORMED,
+	[SRTP_BAD_MKI] = DP_DROP_SRTP_MKI,	  [SRTP_NO_ROOM] = DP_DROP_SRTP_NO_ROOM,
+	[SRTP_LIMIT] = DP_DROP_SRTP_LIMIT,	  [SRTP_CRYPTO_ERR] = DP_DROP_SRTP_CRYPTO,
+	[SRTP_PENDING] = DP_DROP_SRTP_PENDING,
+};
+
+static void crypto_drop(struct worker *w, struct stage *s, struct crypto_item *c, unsigned v)
+{
+	struct stream_srtp_counters *sc = session_rule_srtp_ctr(c->r);
+	enum dp_drop why = v < SRTP_VERDICT_MAX && v != SRTP_OK ? (enum dp_drop)verdict_drop[v]
+								 : DP_DROP_SRTP_CRYPTO;
+	uint64_t *ctr = why == DP_DROP_SRTP_AUTH     ? &sc->auth_fail
+			: why == DP_DROP_SRTP_REPLAY ? &sc->replay
+						     : &sc->other;
+
+	__atomic_store_n(ctr, *ctr + 1, __ATOMIC_RELAXED);
+	stream_drop(c->r);
+	count_drop(w, s, c->m, why);
+	c->m = NULL;
+}
+
+/* The IP and UDP lengths of a packet whose SRTP transform changed its length. */
+static inline void crypto_set_lengths(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN));
+	udp->dgram_len =
+	    rte_cpu_to_be_16((uint16_t)(m->data_len - RTE_ETHER_HDR_LEN - sizeof(*ip)));
+}
+
+/* A packet SRTP has changed leaves like a plain one, with its new lengths and checksums. */
+static inline void crypto_send(struct worker *w, const struct crypto_item *c, uint64_t now)
+{
+	struct rte_mbuf *m = c->m;
+	const struct fwd_rule *r = c->r;
+	uint8_t *eth = rte_pktmbuf_mtod(m, uint8_t *);
+	struct stream_counters *ctr;
+	struct worker_txbuf *t;
+
+	crypto_set_lengths(m);
+	if (worker_shared.tx_csum_ok[r->egress])
+		rewrite_ipv4_udp_offload(m, eth, &r->rw, &ifaddr_ports[r->egress].mac, &c->mac);
+	else
+		rewrite_ipv4_udp_full(eth, &r->rw, &ifaddr_ports[r->egress].mac, &c->mac);
+
+	ctr = session_rule_ctr(r);
+	__atomic_store_n(&ctr->packets, ctr->packets + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctr->bytes, ctr->bytes + c->payload, __ATOMIC_RELAXED);
+	__atomic_store_n(&ctr->last_seen, now, __ATOMIC_RELAXED);
+
+	t = &w->txb[r->egress];
+	t->pkts[t->n++] = m;
+	if (t->n == WORKER_BURST)
+		tx_flush(w, r->egress);
+}
+
+/* A packet the engine refused. SRTP_PENDING (an AEAD header length the context has no
+ * cryptodev session for yet; the packet is as it was before this step) sends the packet to
+ * the slow path, which builds the session (srtp_engine_service) and hands it back; marked
+ * with how far it got, it resumes there. A packet goes round for this once per step
+ * (`pended`: SRTP_MARK_PENDED_RX or _TX): one that came back through the slow path for
+ * another reason (held behind a punted packet of its stream) may still need it, the
+ * request for its session being made only now. */
+static void crypto_refused(struct worker *w, struct stage *s, struct crypto_item *c,
+			   unsigned v, uint8_t pended)
+{
+	if (v == SRTP_PENDING && !(c->mark & pended))
+		c->punt = pended;
+	else
+		crypto_drop(w, s, c, v);
+}
+
+/* Punted packets leave for the slow path in stream order, and the packets of their streams
+ * that follow them in this batch go the same way (already transformed, marked so), as
+ * later packets do in later bursts (order_hold). */
+static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
+{
+	const struct fwd_rule *held[WORKER_BURST];
+	unsigned nheld = 0;
+
+	for (unsigned i = 0; i < s->ncx; i++) {
+		struct crypto_item *c = &s->cx[i];
+		bool hold = c->punt;
+
+		if (c->m == NULL)
+			continue;
+		for (unsigned k = 0; !hold && k < nheld; k++)
+			hold = held[k] == c->r;
+		if (!hold) {
+			crypto_send(w, c, now);
+			continue;
+		}
+		if (c->punt) {
+			held[nheld++] = c->r;
+			c->mark |= c->punt;
+		}
+		if ((c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE) {
+			/* Transformed: a valid frame again for the slow path and the return. */
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+			    c->m, struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+
+			crypto_set_lengths(c->m);
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+		punt_media(w, s, c->m, c->r, now);
+		*srtp_mark(c->m) = c->mark;
+	}
+}
+
+/* The SRTP work of a burst, in two engine batches: unprotect everything that arrived as
+ * SRTP (unprotect and re-key rules), then protect everything that leaves as SRTP and is
+ * plaintext by then (protect rules, and re-keyed packets that passed). Packets of one
+ * stream keep their order. */
+static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
+{
+	struct srtp_pkt sp[WORKER_BURST];
+	uint8_t at[WORKER_BURST];
+	unsigned n = 0;
+	bool punts = false;
+
+	for (unsigned i = 0; i < s->ncx; i++) {
+		const struct crypto_item *c = &s->cx[i];
+		const struct fwd_rule_srtp *fs;
+
+		if (c->r->treat == FWD_PROTECT || (c->mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE)
+			continue;
+		fs = session_rule_srtp(c->r);
+		sp[n] = (struct srtp_pkt){.m = c->m,
+					  .ctx = fs->rx,
+					  .st = fs->rx_st,
+					  .off = HDRS_LEN,
+					  .len = (uint16_t)(c->m->data_len - HDRS_LEN),
+					  .rtcp = c->rtcp};
+		at[n++] = (uint8_t)i;
+	}
+	if (n > 0 && srtp_unprotect_burst(w->srtp, sp, n) != n) {
+		for (unsigned k = 0; k < n; k++)
+			if (sp[k].verdict != SRTP_OK)
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       SRTP_MARK_PENDED_RX);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct crypto_item *c = &s->cx[at[k]];
+
+		if (sp[k].verdict == SRTP_OK)
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PLAIN);
+		punts |= c->punt;
+	}
+
+	n = 0;
+	for (unsigned i = 0; i < s->ncx; i++) {
+		const struct crypto_item *c = &s->cx[i];
+		const struct fwd_rule_srtp *fs;
+
+		/* Plaintext by now: received plain (protect rule) or unprotected. */
+		if (c->m == NULL || c->punt || c->r->treat == FWD_UNPROTECT ||
+		    (c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_PROTECTED ||
+		    ((c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_NONE && c->r->treat != FWD_PROTECT))
+			continue;
+		fs = session_rule_srtp(c->r);
+		sp[n] = (struct srtp_pkt){.m = c->m,
+					  .ctx = fs->tx,
+					  .st = fs->tx_st,
+					  .off = HDRS_LEN,
+					  .len = (uint16_t)(c->m->data_len - HDRS_LEN),
+					  .rtcp = c->rtcp};
+		at[n++] = (uint8_t)i;
+	}
+	if (n > 0 && srtp_protect_burst(w->srtp, sp, n) != n) {
+		for (unsigned k = 0; k < n; k++)
+			if (sp[k].verdict != SRTP_OK)
+				crypto_refused(w, s, &s->cx[at[k]], sp[k].verdict,
+					       SRTP_MARK_PENDED_TX);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		struct crypto_item *c = &s->cx[at[k]];
+
+		if (sp[k].verdict == SRTP_OK)
+			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PROTECTED);
+		punts |= c->punt;
+	}
+
+	if (unlikely(punts)) {
+		crypto_finish(w, s, now);
+	} else {
+		for (unsigned i = 0; i < s->ncx; i++)
+			if (s->cx[i].m != NULL)
+				crypto_send(w, &s->cx[i], now);
+	}
+	s->ncx = 0;
+}
+
 /* Stage one: classify; packets of streams another worker owns go to it before any lookup
  * (the port decides the owner, see worker_owner_of); prefetch the index entries of the
  * rest. */
@@ -231,7 +496,7 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 	unsigned nm = 0;
 
 	s->origin = origin;
-	s->nfree = s->npunt = 0;
+	s->nfree = s->npunt = s->ncx = 0;
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint16_t port = m->port;
@@ -276,13 +541,18 @@ static void stage_in(struct worker *w, struct stage *s, struct rte_mbuf **pkts, 
 	s->nm = nm;
 }
 
-/* Stage two: the rules, whose lines stage three reads and writes (counters). */
+/* Stage two: the rules, whose lines stage three reads and writes (counters), and the SRTP
+ * halves of crypto rules, which stage three reads to prefetch the engine's objects. */
 static void stage_mid(struct stage *s)
 {
 	for (unsigned i = 0; i < s->nm; i++) {
-		s->rules[i] = session_port_rule(s->ent[i]);
+		uint32_t v = session_port_load(s->ent[i]);
+
+		s->rules[i] = session_port_rule_of(v);
 		if (s->rules[i] != NULL)
 			rte_prefetch0(s->rules[i]);
+		if (unlikely(v & SESSION_PORT_CRYPTO))
+			rte_prefetch0(session_rule_srtp(s->rules[i]));
 	}
 }
 
@@ -295,6 +565,8 @@ static void stage_out(struct worker *w, struct stage *s, uint64_t now)
 		else
 			forward(w, s, s->media[i], &s->co[i], s->rules[i], now);
 	}
+	if (s->ncx > 0)
+		crypto_run(w, s, now);
 	if (s->npunt > 0) {
 		unsigned q = rte_ring_enqueue_burst(worker_shared.slow, (void **)s->punt, s->npunt,
 						    NULL);
@@ -333,9 +605,12 @@ static inline void pipe_drain(struct worker *w, struct pipe *p, uint64_t now)
 unsigned worker_poll(struct worker *w)
 {
 	struct rte_mbuf *pkts[WORKER_BURST];
-	struct pipe pp = {.mid = NULL, .out = NULL, .next = 0};
+	struct pipe pp; /* stages are filled before use: no initialiser, it would clear 6 KB */
 	uint64_t now = rte_rdtsc();
 	unsigned total = 0, n;
+
+	pp.mid = pp.out = NULL;
+	pp.next = 0;
 
 	/* Packets back from the slow path first: they arrived before anything still in the
 	 * rx queues, and a freshly latched stream must not overtake its first packets. */

@@ -21,6 +21,8 @@
 
 #include "counters.h"
 
+struct srtp_worker;
+
 #define WORKER_BURST   32
 #define WORKER_MAX_RXQ 16
 
@@ -55,6 +57,9 @@ struct worker {
 	uint32_t inflight;
 	uint32_t epoch;
 	uint64_t last_punt;
+	/* This worker's SRTP engine resources (its cryptodev queue pair); NULL when SRTP is
+	 * off, and then no rule has a crypto treatment. Set by the main lcore before start. */
+	struct srtp_worker *srtp;
 	struct worker_stats stats;
 } __rte_cache_aligned;
 
@@ -72,6 +77,9 @@ struct worker_shared {
 	uint32_t idle_polls;
 	uint32_t idle_us;
 	uint64_t inflight_reset_tsc; /* a punt older than this is taken as lost */
+	/* mbuf dynamic field (uint8_t, enum worker_srtp_mark) recording how far SRTP got with a
+	 * media packet punted to the slow path; written when punting, read only on return. */
+	int srtp_mark_off;
 	volatile int stop; /* written by the main lcore on shutdown */
 };
 
@@ -84,7 +92,23 @@ static inline uint16_t worker_owner_of(uint16_t local_port, unsigned nworkers)
 	return (uint16_t)((local_port >> 1) % nworkers);
 }
 
-/* Allocate a worker's rings. index < RPA_DP_MAX_WORKERS. 0 or -errno. */
+/* What the payload of a punted packet of a crypto stream is (see worker.c crypto_run).
+ * The stream's rule may have changed by the time it comes back: it then gets what the
+ * new rule needs from where it is (plaintext is protected if the rule sends SRTP). */
+enum worker_srtp_mark {
+	SRTP_MARK_NONE = 0,  /* as received: the whole treatment still to do */
+	SRTP_MARK_PLAIN,     /* plaintext (unprotected, or received plain) */
+	SRTP_MARK_PROTECTED, /* protected with the stream's tx key: to be sent as it is */
+	SRTP_MARK_PAYLOAD = 0x3,
+	/* flags: already sent round once for SRTP_PENDING by the unprotect (rx) or protect
+	 * (tx) step: a re-keyed AEAD packet may need a new session on both contexts */
+	SRTP_MARK_PENDED_RX = 0x4,
+	SRTP_MARK_PENDED_TX = 0x8,
+	SRTP_MARK_PENDED = SRTP_MARK_PENDED_RX | SRTP_MARK_PENDED_TX,
+};
+
+/* Allocate a worker's rings (and, once, the mbuf field for enum worker_srtp_mark).
+ * index < RPA_DP_MAX_WORKERS. 0 or -errno. */
 int worker_init(struct worker *w, unsigned index, unsigned lcore, int socket_id);
 void worker_fini(struct worker *w);
 

@@ -6,17 +6,39 @@
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "worker.h"
 
 #define WORKER_RING_SIZE 8192 /* >= the slow ring: every punted packet fits back */
 
+static int srtp_mark_register(void)
+{
+	static const struct rte_mbuf_dynfield desc = {
+		.name = "rpa_srtp_mark",
+		.size = sizeof(uint8_t),
+		.align = __alignof__(uint8_t),
+	};
+	int off = rte_mbuf_dynfield_register(&desc);
+
+	if (off < 0)
+		return -rte_errno;
+	worker_shared.srtp_mark_off = off;
+	return 0;
+}
+
 int worker_init(struct worker *w, unsigned index, unsigned lcore, int socket_id)
 {
 	char name[RTE_RING_NAMESIZE];
 
+	int rc;
+
 	if (index >= RPA_DP_MAX_WORKERS)
 		return -EINVAL;
+	/* The same name gives the same offset: every worker_init may ask. */
+	rc = srtp_mark_register();
+	if (rc < 0)
+		return rc;
 	memset(w, 0, sizeof(*w));
 	w->index = index;
 	w->lcore = lcore;

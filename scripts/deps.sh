@@ -4,10 +4,13 @@
 set -eu
 . "$(dirname -- "$0")/lib.sh"
 
+# libipsec-mb-dev and librte-crypto-ipsec-mb23 (the crypto_aesni_mb cryptodev the SRTP engine
+# runs on) come with libdpdk-dev today; they are named so that a runtime-only install keeps
+# them. libsrtp2-dev is the reference the SRTP tests cross-check against.
 PACKAGES="meson ninja-build pkg-config gcc libc6-dev libdpdk-dev dpdk libcmocka-dev
 libjansson-dev libsrtp2-dev libhiredis-dev libmicrohttpd-dev redis-server iproute2 ethtool python3
-python3-pytest procps clang libclang-rt-14-dev kamailio kamailio-redis-modules
-kamailio-json-modules sip-tester"
+python3-pytest procps clang libclang-rt-14-dev libipsec-mb-dev librte-crypto-ipsec-mb23
+kamailio kamailio-redis-modules kamailio-json-modules sip-tester"
 
 missing=
 for p in $PACKAGES; do

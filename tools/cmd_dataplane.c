@@ -778,6 +778,7 @@ static int stats_json(const struct dpclient_stats *st)
 		json_object_set_new(o, "drops", cli_json_u64(w->drops));
 		json_object_set_new(o, "handoff", cli_json_u64(w->handoff));
 		json_object_set_new(o, "punted", cli_json_u64(w->punted));
+		json_object_set_new(o, "order_timeouts", json_integer(w->order_timeouts));
 		json_object_set_new(o, "busy_cycles", cli_json_u64(w->busy_cycles));
 		json_object_set_new(o, "idle_cycles", cli_json_u64(w->idle_cycles));
 		json_array_append_new(workers, o);

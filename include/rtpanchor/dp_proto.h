@@ -237,7 +237,8 @@ struct rpa_dp_port_stats {
 
 struct rpa_dp_worker_stats {
 	uint32_t lcore;
-	uint32_t pad;
+	uint32_t order_timeouts; /* times the worker stopped holding a stream's packets behind
+				  * punted ones that took over 100 ms to come back */
 	uint64_t rx_pkts;
 	uint64_t tx_pkts;
 	uint64_t drops;

@@ -1,6 +1,9 @@
 /* Unit-test helper: brings up EAL the way every test on these machines can (no PCI, no
  * hugepages, no shared config) and a dataplane core with two media addresses on ports 0
- * and 1, a session table, RCU and a neighbour table whose transmitted frames are captured. */
+ * and 1, a session table, RCU and a neighbour table whose transmitted frames are captured.
+ * fix_core_up allows FIX_SRTP_STREAMS streams with SRTP keys but has no SRTP engine
+ * (passthrough only); fix_core_up_srtp also starts the engine (once per process, on the
+ * crypto_aesni_mb vdev it creates) so that crypto treatments install. */
 #ifndef TEST_EAL_FIXTURE_H
 #define TEST_EAL_FIXTURE_H
 
@@ -18,7 +21,10 @@
 #include "neigh.h"
 #include "session.h"
 #include "slowpath.h"
+#include "srtp.h"
 #include "worker.h"
+
+#define FIX_SRTP_STREAMS 64
 
 #define FIX_TX_MAX 64
 
@@ -75,15 +81,52 @@ static void fix_eal(void)
 	done = 1;
 }
 
-/* Media addresses: 192.0.2.1/24 on port 0, 198.51.100.1/24 on port 1 (gateway .254). */
+/* The engine for SRTP_STREAMS streams, started at most once; 0 or exits. */
+static inline void fix_srtp_engine(void)
+{
+	static int done;
+	struct srtp_engine_config ec = {.nworkers = 1,
+					.max_contexts = session_srtp_contexts(FIX_SRTP_STREAMS),
+					.max_sessions =
+					    2 * session_srtp_contexts(FIX_SRTP_STREAMS)};
+	char err[256];
+
+	if (done)
+		return;
+	if (srtp_engine_init(&ec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "SRTP engine init failed: %s\n", err);
+		exit(1);
+	}
+	done = 1;
+}
+
+static void fix_core_up_cfg(uint32_t max_streams, uint32_t latch_window_ms, bool engine);
+
 static void fix_core_up(uint32_t max_streams, uint32_t latch_window_ms)
+{
+	fix_core_up_cfg(max_streams, latch_window_ms, false);
+}
+
+static inline void fix_core_up_srtp(uint32_t max_streams, uint32_t latch_window_ms)
+{
+	fix_eal();
+	fix_srtp_engine();
+	fix_core_up_cfg(max_streams, latch_window_ms, true);
+}
+
+/* Media addresses: 192.0.2.1/24 on port 0, 198.51.100.1/24 on port 1 (gateway .254). */
+static void fix_core_up_cfg(uint32_t max_streams, uint32_t latch_window_ms, bool engine)
 {
 	struct rpa_addr a;
 	struct rte_ether_addr mac0 = {{0x02, 0, 0, 0, 0, 0x10}}, mac1 = {{0x02, 0, 0, 0, 0, 0x11}};
 	struct neigh_config nc = {.reachable_ms = 30000, .retrans_ms = 100, .probes = 3,
 				  .hold = 4, .gc_ms = 1000};
-	struct session_config sc = {.max_streams = max_streams, .nworkers = 1,
-				    .latch_window_ms = latch_window_ms};
+	struct session_config sc = {.max_streams = max_streams,
+				    .nworkers = 1,
+				    .latch_window_ms = latch_window_ms,
+				    .srtp_streams = FIX_SRTP_STREAMS,
+				    .srtp_engine = engine,
+				    .srtp_off_reason = "not started by this test"};
 	size_t sz = rte_rcu_qsbr_get_memsize(1);
 
 	fix_eal();

@@ -63,6 +63,33 @@ static void test_defaults_and_options(void **st)
 	assert_false(c.idle_backoff);
 }
 
+static void test_srtp_options(void **st)
+{
+	struct dp_config c;
+	char *ok[] = {"dp", "--srtp-replay-window", "4096", "--srtp-streams", "0",
+		      "--cryptodev", "crypto_aesni_mb_x"};
+	char *b1[] = {"dp", "--srtp-replay-window", "63"};
+	char *b2[] = {"dp", "--srtp-replay-window", "32769"};
+	char *b3[] = {"dp", "--cryptodev", ""};
+	char *b4[] = {"dp", "--srtp-streams", "-1"};
+
+	config_defaults(&c);
+	assert_int_equal(c.srtp_replay_window, RPA_DP_SRTP_REPLAY_DEFAULT);
+	assert_int_equal(c.srtp_streams, 16384);
+	assert_string_equal(c.cryptodev, "");
+	assert_int_equal(parse(&c, 7, ok), 0);
+	assert_int_equal(c.srtp_replay_window, 4096);
+	assert_int_equal(c.srtp_streams, 0);
+	assert_string_equal(c.cryptodev, "crypto_aesni_mb_x");
+	assert_int_equal(parse(&c, 3, b1), -EINVAL);
+	assert_non_null(strstr(err, "srtp-replay-window"));
+	assert_non_null(strstr(err, "64..32768"));
+	assert_int_equal(parse(&c, 3, b2), -EINVAL);
+	assert_int_equal(parse(&c, 3, b3), -EINVAL);
+	assert_non_null(strstr(err, "--cryptodev"));
+	assert_int_equal(parse(&c, 3, b4), -EINVAL);
+}
+
 static void test_bad_options(void **st)
 {
 	struct dp_config c;
@@ -155,6 +182,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_options),
+		cmocka_unit_test(test_srtp_options),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_config_file_errors),

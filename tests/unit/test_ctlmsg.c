@@ -355,6 +355,79 @@ static void test_srtp_fields_accepted(void **st)
 	assert_int_equal(session_count(), 1);
 }
 
+static int setup_srtp(void **st)
+{
+	fix_core_up_srtp(256, 3000);
+	return 0;
+}
+
+/* Keys go in; GET and LIST show suites and MKI but never a key or salt byte. */
+static void test_srtp_keys_not_echoed(void **st)
+{
+	static const uint8_t zero[32];
+	struct rpa_dp_stream s = good_stream();
+	const struct rpa_dp_stream_info *info;
+	const struct rpa_dp_page_reply *pr;
+	struct rpa_dp_page page = {0};
+	const struct rpa_dp_reply *r;
+	size_t len;
+
+	set_srtp(&s.rx, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80);
+	set_srtp(&s.tx, RPA_DP_SRTP_AEAD_AES_256_GCM);
+	s.tx.mki_len = 4;
+	memcpy(s.tx.mki, "\x01\x02\x03\x04", 4);
+	s.replay_window = 4096;
+	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+	r = call(len, 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->hdr.len, sizeof(*r));
+
+	len = build(RPA_DP_STREAM_GET, &s.local, sizeof(s.local));
+	r = call(len, 0);
+	assert_int_equal(r->status, 0);
+	info = (const void *)(r + 1);
+	assert_int_equal(info->stream.rx.suite, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80);
+	assert_int_equal(info->stream.rx.key_len, 32);
+	assert_int_equal(info->stream.tx.suite, RPA_DP_SRTP_AEAD_AES_256_GCM);
+	assert_int_equal(info->stream.tx.salt_len, 12);
+	assert_memory_equal(info->stream.tx.mki, "\x01\x02\x03\x04", 4);
+	assert_int_equal(info->stream.replay_window, 4096);
+	assert_memory_equal(info->stream.rx.key, zero, 32);
+	assert_memory_equal(info->stream.rx.salt, zero, 14);
+	assert_memory_equal(info->stream.tx.key, zero, 32);
+	assert_memory_equal(info->stream.tx.salt, zero, 14);
+	/* Not anywhere in the reply either. */
+	assert_null(memmem(rep, r->hdr.len, s.rx.key, 8));
+	assert_null(memmem(rep, r->hdr.len, s.tx.salt, 8));
+
+	len = build(RPA_DP_STREAM_LIST, &page, sizeof(page));
+	r = call(len, 0);
+	assert_int_equal(r->status, 0);
+	pr = (const void *)(r + 1);
+	assert_int_equal(pr->count, 1);
+	info = (const void *)(pr + 1);
+	assert_int_equal(info->stream.rx.suite, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_80);
+	assert_memory_equal(info->stream.rx.key, zero, 32);
+	assert_null(memmem(rep, r->hdr.len, s.rx.key, 8));
+	assert_null(memmem(rep, r->hdr.len, s.tx.key, 8));
+}
+
+/* Without an engine: a clear refusal naming why, and nothing installed. */
+static void test_srtp_refused_without_engine(void **st)
+{
+	struct rpa_dp_stream s = good_stream();
+	const struct rpa_dp_reply *r;
+	size_t len;
+
+	set_srtp(&s.tx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80);
+	len = build(RPA_DP_STREAM_ADD, &s, sizeof(s));
+	r = call(len, 0);
+	assert_int_equal(r->status, -EOPNOTSUPP);
+	assert_non_null(strstr(r->msg, "no SRTP crypto engine"));
+	assert_non_null(strstr(r->msg, "192.0.2.1:30000"));
+	assert_int_equal(session_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +435,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_fields_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_keys_not_echoed, setup_srtp, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_refused_without_engine, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

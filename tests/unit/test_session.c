@@ -1,6 +1,8 @@
 /* Unit tests for the session table (dataplane/session.c): add/get/del/list/flush, validation
  * errors, capacity, replacement keeping counters and learnt peers, latching and its window,
- * and a reader lcore doing bulk lookups while the main lcore adds, replaces and deletes. */
+ * a reader lcore doing bulk lookups while the main lcore adds, replaces and deletes, and
+ * SRTP: the treatment chosen at install, engine contexts shared across replacements with
+ * the same keys and replaced with new ones, keys gone from memory once retired. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -356,6 +358,257 @@ static void test_reader_through_deletes(void **st)
 	assert_int_equal(rd_bad, 0);
 }
 
+static void set_key(struct rpa_dp_srtp *k, uint8_t suite, uint8_t fill)
+{
+	memset(k, 0, sizeof(*k));
+	k->suite = suite;
+	k->key_len = (uint8_t)rpa_dp_srtp_key_len(suite);
+	k->salt_len = (uint8_t)rpa_dp_srtp_salt_len(suite);
+	memset(k->key, fill, k->key_len);
+	memset(k->salt, fill ^ 0xff, k->salt_len);
+}
+
+static const struct fwd_rule *rule_at(const char *local)
+{
+	struct rpa_endpoint ep = fix_ep(local);
+	struct session_key key;
+
+	assert_int_equal(session_key_from(&ep, &key), 0);
+	return session_port_rule(session_port_entry(key.addr_idx, key.port));
+}
+
+/* Wait out every grace period (no reader is registered) and free what was retired. */
+static void grace(void)
+{
+	rte_rcu_qsbr_synchronize(worker_shared.qsbr, RTE_QSBR_THRID_INVALID);
+	session_reclaim();
+}
+
+static int setup_srtp(void **st)
+{
+	fix_core_up_srtp(1024, 3000);
+	return 0;
+}
+
+static void test_srtp_treatments(void **st)
+{
+	struct rpa_dp_stream s = stream("192.0.2.1:30010", "198.51.100.1:30012",
+					"198.51.100.10:5000", RPA_DP_F_LATCH);
+	struct rpa_dp_stream_info info;
+	const struct fwd_rule *r;
+	const struct fwd_rule_srtp *fs;
+	char err[128];
+
+	/* SRTP in, plain out. */
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 0x11);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r = rule_at("192.0.2.1:30010");
+	assert_int_equal(r->treat, FWD_UNPROTECT);
+	fs = session_rule_srtp(r);
+	assert_non_null(fs->rx);
+	assert_non_null(fs->rx_st);
+	assert_null(fs->tx);
+	assert_int_equal(session_srtp_sides(), 1);
+	assert_int_equal(session_srtp_count(), 1);
+	assert_int_equal(session_get(&s.local, &info), 0);
+	assert_int_equal(info.stream.rx.suite, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80);
+	assert_int_equal(info.stream.rx.key_len, 16);
+	assert_int_equal(info.stream.rx.salt_len, 14);
+	assert_int_equal(info.stream.tx.suite, RPA_DP_SRTP_NONE);
+	assert_int_equal(info.stream.replay_window, RPA_DP_SRTP_REPLAY_DEFAULT);
+	{
+		static const uint8_t zero[32];
+		/* GET shows what is in use, never the key. */
+		assert_memory_equal(info.stream.rx.key, zero, sizeof(info.stream.rx.key));
+		assert_memory_equal(info.stream.rx.salt, zero, sizeof(info.stream.rx.salt));
+	}
+
+	/* Plain in, SRTP out (GCM with an MKI), RTCP only. */
+	s.local = fix_ep("192.0.2.1:30011");
+	s.flags = RPA_DP_F_LATCH | RPA_DP_F_RTCP;
+	memset(&s.rx, 0, sizeof(s.rx));
+	set_key(&s.tx, RPA_DP_SRTP_AEAD_AES_128_GCM, 0x22);
+	s.tx.mki_len = 2;
+	s.tx.mki[0] = 0xab;
+	s.tx.mki[1] = 0xcd;
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r = rule_at("192.0.2.1:30011");
+	assert_int_equal(r->treat, FWD_PROTECT);
+	assert_null(session_rule_srtp(r)->rx);
+	assert_non_null(session_rule_srtp(r)->tx);
+	assert_int_equal(session_get(&s.local, &info), 0);
+	assert_int_equal(info.stream.tx.suite, RPA_DP_SRTP_AEAD_AES_128_GCM);
+	assert_int_equal(info.stream.tx.mki_len, 2);
+	assert_int_equal(info.stream.tx.mki[1], 0xcd);
+
+	/* Re-key: two contexts. */
+	s.local = fix_ep("192.0.2.1:30012");
+	s.flags = RPA_DP_F_LATCH | RPA_DP_F_MUX;
+	set_key(&s.rx, RPA_DP_SRTP_AES_256_CM_HMAC_SHA1_32, 0x33);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r = rule_at("192.0.2.1:30012");
+	assert_int_equal(r->treat, FWD_REKEY);
+	assert_non_null(session_rule_srtp(r)->rx);
+	assert_non_null(session_rule_srtp(r)->tx);
+	assert_int_equal(session_srtp_sides(), 4);
+
+	/* Passthrough: the same keys both ways forward untouched, with no context. */
+	s.local = fix_ep("192.0.2.1:30013");
+	s.flags = RPA_DP_F_LATCH;
+	s.rx = s.tx;
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r = rule_at("192.0.2.1:30013");
+	assert_int_equal(r->treat, FWD_PLAIN);
+	assert_int_equal(session_srtp_sides(), 5); /* one side serves both directions */
+	assert_int_equal(session_get(&s.local, &info), 0);
+	assert_int_equal(info.stream.rx.suite, RPA_DP_SRTP_AEAD_AES_128_GCM);
+	assert_int_equal(info.stream.tx.suite, RPA_DP_SRTP_AEAD_AES_128_GCM);
+
+	/* Plain stays plain, and does not count as an SRTP stream. */
+	s.local = fix_ep("192.0.2.1:30014");
+	memset(&s.rx, 0, sizeof(s.rx));
+	memset(&s.tx, 0, sizeof(s.tx));
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(rule_at("192.0.2.1:30014")->treat, FWD_PLAIN);
+	assert_int_equal(session_srtp_count(), 4);
+
+	assert_int_equal(session_flush(false, 0), 5);
+	assert_int_equal(session_srtp_count(), 0);
+	grace();
+	assert_int_equal(session_srtp_sides(), 0);
+}
+
+/* A replacement with the same keys keeps the stream's contexts and state (ROC, replay
+ * window); new keys get new ones, and the old key bytes are gone once retired. */
+static void test_srtp_replace_and_retire(void **st)
+{
+	struct rpa_dp_stream s = stream("192.0.2.1:30020", "198.51.100.1:30022",
+					"198.51.100.10:5000", RPA_DP_F_LATCH);
+	uint8_t old_key[16], new_key[16];
+	const struct fwd_rule *r1, *r2, *r3;
+	struct srtp_state *st1;
+	char err[128];
+
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 0x5c);
+	set_key(&s.tx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_32, 0x6d);
+	memcpy(old_key, s.rx.key, sizeof(old_key));
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r1 = rule_at("192.0.2.1:30020");
+	st1 = session_rule_srtp(r1)->rx_st;
+	assert_true(session_srtp_pool_holds(old_key, sizeof(old_key)));
+
+	/* Same keys, other peer: a new rule on the same contexts. */
+	s.dst = fix_ep("198.51.100.11:5002");
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r2 = rule_at("192.0.2.1:30020");
+	assert_ptr_not_equal(r1, r2);
+	assert_ptr_equal(session_rule_srtp(r2)->rx, session_rule_srtp(r1)->rx);
+	assert_ptr_equal(session_rule_srtp(r2)->rx_st, st1);
+	assert_ptr_equal(session_rule_srtp(r2)->tx_st, session_rule_srtp(r1)->tx_st);
+	grace();
+	assert_int_equal(session_srtp_sides(), 2);
+
+	/* A latch copies the rule: contexts shared again. */
+	{
+		struct session_key key;
+		assert_int_equal(session_key_from(&s.local, &key), 0);
+		assert_int_equal(session_latch(&key, htonl(0xc000020a), htons(7000),
+					       rte_get_tsc_cycles()),
+				 1);
+		assert_ptr_equal(session_rule_srtp(rule_at("192.0.2.1:30020"))->rx_st, st1);
+		grace();
+		assert_int_equal(session_srtp_sides(), 2);
+	}
+
+	/* New rx key: a new rx side; tx unchanged keeps its own. */
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 0x7e);
+	memcpy(new_key, s.rx.key, sizeof(new_key));
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	r3 = rule_at("192.0.2.1:30020");
+	assert_ptr_not_equal(session_rule_srtp(r3)->rx_st, st1);
+	assert_ptr_equal(session_rule_srtp(r3)->tx_st, session_rule_srtp(r2)->tx_st);
+	/* The old rule may still be read by a worker: its side lives until the grace period. */
+	assert_int_equal(session_srtp_sides(), 3);
+	assert_true(session_srtp_pool_holds(old_key, sizeof(old_key)));
+	grace();
+	assert_int_equal(session_srtp_sides(), 2);
+	assert_false(session_srtp_pool_holds(old_key, sizeof(old_key)));
+	assert_true(session_srtp_pool_holds(new_key, sizeof(new_key)));
+
+	/* A new replay window is new rx state; the tx side does not depend on it. */
+	s.replay_window = 1024;
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_ptr_equal(session_rule_srtp(rule_at("192.0.2.1:30020"))->tx_st,
+			 session_rule_srtp(r3)->tx_st);
+	grace();
+	assert_int_equal(session_srtp_sides(), 2);
+
+	/* Back to plain: both sides retired, keys zeroed. */
+	memset(&s.rx, 0, sizeof(s.rx));
+	memset(&s.tx, 0, sizeof(s.tx));
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(rule_at("192.0.2.1:30020")->treat, FWD_PLAIN);
+	assert_int_equal(session_srtp_count(), 0);
+	grace();
+	assert_int_equal(session_srtp_sides(), 0);
+	assert_false(session_srtp_pool_holds(new_key, sizeof(new_key)));
+
+	/* Delete: same. */
+	set_key(&s.tx, RPA_DP_SRTP_AEAD_AES_256_GCM, 0x4b);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_true(session_srtp_pool_holds(s.tx.key, 32));
+	assert_int_equal(session_del(&s.local), 0);
+	assert_true(session_srtp_pool_holds(s.tx.key, 32)); /* still in its grace period */
+	grace();
+	assert_false(session_srtp_pool_holds(s.tx.key, 32));
+	assert_int_equal(session_srtp_sides(), 0);
+}
+
+static void test_srtp_limits(void **st)
+{
+	struct rpa_dp_stream s;
+	char err[128], ep[64];
+	unsigned i;
+
+	/* --srtp-streams: SRTP streams beyond it are refused, plain ones are not. */
+	for (i = 0; i < FIX_SRTP_STREAMS; i++) {
+		snprintf(ep, sizeof(ep), "192.0.2.1:%u", 31000 + i);
+		s = stream(ep, "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+		set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, (uint8_t)i);
+		if (session_add(&s, err, sizeof(err)) != 0)
+			fail_msg("SRTP stream %u: %s", i, err);
+	}
+	s = stream("192.0.2.1:32000", "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 1);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -ENOSPC);
+	assert_non_null(strstr(err, "--srtp-streams 64"));
+	memset(&s.rx, 0, sizeof(s.rx));
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	/* Re-keying one of the 64 is a replacement, not a new SRTP stream. */
+	s = stream("192.0.2.1:31000", "198.51.100.1:40000", NULL, RPA_DP_F_LATCH);
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 0xee);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(session_srtp_count(), FIX_SRTP_STREAMS);
+}
+
+/* Without an engine, streams that need crypto are refused with the reason; passthrough
+ * needs none. */
+static void test_srtp_without_engine(void **st)
+{
+	struct rpa_dp_stream s = stream("192.0.2.1:30030", "198.51.100.1:30032", NULL,
+					RPA_DP_F_LATCH);
+	char err[128];
+
+	set_key(&s.rx, RPA_DP_SRTP_AES_CM_128_HMAC_SHA1_80, 0x21);
+	assert_int_equal(session_add(&s, err, sizeof(err)), -EOPNOTSUPP);
+	assert_non_null(strstr(err, "no SRTP crypto engine (not started by this test)"));
+	assert_int_equal(session_count(), 0);
+	s.tx = s.rx;
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	assert_int_equal(rule_at("192.0.2.1:30030")->treat, FWD_PLAIN);
+	assert_int_equal(session_srtp_sides(), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +618,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_paging_and_flush_tag, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_latch_and_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_through_deletes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_treatments, setup_srtp, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_replace_and_retire, setup_srtp, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_limits, setup_srtp, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_without_engine, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
