@@ -173,6 +173,31 @@ static void pf_setup(struct srtp_engine *e)
 	e->pf[3] = (struct srtp_pf){.mask = LINES(1, 5) | LINE(22), .hkey_top = 17, .hkey_max = 12};
 }
 
+/* Where a session's user data starts, from the session pointer: made once and measured
+ * (from the key derivation's pool, whose sessions are laid out alike, so that the
+ * contexts' pool starts untouched). */
+static int ud_offset(const struct srtp_engine *e)
+{
+	static const uint8_t zero[16];
+	struct rte_crypto_sym_xform x = {
+	    .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+	    .cipher = {.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+		       .algo = RTE_CRYPTO_CIPHER_AES_CTR,
+		       .key = {.data = zero, .length = 16},
+		       .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
+	};
+	void *sess = rte_cryptodev_sym_session_create(e->dev, &x, e->kdf_sess_pool);
+	uint8_t *ud;
+	int off;
+
+	if (sess == NULL)
+		return -ENOMEM;
+	ud = rte_cryptodev_sym_session_get_user_data(sess);
+	off = ud == NULL ? -ENOTSUP : (int)(ud - (uint8_t *)sess);
+	rte_cryptodev_sym_session_free(e->dev, sess);
+	return off;
+}
+
 static void chunk_len(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *hdr,
 		      unsigned idx)
 {
@@ -236,7 +261,8 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	    "srtp_sess", nsess, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
 	    sizeof(struct srtp_sess_ud), socket);
 	e->kdf_sess_pool = rte_cryptodev_sym_session_pool_create(
-	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0, socket);
+	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
+	    sizeof(struct srtp_sess_ud), socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
@@ -255,8 +281,6 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	e->sess_elt = pool_obj_size(e->sess_pool);
-	/* The user data is the end of a session object (DPDK 22.11). */
-	e->sess_end = e->sess_pool->elt_size - (uint32_t)sizeof(struct srtp_sess_ud);
 	e->state_elt = pool_obj_size(e->state_pool);
 
 	dc.socket_id = socket;
@@ -278,6 +302,12 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		ret = -EIO;
 		goto fail;
 	}
+	ret = ud_offset(e);
+	if (ret < 0) {
+		seterr(err, errlen, "cryptodev %s: cannot make an AES-CTR session", e->name);
+		goto fail;
+	}
+	e->sess_end = (uint32_t)ret;
 	pf_setup(e);
 	e->up = true;
 	return 0;
