@@ -574,8 +574,8 @@ int main(int argc, char **argv)
 	qsort(cyc, runs, sizeof(cyc[0]), cmp_u64);
 	qsort(med, runs, sizeof(med[0]), cmp_u64);
 	printf("srtp %s %s, %u streams, %u-byte RTP, bursts of %u, cryptodev %s, TSC %.2f GHz\n",
-	       mode_name[mode], rpa_dp_srtp_suite_name(suite), streams, len,
-	       burst, srtp_engine_device(), hz / 1e9);
+	       mode_name[mode], rpa_dp_srtp_suite_name(suite), streams, len, burst,
+	       srtp_engine_device(), hz / 1e9);
 	printf("median of %u runs: mean %" PRIu64
 	       " cycles/packet (%.2f Mpps), median burst %" PRIu64
 	       " cycles/packet (%.2f Mpps); failed packets %" PRIu64 "\n",

@@ -133,7 +133,7 @@ static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char 
 /* Which cache lines of a session the PMD reads (struct srtp_engine.pf). By default all of
  * them. For crypto_aesni_mb as DPDK 22.11 lays its session out (1408 bytes of private
  * data after a 64-byte header; struct aesni_mb_session), the lines found by changing one
- * line of a session at a time and comparing the results (test_srtp_prefetch checks that
+ * line of a session at a time and comparing the results (test_prefetch_profile checks that
  * no line outside a profile matters): the modes and the AES round keys (lines 1-4, 1-5
  * for 256-bit keys), the HMAC-SHA1 inner and outer states (17-20; each straddles two
  * lines) and the digest and AAD lengths (22). AES-GCM with VAES (what ipsec-mb picks on
@@ -141,10 +141,10 @@ static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char 
  * line per four 16-byte blocks of the packet; other GCM code reads them from the front, so
  * without VAES the whole session is fetched. A wrong profile costs speed, never
  * correctness. */
-#define AESNI_MB_PRIV	 1408u
-#define AESNI_MB_UD_OFF	 1472u
-#define LINE(n)		 (1ull << (n))
-#define LINES(a, b)	 (((2ull << (b)) - 1) & ~(LINE(a) - 1)) /* lines a..b */
+#define AESNI_MB_PRIV	1408u
+#define AESNI_MB_UD_OFF 1472u
+#define LINE(n)		(1ull << (n))
+#define LINES(a, b)	(((2ull << (b)) - 1) & ~(LINE(a) - 1)) /* lines a..b */
 
 static void pf_setup(struct srtp_engine *e)
 {
@@ -269,8 +269,9 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	/* States that do not go in their context's slot: cache-aligned, not spread over
 	 * memory channels (the padding would add a cache line to each small object). */
 	e->state_pool = rte_mempool_create(
-	    "srtp_state", nstates, sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t),
-	    0, 0, NULL, NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
+	    "srtp_state", nstates,
+	    sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t), 0, 0, NULL, NULL,
+	    NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
 	if (e->sess_pool == NULL || e->kdf_sess_pool == NULL || e->op_pool == NULL ||
@@ -731,7 +732,8 @@ void srtp_state_destroy(struct srtp_state *st)
 		rte_mempool_put(srtp_engine.state_pool, st);
 	} else if (st->flags & SRTP_ST_EMBEDDED) {
 		/* A context destroyed first (kinds 0) left its home session to this state. */
-		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st - offsetof(struct srtp_sess_ud, slot));
+		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st -
+						     offsetof(struct srtp_sess_ud, slot));
 		explicit_bzero(st, sizeof(ud->slot));
 		ud->cold.slot_used = 0;
 		if (ud->ctx.kinds == 0)
@@ -766,7 +768,8 @@ static unsigned aad_count(void *sess)
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx)
 {
 	/* The context itself, and its first state, are part of its home session object. */
-	return (size_t)srtp_engine.sess_elt * (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
+	return (size_t)srtp_engine.sess_elt *
+	       (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
 }
 
 size_t srtp_state_bytes(const struct srtp_state *st)

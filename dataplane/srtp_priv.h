@@ -72,7 +72,7 @@ struct srtp_cold {
 /* The user data of every session of the engine's pool. In a context's home session: the
  * context, room for one state (srtp_state_create puts the first state made for the context
  * there), and the home kind's cold part; in the RTCP session of a multiplexed context only
- * the cold part is used. Four cache lines: with crypto_aesni_mb a session object is 28
+ * the cold part is used. 224 bytes: with crypto_aesni_mb a session object is 28
  * lines, which the mempool pads to 29 (1856 bytes); without hugepages two still share a
  * 4 KiB page, as with three lines. */
 struct srtp_sess_ud {
@@ -186,7 +186,6 @@ static inline unsigned srtp_pf_index(const struct srtp_ctx *c)
 {
 	return (unsigned)c->aead * 2u + (c->key_len == 32);
 }
-
 
 extern struct srtp_engine srtp_engine;
 
