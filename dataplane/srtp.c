@@ -133,7 +133,7 @@ static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char 
 /* Which cache lines of a session the PMD reads (struct srtp_engine.pf). By default all of
  * them. For crypto_aesni_mb as DPDK 22.11 lays its session out (1408 bytes of private
  * data after a 64-byte header; struct aesni_mb_session), the lines found by changing one
- * line of a session at a time and comparing the results (test_srtp_prefetch checks that
+ * line of a session at a time and comparing the results (test_prefetch_profile checks that
  * no line outside a profile matters): the modes and the AES round keys (lines 1-4, 1-5
  * for 256-bit keys), the HMAC-SHA1 inner and outer states (17-20; each straddles two
  * lines) and the digest and AAD lengths (22). AES-GCM with VAES (what ipsec-mb picks on
@@ -141,10 +141,10 @@ static int pick_device(const struct srtp_engine_config *cfg, unsigned nqp, char 
  * line per four 16-byte blocks of the packet; other GCM code reads them from the front, so
  * without VAES the whole session is fetched. A wrong profile costs speed, never
  * correctness. */
-#define AESNI_MB_PRIV	 1408u
-#define AESNI_MB_UD_OFF	 1472u
-#define LINE(n)		 (1ull << (n))
-#define LINES(a, b)	 (((2ull << (b)) - 1) & ~(LINE(a) - 1)) /* lines a..b */
+#define AESNI_MB_PRIV	1408u
+#define AESNI_MB_UD_OFF 1472u
+#define LINE(n)		(1ull << (n))
+#define LINES(a, b)	(((2ull << (b)) - 1) & ~(LINE(a) - 1)) /* lines a..b */
 
 static void pf_setup(struct srtp_engine *e)
 {
@@ -171,6 +171,31 @@ static void pf_setup(struct srtp_engine *e)
 		return;
 	e->pf[2] = (struct srtp_pf){.mask = LINES(1, 4) | LINE(22), .hkey_top = 17, .hkey_max = 13};
 	e->pf[3] = (struct srtp_pf){.mask = LINES(1, 5) | LINE(22), .hkey_top = 17, .hkey_max = 12};
+}
+
+/* Where a session's user data starts, from the session pointer: made once and measured
+ * (from the key derivation's pool, whose sessions are laid out alike, so that the
+ * contexts' pool starts untouched). */
+static int ud_offset(const struct srtp_engine *e)
+{
+	static const uint8_t zero[16];
+	struct rte_crypto_sym_xform x = {
+	    .type = RTE_CRYPTO_SYM_XFORM_CIPHER,
+	    .cipher = {.op = RTE_CRYPTO_CIPHER_OP_ENCRYPT,
+		       .algo = RTE_CRYPTO_CIPHER_AES_CTR,
+		       .key = {.data = zero, .length = 16},
+		       .iv = {.offset = SRTP_IV_OFFSET, .length = 16}},
+	};
+	void *sess = rte_cryptodev_sym_session_create(e->dev, &x, e->kdf_sess_pool);
+	uint8_t *ud;
+	int off;
+
+	if (sess == NULL)
+		return -ENOMEM;
+	ud = rte_cryptodev_sym_session_get_user_data(sess);
+	off = ud == NULL ? -ENOTSUP : (int)(ud - (uint8_t *)sess);
+	rte_cryptodev_sym_session_free(e->dev, sess);
+	return off;
 }
 
 static void chunk_len(struct rte_mempool *mp, void *arg, struct rte_mempool_memhdr *hdr,
@@ -236,15 +261,17 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	    "srtp_sess", nsess, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
 	    sizeof(struct srtp_sess_ud), socket);
 	e->kdf_sess_pool = rte_cryptodev_sym_session_pool_create(
-	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0, 0, socket);
+	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
+	    sizeof(struct srtp_sess_ud), socket);
 	e->op_pool = rte_crypto_op_pool_create("srtp_ops", RTE_CRYPTO_OP_TYPE_SYMMETRIC,
 					       cfg->nworkers * SRTP_BURST_MAX + SRTP_MAIN_OPS, 0,
 					       16, socket);
 	/* States that do not go in their context's slot: cache-aligned, not spread over
 	 * memory channels (the padding would add a cache line to each small object). */
 	e->state_pool = rte_mempool_create(
-	    "srtp_state", nstates, sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t),
-	    0, 0, NULL, NULL, NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
+	    "srtp_state", nstates,
+	    sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t), 0, 0, NULL, NULL,
+	    NULL, NULL, socket, RTE_MEMPOOL_F_NO_SPREAD);
 	e->kdf_pool = rte_pktmbuf_pool_create("srtp_kdf", SRTP_KDF_MBUFS, 0, 0,
 					      RTE_PKTMBUF_HEADROOM + 64, socket);
 	if (e->sess_pool == NULL || e->kdf_sess_pool == NULL || e->op_pool == NULL ||
@@ -255,8 +282,6 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		goto fail;
 	}
 	e->sess_elt = pool_obj_size(e->sess_pool);
-	/* The user data is the end of a session object (DPDK 22.11). */
-	e->sess_end = e->sess_pool->elt_size - (uint32_t)sizeof(struct srtp_sess_ud);
 	e->state_elt = pool_obj_size(e->state_pool);
 
 	dc.socket_id = socket;
@@ -278,6 +303,12 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 		ret = -EIO;
 		goto fail;
 	}
+	ret = ud_offset(e);
+	if (ret < 0) {
+		seterr(err, errlen, "cryptodev %s: cannot make an AES-CTR session", e->name);
+		goto fail;
+	}
+	e->sess_end = (uint32_t)ret;
 	pf_setup(e);
 	e->up = true;
 	return 0;
@@ -701,7 +732,8 @@ void srtp_state_destroy(struct srtp_state *st)
 		rte_mempool_put(srtp_engine.state_pool, st);
 	} else if (st->flags & SRTP_ST_EMBEDDED) {
 		/* A context destroyed first (kinds 0) left its home session to this state. */
-		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st - offsetof(struct srtp_sess_ud, slot));
+		ud = (struct srtp_sess_ud *)(void *)((uint8_t *)st -
+						     offsetof(struct srtp_sess_ud, slot));
 		explicit_bzero(st, sizeof(ud->slot));
 		ud->cold.slot_used = 0;
 		if (ud->ctx.kinds == 0)
@@ -736,7 +768,8 @@ static unsigned aad_count(void *sess)
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx)
 {
 	/* The context itself, and its first state, are part of its home session object. */
-	return (size_t)srtp_engine.sess_elt * (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
+	return (size_t)srtp_engine.sess_elt *
+	       (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
 }
 
 size_t srtp_state_bytes(const struct srtp_state *st)

@@ -4,6 +4,7 @@
 #define DP_SRTP_PRIV_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -17,7 +18,7 @@
 /* Where an op's IV lives: the op's private area, right after the symmetric op. */
 #define SRTP_IV_OFFSET (sizeof(struct rte_crypto_op) + sizeof(struct rte_crypto_sym_op))
 
-#define SRTP_AAD_SLOTS 3 /* extra AEAD sessions per kind (other header lengths) */
+#define SRTP_AAD_SLOTS 4 /* extra AEAD sessions per kind (other header lengths) */
 #define SRTP_AAD_STD                                                                               \
 	12 /* the AAD length of a context's own AEAD sessions: a plain                             \
 	    * RTP header, and every encrypted SRTCP packet (8 + 4) */
@@ -63,7 +64,7 @@ struct srtp_cold {
 	uint16_t aad_len[SRTP_AAD_SLOTS];
 	uint8_t slot_used; /* home session: a state lives in the slot. Main lcore only (the
 			    * state's own flags are its worker's) */
-	uint8_t pad;
+	uint8_t pad[23];
 	uint8_t key[32]; /* AEAD: the session key, to build sessions for other AAD lengths on
 			  * request; zero for AES-CM */
 };
@@ -71,7 +72,9 @@ struct srtp_cold {
 /* The user data of every session of the engine's pool. In a context's home session: the
  * context, room for one state (srtp_state_create puts the first state made for the context
  * there), and the home kind's cold part; in the RTCP session of a multiplexed context only
- * the cold part is used. Three cache lines: the session object stays 27 lines. */
+ * the cold part is used. 224 bytes: with crypto_aesni_mb a session object is 28
+ * lines, which the mempool pads to 29 (1856 bytes); without hugepages two still share a
+ * 4 KiB page, as with three lines. */
 struct srtp_sess_ud {
 	struct srtp_ctx ctx;
 	uint64_t slot[8];
@@ -107,7 +110,8 @@ struct srtp_state {
 };
 
 _Static_assert(sizeof(struct srtp_ctx) == RTE_CACHE_LINE_MIN_SIZE, "context: one line");
-_Static_assert(sizeof(struct srtp_cold) <= RTE_CACHE_LINE_MIN_SIZE, "cold part: one line");
+_Static_assert(offsetof(struct srtp_cold, key) == RTE_CACHE_LINE_MIN_SIZE,
+	       "the AAD session slots in a line of their own, the key in the next");
 _Static_assert(sizeof(struct srtp_state) + SRTP_STATE_SMALL_WORDS * sizeof(uint64_t) ==
 		   sizeof(((struct srtp_sess_ud *)0)->slot),
 	       "a small state fills the slot");
@@ -164,7 +168,7 @@ struct srtp_engine {
 	struct rte_mempool *kdf_pool; /* a few mbufs for key derivation on the main lcore */
 	struct rte_ring *req[RPA_DP_MAX_WORKERS];
 	uint32_t sess_elt; /* bytes per session object (element + header) */
-	uint32_t sess_end; /* bytes of a session in use: header + private data */
+	uint32_t sess_end; /* where a session's user data starts (header + private data) */
 	uint32_t state_elt;
 	/* Session lines to prefetch, by profile (srtp_pf_index): a mask of cache lines from
 	 * the session pointer; for the AEAD profiles also the GHASH key lines, which the PMD
@@ -182,7 +186,6 @@ static inline unsigned srtp_pf_index(const struct srtp_ctx *c)
 {
 	return (unsigned)c->aead * 2u + (c->key_len == 32);
 }
-
 
 extern struct srtp_engine srtp_engine;
 

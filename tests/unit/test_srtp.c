@@ -427,7 +427,8 @@ static void test_prefetch_profile(void **unused)
 				for (int dir = 0; dir < 2; dir++) {
 					const struct srtp_ctx *c = dir ? rx : tx;
 					uint8_t *s = rtcp ? c->rtcp.sess : c->rtp.sess;
-					uint64_t used = srtp_pf_lines(c, rtcp, dir ? plen : lens[li]);
+					uint64_t used =
+					    srtp_pf_lines(c, rtcp, dir ? plen : lens[li]);
 
 					for (unsigned l = 0; l < lines; l++) {
 						uint8_t save[RTE_CACHE_LINE_SIZE];
@@ -446,11 +447,12 @@ static void test_prefetch_profile(void **unused)
 						memcpy(line, save, sizeof(save));
 						if (v != SRTP_OK || olen != (dir ? rlen : plen) ||
 						    memcmp(out, dir ? ref : prot, olen) != 0)
-							fail_msg("%s %s %s %u bytes: session line %u "
-								 "is read but not prefetched",
-								 rpa_dp_srtp_suite_name(k.suite),
-								 dir ? "unprotect" : "protect",
-								 rtcp ? "SRTCP" : "SRTP", lens[li], l);
+							fail_msg(
+							    "%s %s %s %u bytes: session line %u "
+							    "is read but not prefetched",
+							    rpa_dp_srtp_suite_name(k.suite),
+							    dir ? "unprotect" : "protect",
+							    rtcp ? "SRTCP" : "SRTP", lens[li], l);
 						checked++;
 					}
 				}
@@ -523,10 +525,14 @@ static void test_state_outlives_ctx(void **unused)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_kdf_b3),	    cmocka_unit_test(test_keystream_b2),
-	    cmocka_unit_test(test_rfc7714),	    cmocka_unit_test(test_ctx_refusals),
-	    cmocka_unit_test(test_packet_refusals), cmocka_unit_test(test_srtcp_limit),
-	    cmocka_unit_test(test_keys_zeroed),	    cmocka_unit_test(test_prefetch_profile),
+	    cmocka_unit_test(test_kdf_b3),
+	    cmocka_unit_test(test_keystream_b2),
+	    cmocka_unit_test(test_rfc7714),
+	    cmocka_unit_test(test_ctx_refusals),
+	    cmocka_unit_test(test_packet_refusals),
+	    cmocka_unit_test(test_srtcp_limit),
+	    cmocka_unit_test(test_keys_zeroed),
+	    cmocka_unit_test(test_prefetch_profile),
 	    cmocka_unit_test(test_state_outlives_ctx),
 	};
 
