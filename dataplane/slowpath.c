@@ -90,7 +90,12 @@ static void media(struct rte_mbuf *m, const struct classify_out *co, uint64_t no
 		drop(m, DP_DROP_NO_STREAM); /* deleted since the worker looked */
 		return;
 	}
-	if (co->saddr != r->expect_v4 || rte_cpu_to_be_16(co->sport) != r->expect_port) {
+	/* A stream that arrives as SRTP latches only to a packet that authenticated (the
+	 * worker unprotected it before punting it: worker.c latch_after_auth). One that did
+	 * not goes back as it is and the worker authenticates it first. */
+	if ((co->saddr != r->expect_v4 || rte_cpu_to_be_16(co->sport) != r->expect_port) &&
+	    ((r->treat != FWD_UNPROTECT && r->treat != FWD_REKEY) ||
+	     srtp_mark_authenticated(*srtp_mark(m)))) {
 		if (session_latch(&key, co->saddr, rte_cpu_to_be_16(co->sport), now) > 0 &&
 		    rte_hash_lookup_data(session_table, &key, (void **)&r) < 0) {
 			drop(m, DP_DROP_NO_STREAM);

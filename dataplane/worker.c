@@ -38,6 +38,8 @@ struct crypto_item {
 	uint8_t mark;              /* enum worker_srtp_mark: how far SRTP has got */
 	uint8_t punt;              /* SRTP_PENDING: to the slow path, in order; the step's
 				    * SRTP_MARK_PENDED_* flag */
+	uint8_t latch;             /* from a new source inside the latch window: once it has
+				    * authenticated it goes to the slow path to latch there */
 };
 
 /* One burst on its way through the three stages of the loop. Stage one (stage_in)
@@ -79,11 +81,6 @@ static inline void punt(struct worker *w, struct stage *s, struct rte_mbuf *m)
 {
 	s->punt[s->npunt++] = m;
 	w->stats.punted++;
-}
-
-static inline uint8_t *srtp_mark(struct rte_mbuf *m)
-{
-	return RTE_MBUF_DYNFIELD(m, worker_shared.srtp_mark_off, uint8_t *);
 }
 
 /* A media packet to the slow path: its stream keeps the slow path until it comes back. */
@@ -217,6 +214,29 @@ static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struc
 		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED)) != 0))
 		c->mark = SRTP_MARK_NONE;
 	c->punt = 0;
+	c->latch = 0;
+}
+
+/* A packet from a source other than the expected one, inside the latch window, on a
+ * stream that arrives as SRTP: it is unprotected first, and only if it authenticates does
+ * it go to the slow path to latch the stream (crypto_finish); a forged one is dropped and
+ * counted (srtp-auth) and moves nothing. It never leaves from here, so no next hop is
+ * needed yet. */
+static inline void latch_after_auth(struct stage *s, struct rte_mbuf *m,
+				    const struct classify_out *co, const struct fwd_rule *r)
+{
+	static const struct rte_ether_addr no_mac;
+
+	if (m->data_len > co->frame_len)
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - co->frame_len));
+	crypto_defer(s, m, r, &no_mac, (uint16_t)(co->frame_len - HDRS_LEN));
+	s->cx[s->ncx - 1].latch = 1;
+}
+
+/* The stream's rule unprotects what arrives (SRTP in). */
+static inline bool rx_keyed(const struct fwd_rule *r)
+{
+	return r->treat == FWD_UNPROTECT || r->treat == FWD_REKEY;
 }
 
 /* One stream's treatment of one packet: we are the stream's owner. */
@@ -232,7 +252,13 @@ static inline void forward(struct worker *w, struct stage *s, struct rte_mbuf *m
 	if (unlikely(co->saddr != r->expect_v4 || rte_cpu_to_be_16(co->sport) != r->expect_port)) {
 		if ((r->flags & RPA_DP_F_LATCH) &&
 		    (!r->latched || now < session_rule_cold(r)->latch_until)) {
-			if (s->origin == FROM_SLOW)
+			/* Back from the slow path without having authenticated (it was held
+			 * behind a punted packet, or waited for an AEAD session): it may still
+			 * try; one that did and is still not the source lost a race. */
+			if (rx_keyed(r) && (s->origin != FROM_SLOW ||
+					    !srtp_mark_authenticated(*srtp_mark(m))))
+				latch_after_auth(s, m, co, r);
+			else if (s->origin == FROM_SLOW)
 				count_drop(w, s, m, DP_DROP_LATCH_RACE);
 			else
 				punt_media(w, s, m, r, now);
@@ -375,7 +401,7 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 
 	for (unsigned i = 0; i < s->ncx; i++) {
 		struct crypto_item *c = &s->cx[i];
-		bool hold = c->punt;
+		bool hold = c->punt || c->latch;
 
 		if (c->m == NULL)
 			continue;
@@ -385,7 +411,7 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 			crypto_send(w, c, now);
 			continue;
 		}
-		if (c->punt) {
+		if (c->punt || c->latch) {
 			held[nheld++] = c->r;
 			c->mark |= c->punt;
 		}
@@ -440,7 +466,8 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 
 		if (sp[k].verdict == SRTP_OK)
 			c->mark = (uint8_t)((c->mark & SRTP_MARK_PENDED) | SRTP_MARK_PLAIN);
-		punts |= c->punt;
+		/* A latch candidate that authenticated goes to the slow path to latch. */
+		punts |= c->punt | (c->m != NULL ? c->latch : 0);
 	}
 
 	n = 0;
@@ -449,7 +476,7 @@ static void crypto_run(struct worker *w, struct stage *s, uint64_t now)
 		const struct fwd_rule_srtp *fs;
 
 		/* Plaintext by now: received plain (protect rule) or unprotected. */
-		if (c->m == NULL || c->punt || c->r->treat == FWD_UNPROTECT ||
+		if (c->m == NULL || c->punt || c->latch || c->r->treat == FWD_UNPROTECT ||
 		    (c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_PROTECTED ||
 		    ((c->mark & SRTP_MARK_PAYLOAD) == SRTP_MARK_NONE && c->r->treat != FWD_PROTECT))
 			continue;

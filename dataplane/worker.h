@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
@@ -106,6 +107,21 @@ enum worker_srtp_mark {
 	SRTP_MARK_PENDED_TX = 0x8,
 	SRTP_MARK_PENDED = SRTP_MARK_PENDED_RX | SRTP_MARK_PENDED_TX,
 };
+
+/* The mark of a media packet that was punted (meaningful only while it is out, and only
+ * when SRTP is on: the field exists from the first worker_init with SRTP). */
+static inline uint8_t *srtp_mark(struct rte_mbuf *m)
+{
+	return RTE_MBUF_DYNFIELD(m, worker_shared.srtp_mark_off, uint8_t *);
+}
+
+/* Whether a packet of a stream that arrives as SRTP has passed authentication: only such
+ * a packet may latch the stream to a new source (slowpath.c), so that nobody without the
+ * key can move a call's media by sending from elsewhere. */
+static inline bool srtp_mark_authenticated(uint8_t mark)
+{
+	return (mark & SRTP_MARK_PAYLOAD) != SRTP_MARK_NONE;
+}
 
 /* Allocate a worker's rings (and, once, the mbuf field for enum worker_srtp_mark).
  * index < RPA_DP_MAX_WORKERS. 0 or -errno. */

@@ -550,3 +550,83 @@ def test_srtp_new_ssrc_mid_call(ctl, dp, topo, udp, srtp_filter):
         assert [v for v, _ in verdicts] == ["ok"] * len(pkts), \
             f"B's new SSRC at {seq0}: A cannot decrypt what the relay protected: {verdicts}"
         assert [d for _, d in verdicts] == pkts
+
+
+@pytest.mark.parametrize("leg_b", ["plain", "rekeyed"])
+@pytest.mark.parametrize("suite", [CM80, GCM128])
+def test_srtp_latches_only_to_authenticated_packets(ctl, dp, topo, udp, srtp_filter, suite,
+                                                    leg_b):
+    """Latching (the default, no trust-address) learns where a party really sends from.
+    On a leg that arrives as SRTP only a packet that authenticates may teach it: forged
+    packets from another source (a wrong key, a tampered tag, plain junk) are dropped and
+    counted and move nothing, before the first good packet and inside the re-latch window
+    after it; the caller's real packets from behind a NAT (another port than its SDP says)
+    still latch, and B's media follows them. B's leg is plain, or SRTP with keys of its
+    own (the relay unprotects and protects again)."""
+    cid = f"latch-auth-{suite}-{leg_b}"
+    ka, kb = Key(suite), Key(suite)
+    towards_b = {}
+
+    def answer(o):
+        if leg_b == "plain":
+            return sdp(topo.B, 25072)
+        tag, towards_b["key"] = pick(o, suite)
+        return sdp(topo.B, 25072, "RTP/SAVP", [(tag, kb)])
+
+    to_b, to_a, port_a, port_b = offer_answer(
+        ctl, topo, cid, sdp(topo.A, 25070, "RTP/SAVP", [(1, ka)]), answer,
+        flags="transport-protocol=RTP/AVP" if leg_b == "plain" else "")
+    _, kr = only_crypto(to_a, suite)
+    # What B sends and what it gets: plain, or SRTP under kb and the relay's key for B.
+    prot_b = srtp_filter("protect", kb) if leg_b == "rekeyed" else (lambda p: p)
+    unprot_b = (srtp_filter("unprotect", towards_b["key"]) if leg_b == "rekeyed"
+                else (lambda p: p))
+    to_a_side, to_b_side = (topo.RELAY_A, port_a), (topo.RELAY_B, port_b)
+    in_sdp = udp(topo.a, topo.A, 25070)  # where A's SDP says it is
+    nat = udp(topo.a, topo.A, 25074)     # where A's packets really come from
+    evil = udp(topo.a, topo.A, 25076)    # a third party that knows the relay's port
+    b = udp(topo.b, topo.B, 25072)
+    prot_a, unprot_a = srtp_filter("protect", ka), srtp_filter("unprotect", kr)
+    forge = srtp_filter("protect", Key(suite))
+
+    def forged(seq):
+        t = bytearray(prot_a(rtp(seq + 1, SSRC_A, b"tampered tag %d" % seq)))
+        t[-1] ^= 0x01
+        return [forge(rtp(seq, SSRC_A, b"wrong key %d" % seq)), bytes(t),
+                rtp(seq + 2, SSRC_A, b"plain junk %d, long enough for a tag" % seq)]
+
+    def attack(seq):
+        """Forged packets from evil: none reaches B, each counted as an auth failure."""
+        before = dp_stream(dp, topo, "a", port_a)["srtp_auth_fail"]
+        for p in forged(seq):
+            evil.send(to_a_side, p)
+        wait_for(lambda: dp_stream(dp, topo, "a", port_a)["srtp_auth_fail"] - before == 3,
+                 3.0, what="3 forged packets counted as srtp_auth_fail")
+        assert b.recv(1, 0.2) == []
+
+    def b_reaches(sock, seq):
+        """B's next packet arrives at sock (and nowhere else), protected with kr."""
+        p = rtp(seq, SSRC_B, b"B->A %d" % seq)
+        b.send(to_b_side, prot_b(p))
+        got = sock.recv(1, 2.0)
+        assert len(got) == 1, f"B's packet {seq} did not reach {sock}"
+        assert unprot_a(got[0][0]) == p
+        for other in (in_sdp, nat, evil):
+            if other is not sock:
+                assert other.recv(1, 0.1) == [], "B's media went to the wrong place"
+
+    # Before any good packet: forged packets do not latch; B's media goes where the SDP
+    # says (the first probes may wait for ARP).
+    attack(10)
+    assert not dp_stream(dp, topo, "a", port_a)["latched"]
+    warm_up(b, to_b_side, in_sdp, SSRC_B, protect=prot_b, unprotect=unprot_a)
+    # A's real packets from behind the NAT authenticate and latch; B's media follows.
+    seq = warm_up(nat, to_a_side, b, SSRC_A, protect=prot_a, unprotect=unprot_b)
+    assert dp_stream(dp, topo, "a", port_a)["latched"]
+    b_reaches(nat, 100)
+    # Inside the re-latch window (3 s by default): forged packets move nothing.
+    attack(20)
+    b_reaches(nat, 101)
+    p = rtp(seq, SSRC_A, b"still A")
+    nat.send(to_a_side, prot_a(p))
+    assert [unprot_b(d) for d, _, _ in b.recv(1, 2.0)] == [p]
