@@ -7,6 +7,8 @@
 
 #include <srtp2/srtp.h>
 
+#include <rtpanchor/base64.h>
+
 #include "udpgen_srtp.h"
 
 struct udpgen_srtp_suite {
@@ -55,56 +57,6 @@ static bool udpgen_srtp_ready;
 const char *udpgen_srtp_suite_name(unsigned suite)
 {
 	return suite < NSUITES ? suites[suite].name : "?";
-}
-
-static int udpgen_srtp_b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Standard base64 (RFC 4648 §4), padding optional as many SDES peers omit it. Returns the
- * decoded length, or -1 on a bad character, bad padding or more than cap bytes. */
-static int udpgen_srtp_b64(const char *s, size_t n, uint8_t *out, size_t cap)
-{
-	uint32_t acc = 0;
-	unsigned bits = 0;
-	size_t o = 0, pad = 0;
-
-	while (pad < 2 && n > 0 && s[n - 1] == '=') {
-		n--;
-		pad++;
-	}
-	if (pad > 0 && (n + pad) % 4 != 0)
-		return -1;
-	if (n % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v = udpgen_srtp_b64val(s[i]);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (o >= cap)
-				return -1;
-			out[o++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* Leftover bits must be zero, or two encodings would decode to one key. */
-	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
-		return -1;
-	return (int)o;
 }
 
 static int udpgen_srtp_fail(char *err, size_t errlen, const char *what, const char *val,
@@ -183,7 +135,7 @@ int udpgen_srtp_parse(const char *spec, struct udpgen_srtp_key *k, char *err, si
 		n = bar ? (size_t)(bar - p) : strlen(p);
 		if (fields == 0) {
 			unsigned want = suites[k->suite].key_len + suites[k->suite].salt_len;
-			dl = udpgen_srtp_b64(p, n, k->key, sizeof(k->key));
+			dl = rpa_base64_decode(p, n, k->key, sizeof(k->key));
 			if (dl < 0)
 				return udpgen_srtp_fail(err, errlen, "bad base64 key", p, n);
 			if ((unsigned)dl != want) {

@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <sys/random.h>
 
+#include <rtpanchor/base64.h>
+
 #define ATTR_MAX      1024 /* bytes of one a=crypto value; real ones are under 200 */
 #define LIFETIME_LOG2 48   /* SRTP's limit on packets per master key (RFC 3711 section 9.2) */
 #define SHOW_MAX      40   /* bytes of a suite or parameter name quoted in a message */
@@ -37,82 +39,6 @@ const char *sdes_suite_name(unsigned suite)
 	return suite < RPA_DP_SRTP_SUITE_MAX ? rpa_dp_srtp_suite_name(suite) : "?";
 }
 
-/* ---- base64 (RFC 4648 section 4, the alphabet RFC 4568 uses) ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static size_t b64_encode(const uint8_t *in, size_t n, char *out)
-{
-	size_t o = 0, i;
-
-	for (i = 0; i + 2 < n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = b64[v >> 6 & 63];
-		out[o++] = b64[v & 63];
-	}
-	if (i < n) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
-
-		out[o++] = b64[v >> 18 & 63];
-		out[o++] = b64[v >> 12 & 63];
-		out[o++] = i + 1 < n ? b64[v >> 6 & 63] : '=';
-		out[o++] = '=';
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/* Decode s[0..len) into out[0..cap); padding optional but, when present, exact. Returns
- * the number of bytes, -EINVAL when it is not base64, -E2BIG when it would exceed cap. */
-static int b64_decode(const char *s, size_t len, uint8_t *out, size_t cap)
-{
-	size_t n = 0, pad = 0, data;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-
-	while (pad < 2 && len > pad && s[len - 1 - pad] == '=')
-		pad++;
-	data = len - pad;
-	if (data == 0 || (pad > 0 && (data + pad) % 4 != 0) || data % 4 == 1)
-		return -EINVAL;
-	for (size_t i = 0; i < data; i++) {
-		int v = b64_val(s[i]);
-
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n >= cap)
-				return -E2BIG;
-			out[n++] = (uint8_t)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	if (acc != 0)
-		return -EINVAL; /* bits left over that are not zero: not a canonical encoding */
-	return (int)n;
-}
-
 size_t sdes_key_encode(const struct sdes_crypto *c, char *buf, size_t cap)
 {
 	uint8_t raw[46];
@@ -125,7 +51,7 @@ size_t sdes_key_encode(const struct sdes_crypto *c, char *buf, size_t cap)
 	}
 	memcpy(raw, c->key, kl);
 	memcpy(raw + kl, c->salt, sl);
-	n = b64_encode(raw, kl + sl, buf);
+	n = rpa_base64_encode(raw, kl + sl, buf);
 	sdes_wipe(raw, sizeof(raw));
 	return n;
 }
@@ -134,7 +60,7 @@ int sdes_key_decode(struct sdes_crypto *c, const char *b, size_t len)
 {
 	uint8_t raw[48];
 	size_t kl = rpa_dp_srtp_key_len(c->suite), sl = rpa_dp_srtp_salt_len(c->suite);
-	int n = kl != 0 ? b64_decode(b, len, raw, sizeof(raw)) : -EINVAL;
+	int n = kl != 0 ? rpa_base64_decode(b, len, raw, sizeof(raw)) : -EINVAL;
 
 	if (n < 0 || (size_t)n != kl + sl) {
 		sdes_wipe(raw, sizeof(raw));
@@ -309,7 +235,7 @@ static int parse_key(struct pctx *p, const char *s, size_t len, struct sdes_cryp
 		return fail(p, -EINVAL, "inline key parameter has more than key, lifetime and MKI");
 	if (sdes_key_decode(c, part[0], plen[0]) < 0) {
 		uint8_t raw[48];
-		int n = b64_decode(part[0], plen[0], raw, sizeof(raw));
+		int n = rpa_base64_decode(part[0], plen[0], raw, sizeof(raw));
 
 		sdes_wipe(raw, sizeof(raw));
 		if (n == -EINVAL)

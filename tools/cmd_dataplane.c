@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include <rtpanchor/addr.h>
+#include <rtpanchor/base64.h>
 #include <rtpanchor/dpclient.h>
 
 /* What a subcommand's options turned into, checked before connecting so that a usage error
@@ -289,35 +290,6 @@ static int parse_hex(const char *v, uint8_t *out, size_t max)
 	return (int)(n / 2);
 }
 
-/* Standard base64 (RFC 4648 §4, padding optional) into out; byte count or -1. */
-static int parse_base64(const char *v, uint8_t *out, size_t max)
-{
-	static const char alpha[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint32_t acc = 0;
-	size_t n = 0, bits = 0, len = strlen(v);
-
-	while (len > 0 && v[len - 1] == '=')
-		len--;
-	if (strlen(v) - len > 2 || len % 4 == 1)
-		return -1;
-	for (size_t i = 0; i < len; i++) {
-		const char *p = v[i] != '\0' ? strchr(alpha, v[i]) : NULL;
-
-		if (p == NULL)
-			return -1;
-		acc = acc << 6 | (uint32_t)(p - alpha);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (n == max)
-				return -1;
-			out[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	return (int)n;
-}
-
 static int parse_suite(const char *v, uint8_t *suite)
 {
 	if (strcasecmp(v, "none") == 0) {
@@ -360,7 +332,7 @@ static int prepare_srtp(const char *cmd, const char *side, const char *suite, co
 	/* Hex is exactly twice the length; base64 of the same bytes never is. */
 	n = strlen(key) == 2 * (kl + sl) ? parse_hex(key, buf, sizeof(buf)) : -1;
 	if (n < 0)
-		n = parse_base64(key, buf, sizeof(buf));
+		n = rpa_base64_decode(key, strlen(key), buf, sizeof(buf));
 	if (n != (int)(kl + sl)) {
 		memset(buf, 0, sizeof(buf));
 		return cli_usage_error(cmd,
