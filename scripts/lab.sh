@@ -193,12 +193,24 @@ done
 sdp() {
 	printf 'v=0\r\no=lab 1 1 IN IP4 %s\r\ns=rtpanchor lab\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %s RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n' "$1" "$1" "$2"
 }
-# call ID A_PORT PEER PEER_PORT: offer from A (192.0.2.10:A_PORT, interface a) and answer
-# from PEER:PEER_PORT (interface b), as a proxy sends them; prints the relay ports
-# "A_SIDE B_SIDE" read from the rewritten SDPs.
+# sdp_srtp ADDR PORT KEY: an SRTP offer (RTP/SAVP, SDES AES_CM_128_HMAC_SHA1_80 with the
+# base64 key||salt KEY).
+sdp_srtp() {
+	printf 'v=0\r\no=lab 1 1 IN IP4 %s\r\ns=rtpanchor lab\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %s RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\na=sendrecv\r\n' "$1" "$1" "$2" "$3"
+}
+# call ID A_PORT PEER PEER_PORT [SRTP_KEY]: offer from A (192.0.2.10:A_PORT, interface a)
+# and answer from PEER:PEER_PORT (interface b), as a proxy sends them; prints the relay
+# ports "A_SIDE B_SIDE" read from the rewritten SDPs. With SRTP_KEY A offers SRTP and B's
+# leg stays plain (transport-protocol=RTP/AVP); the answer to A is kept in
+# $WORK/answer-ID.sdp (it carries the relay's key for A).
 call() {
-	offered=$(sdp 192.0.2.10 "$2" | cli offer --call-id "$1" --from-tag "A-$1" --sdp - \
-		--flags "direction=a,b") || return 1
+	if [ $# -ge 5 ]; then
+		offered=$(sdp_srtp 192.0.2.10 "$2" "$5" | cli offer --call-id "$1" --from-tag "A-$1" \
+			--sdp - --flags "direction=a,b transport-protocol=RTP/AVP") || return 1
+	else
+		offered=$(sdp 192.0.2.10 "$2" | cli offer --call-id "$1" --from-tag "A-$1" --sdp - \
+			--flags "direction=a,b") || return 1
+	fi
 	answered=$(sdp "$3" "$4" | cli answer --call-id "$1" --from-tag "A-$1" --to-tag "B-$1" \
 		--sdp -) || return 1
 	pb=$(printf '%s\n' "$offered" | awk '$1 == "m=audio" { print $2; exit }')
@@ -208,6 +220,7 @@ call() {
 		printf 'unexpected SDP from rtpanchor-control:\n%s\n%s\n' "$offered" "$answered" >&2
 		return 1
 	fi
+	printf '%s\n' "$answered" >"$WORK/answer-$1.sdp"
 	echo "$pa $pb"
 }
 
@@ -224,18 +237,32 @@ done
 CALL_IDS="$CALL_IDS lab-c"
 ports=$(call lab-c 23000 203.0.113.10 24002) || rpa_die "call lab-c could not be set up"
 RELAY_C=${ports% *}
+# An SRTP call: A encrypts with a key of its own, the relay decrypts towards B (plain) and
+# encrypts B's echo towards A with the key it answered A with.
+rpa_log "setting up one SRTP call (A: SDES AES_CM_128_HMAC_SHA1_80) <-> B (plain RTP)"
+CALL_IDS="$CALL_IDS lab-srtp"
+SRTP_KEY_A=$(head -c 30 /dev/urandom | base64)
+ports=$(call lab-srtp 25000 198.51.100.10 26002 "$SRTP_KEY_A") ||
+	rpa_die "call lab-srtp could not be set up"
+RELAY_SRTP=${ports% *}
+SRTP_KEY_RELAY=$(awk '$1 ~ /^a=crypto:/ && $2 == "AES_CM_128_HMAC_SHA1_80" { sub(/^inline:/, "", $3); print $3; exit }' \
+	"$WORK/answer-lab-srtp.sdp" | tr -d '\r')
+[ -n "$SRTP_KEY_RELAY" ] || rpa_die "the answer to A carries no AES_CM_128_HMAC_SHA1_80 key"
 cli list | head -8
 cli dataplane list | head -12
 
 gen_secs=$duration
 # Until Ctrl-C: a day, less the echoes' extra seconds (udpgen takes at most 86400).
 [ "$gen_secs" -eq 0 ] && gen_secs=86000
-rpa_log "RTP: A -> relay -> B and back (echo), $rate pps over $calls calls; A -> C at 50 pps"
+rpa_log "RTP: A -> relay -> B and back (echo), $rate pps over $calls calls; A -> C at 50 pps; SRTP A <-> plain B at 50 pps"
 ip netns exec $NS_B "$RPA_UDPGEN" echo --bind 198.51.100.10:20002 --streams "$calls" --port-step 2 \
 	--duration $((gen_secs + 3)) >"$WORK/gen-echo-B.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 ip netns exec $NS_C "$RPA_UDPGEN" echo --bind 203.0.113.10:24002 --duration $((gen_secs + 3)) \
 	>"$WORK/gen-echo-C.json" 2>/dev/null </dev/null &
+GEN_PIDS="$GEN_PIDS $!"
+ip netns exec $NS_B "$RPA_UDPGEN" echo --bind 198.51.100.10:26002 --duration $((gen_secs + 3)) \
+	>"$WORK/gen-echo-B-plain-of-srtp.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 sleep 0.3
 # One sender per run of calls whose A-side relay ports follow each other (+2, as a fresh
@@ -264,6 +291,12 @@ done
 ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:"$RELAY_C" --bind 192.0.2.10:23000 --rate 50 \
 	--size "$size" --duration "$gen_secs" --replies \
 	>"$WORK/gen-send-A-to-C.json" 2>/dev/null </dev/null &
+GEN_PIDS="$GEN_PIDS $!"
+# libsrtp2 (NSS) at both ends of A's leg: slow per packet, so a modest rate.
+ip netns exec $NS_A "$RPA_UDPGEN" send --dst 192.0.2.1:"$RELAY_SRTP" --bind 192.0.2.10:25000 --rate 50 \
+	--size "$size" --duration "$gen_secs" --replies \
+	--srtp-tx "AES_CM_128_HMAC_SHA1_80:$SRTP_KEY_A" --srtp-rx "AES_CM_128_HMAC_SHA1_80:$SRTP_KEY_RELAY" \
+	>"$WORK/gen-send-A-srtp-to-B.json" 2>/dev/null </dev/null &
 GEN_PIDS="$GEN_PIDS $!"
 
 rpa_log "live statistics (Ctrl-C to stop)"
