@@ -9,6 +9,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_cpuflags.h>
 #include <rte_cryptodev.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -206,14 +207,51 @@ static void chunk_len(struct rte_mempool *mp, void *arg, struct rte_mempool_memh
 	*(size_t *)arg += hdr->len;
 }
 
-/* Bytes a pool takes per object: objects that would straddle a page start on the next one
- * (without hugepages, 4 KiB pages hold two 1728-byte sessions and 640 bytes of nothing). */
+/* Bytes a pool takes per object, counting what a pool that keeps objects within pages loses
+ * at page ends (the state pool; the session pool of a hardware cryptodev). */
 static uint32_t pool_obj_size(struct rte_mempool *mp)
 {
 	size_t total = 0;
 
 	rte_mempool_mem_iter(mp, chunk_len, &total);
 	return (uint32_t)(total / mp->size);
+}
+
+/* The contexts' session pool: what rte_cryptodev_sym_session_pool_create makes (the pool's
+ * private data, which the cryptodev checks sessions against, is copied from a one-session
+ * pool made by that function, so nothing of its layout is assumed here), with two flags it
+ * does not give: objects not padded to spread them over memory channels (one line less per
+ * session: 28 lines, not 29, with crypto_aesni_mb), and for a software cryptodev without
+ * hugepages, objects free to cross 4 KiB page boundaries (the PMD reads its sessions by
+ * virtual address, never by IOVA; a pool that keeps whole objects within 4 KiB pages puts
+ * two 1792-byte sessions in a page and leaves 512 bytes of each page empty). */
+static struct rte_mempool *sess_pool_create(const char *name, uint32_t n, uint8_t dev, int socket)
+{
+	struct rte_cryptodev_info info;
+	struct rte_mempool *tmpl, *mp;
+	unsigned flags = RTE_MEMPOOL_F_NO_SPREAD;
+
+	tmpl = rte_cryptodev_sym_session_pool_create(
+	    "srtp_sess_tmpl", 1, rte_cryptodev_sym_get_private_session_size(dev), 0,
+	    sizeof(struct srtp_sess_ud), socket);
+	if (tmpl == NULL)
+		return NULL;
+	rte_cryptodev_info_get(dev, &info);
+	if (!(info.feature_flags & RTE_CRYPTODEV_FF_HW_ACCELERATED) && !rte_eal_has_hugepages())
+		flags |= RTE_MEMPOOL_F_NO_IOVA_CONTIG;
+	mp = rte_mempool_create_empty(name, n, tmpl->elt_size, 0, tmpl->private_data_size, socket,
+				      flags);
+	if (mp != NULL) {
+		memcpy(rte_mempool_get_priv(mp), rte_mempool_get_priv(tmpl),
+		       tmpl->private_data_size);
+		if (rte_mempool_set_ops_byname(mp, "ring_mp_mc", NULL) != 0 ||
+		    rte_mempool_populate_default(mp) < 0) {
+			rte_mempool_free(mp);
+			mp = NULL;
+		}
+	}
+	rte_mempool_free(tmpl);
+	return mp;
 }
 
 int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t errlen)
@@ -257,9 +295,7 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	/* Sessions: the contexts' own, and apart a key-derivation session at a time. A
 	 * context and its first state live in the user data of its home session, so that a
 	 * packet's context, state and the session the PMD reads share pages and TLB entries. */
-	e->sess_pool = rte_cryptodev_sym_session_pool_create(
-	    "srtp_sess", nsess, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
-	    sizeof(struct srtp_sess_ud), socket);
+	e->sess_pool = sess_pool_create("srtp_sess", nsess, e->dev, socket);
 	e->kdf_sess_pool = rte_cryptodev_sym_session_pool_create(
 	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
 	    sizeof(struct srtp_sess_ud), socket);
@@ -770,6 +806,28 @@ size_t srtp_ctx_bytes(const struct srtp_ctx *ctx)
 	/* The context itself, and its first state, are part of its home session object. */
 	return (size_t)srtp_engine.sess_elt *
 	       (aad_count(ctx->rtp.sess) + aad_count(ctx->rtcp.sess));
+}
+
+static size_t pool_bytes(struct rte_mempool *mp)
+{
+	size_t total = 0;
+
+	if (mp != NULL)
+		rte_mempool_mem_iter(mp, chunk_len, &total);
+	return total;
+}
+
+size_t srtp_engine_bytes(void)
+{
+	const struct srtp_engine *e = &srtp_engine;
+
+	return pool_bytes(e->sess_pool) + pool_bytes(e->kdf_sess_pool) + pool_bytes(e->op_pool) +
+	       pool_bytes(e->state_pool) + pool_bytes(e->kdf_pool);
+}
+
+size_t srtp_engine_session_bytes(void)
+{
+	return srtp_engine.sess_elt;
 }
 
 size_t srtp_state_bytes(const struct srtp_state *st)
