@@ -125,7 +125,7 @@ static void srtp_setup(const struct dp_config *cfg, struct session_config *scfg,
 		.cryptodev = cfg->cryptodev[0] != '\0' ? cfg->cryptodev : NULL,
 		.nworkers = nworkers,
 		.max_contexts = session_srtp_contexts(scfg->srtp_streams),
-		/* A cryptodev session (1792 bytes with crypto_aesni_mb) per context, and room for a
+		/* A cryptodev session (1857 bytes with crypto_aesni_mb) per context, and room for a
 		 * quarter more: multiplexed streams need two, AEAD header lengths beyond the usual
 		 * one more each. When they run out, the stream is refused with the reason. */
 		.max_sessions = session_srtp_contexts(scfg->srtp_streams) +

@@ -217,19 +217,19 @@ static uint32_t pool_obj_size(struct rte_mempool *mp)
 	return (uint32_t)(total / mp->size);
 }
 
-/* The contexts' session pool: what rte_cryptodev_sym_session_pool_create makes (the pool's
- * private data, which the cryptodev checks sessions against, is copied from a one-session
- * pool made by that function, so nothing of its layout is assumed here), with flags it
- * does not give: objects not padded to spread them over memory channels (one line less per
- * session: 28 lines, not 29, with crypto_aesni_mb), and with `dense` objects free to cross
- * page boundaries (a software PMD reads its sessions by virtual address, never by IOVA).
- * Without hugepages a pool that keeps whole objects within 4 KiB pages puts two 1792-byte
- * sessions in a page and leaves 512 bytes of it empty; dense, they take 1792 bytes each but
- * 44% of them span two pages, which measured 11% more cycles per packet at 100k streams
- * (rtpanchor-bench-fwd --srtp rtp-srtp: 1023-1064 against 911-939). So dense only when
- * the other does not fit (srtp_engine_init). */
-static struct rte_mempool *sess_pool_create(const char *name, uint32_t n, uint8_t dev, int socket,
-					    bool dense)
+/* The contexts' session pool when the one rte_cryptodev_sym_session_pool_create makes does
+ * not fit: the same pool (its private data, which the cryptodev checks sessions against, is
+ * copied from a one-session pool made by that function, so nothing of its layout is
+ * assumed here), packed: objects not padded to spread them over memory channels (28 lines
+ * a session instead of 29 with crypto_aesni_mb), and for a software cryptodev without
+ * hugepages free to cross 4 KiB page boundaries (the PMD reads its sessions by virtual
+ * address, never by IOVA), 1792 bytes a session instead of 2048 (two to a 4 KiB page) or
+ * 1857 (2 MB pages). Only as a fallback: 44% of the packed sessions span two 4 KiB pages,
+ * which measured 11% more cycles per packet at 100k streams (rtpanchor-bench-fwd --srtp
+ * rtp-srtp: 1023-1064 against 911-939), and the effect of dropping the spread alone was
+ * within this machine's noise (-16% to +23% between interleaved runs). */
+static struct rte_mempool *sess_pool_packed(const char *name, uint32_t n, uint8_t dev, int socket,
+					    bool cross_pages)
 {
 	struct rte_mempool *tmpl, *mp;
 	unsigned flags = RTE_MEMPOOL_F_NO_SPREAD;
@@ -239,7 +239,7 @@ static struct rte_mempool *sess_pool_create(const char *name, uint32_t n, uint8_
 	    sizeof(struct srtp_sess_ud), socket);
 	if (tmpl == NULL)
 		return NULL;
-	if (dense)
+	if (cross_pages)
 		flags |= RTE_MEMPOOL_F_NO_IOVA_CONTIG;
 	mp = rte_mempool_create_empty(name, n, tmpl->elt_size, 0, tmpl->private_data_size, socket,
 				      flags);
@@ -297,10 +297,14 @@ int srtp_engine_init(const struct srtp_engine_config *cfg, char *err, size_t err
 	/* Sessions: the contexts' own, and apart a key-derivation session at a time. A
 	 * context and its first state live in the user data of its home session, so that a
 	 * packet's context, state and the session the PMD reads share pages and TLB entries. */
-	e->sess_pool = sess_pool_create("srtp_sess", nsess, e->dev, socket, false);
-	if (e->sess_pool == NULL && !(info.feature_flags & RTE_CRYPTODEV_FF_HW_ACCELERATED) &&
-	    !rte_eal_has_hugepages())
-		e->sess_pool = sess_pool_create("srtp_sess", nsess, e->dev, socket, true);
+	e->sess_pool = rte_cryptodev_sym_session_pool_create(
+	    "srtp_sess", nsess, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
+	    sizeof(struct srtp_sess_ud), socket);
+	if (e->sess_pool == NULL)
+		e->sess_pool = sess_pool_packed(
+		    "srtp_sess", nsess, e->dev, socket,
+		    !(info.feature_flags & RTE_CRYPTODEV_FF_HW_ACCELERATED) &&
+			!rte_eal_has_hugepages());
 	e->kdf_sess_pool = rte_cryptodev_sym_session_pool_create(
 	    "srtp_kdf_sess", 2, rte_cryptodev_sym_get_private_session_size(e->dev), 0,
 	    sizeof(struct srtp_sess_ud), socket);

@@ -73,8 +73,9 @@ struct srtp_cold {
  * context, room for one state (srtp_state_create puts the first state made for the context
  * there), and the home kind's cold part; in the RTCP session of a multiplexed context only
  * the cold part is used. 224 bytes: with crypto_aesni_mb a session object is 28 lines
- * (1792 bytes with the mempool's header line, see sess_pool_create in srtp.c); at most 192
- * bytes would make it 27. */
+ * with the mempool's header line, which the mempool pads to 29 (1856 bytes) to spread
+ * objects over memory channels (sess_pool_packed in srtp.c says when it does not); at
+ * most 192 bytes would make it one line less. */
 struct srtp_sess_ud {
 	struct srtp_ctx ctx;
 	uint64_t slot[8];
