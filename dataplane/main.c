@@ -125,7 +125,7 @@ static void srtp_setup(const struct dp_config *cfg, struct session_config *scfg,
 		.cryptodev = cfg->cryptodev[0] != '\0' ? cfg->cryptodev : NULL,
 		.nworkers = nworkers,
 		.max_contexts = session_srtp_contexts(scfg->srtp_streams),
-		/* A cryptodev session (1.6 KB with crypto_aesni_mb) per context, and room for a
+		/* A cryptodev session (1857 bytes with crypto_aesni_mb) per context, and room for a
 		 * quarter more: multiplexed streams need two, AEAD header lengths beyond the usual
 		 * one more each. When they run out, the stream is refused with the reason. */
 		.max_sessions = session_srtp_contexts(scfg->srtp_streams) +
@@ -152,8 +152,12 @@ static void srtp_setup(const struct dp_config *cfg, struct session_config *scfg,
 			    strerror(errno));
 	}
 	scfg->srtp_engine = true;
-	RTE_LOG(NOTICE, USER1, "SRTP on cryptodev %s, up to %u streams\n", srtp_engine_device(),
-		scfg->srtp_streams);
+	RTE_LOG(NOTICE, USER1,
+		"SRTP on cryptodev %s, up to %u streams: %.1f MiB reserved, %zu bytes a stream "
+		"(%u cryptodev sessions of %zu bytes; a stream takes one per SRTP side)\n",
+		srtp_engine_device(), scfg->srtp_streams, srtp_engine_bytes() / 1048576.0,
+		srtp_engine_bytes() / scfg->srtp_streams, ec.max_sessions,
+		srtp_engine_session_bytes());
 }
 
 int main(int argc, char **argv)

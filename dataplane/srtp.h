@@ -177,6 +177,10 @@ unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned 
  * memory its pool loses to page boundaries) and a state (0 for one that lives in its
  * context's memory). */
 size_t srtp_ctx_bytes(const struct srtp_ctx *ctx);
+/* Memory the engine reserved at init (its session, state and op pools), bytes, and what
+ * one cryptodev session object takes in it (a context uses one per kind). */
+size_t srtp_engine_bytes(void);
+size_t srtp_engine_session_bytes(void);
 size_t srtp_state_bytes(const struct srtp_state *st);
 
 /* "ok", "auth-fail", "replay", "too-old", "malformed", "bad-mki", "no-room", "limit",

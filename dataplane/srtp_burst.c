@@ -268,9 +268,10 @@ static void run_ops(struct srtp_worker *w, unsigned n)
 }
 
 /* Prefetching: a burst takes streams in any order, so with many streams each packet's
- * context, state and cryptodev session lines are cache misses, and with 4 KiB pages a TLB
- * miss (a session object never straddles a page then, and holds the context and the
- * stream's first state, so it is one). They are fetched for the whole burst before any is
+ * context, state and cryptodev session lines are cache misses, and with 4 KiB pages one or
+ * two TLB misses (a session object holds the context and the stream's first state; 2 MB
+ * pages measured no faster at 100k streams, so the line misses are what costs). They are
+ * fetched for the whole burst before any is
  * used, so that the misses overlap: the context and state lines, which the burst reads
  * first, into L1; the session lines the PMD reads (struct srtp_engine.pf: 9 of a session's
  * 23 lines for AES-CM, 8 for AES-GCM on a 172-byte packet with crypto_aesni_mb) into L2,
@@ -278,7 +279,15 @@ static void run_ops(struct srtp_worker *w, unsigned n)
  * 100k streams than prefetcht0 for these lines). Measured here, the misses cost the same
  * whether they are issued at the start of the burst or a burst ahead, or interleaved with
  * the cryptodev's work in sub-bursts: the core's outstanding misses, not their latency,
- * bound it; fewer lines and fewer pages are what pays. */
+ * bound it; fewer lines and fewer pages are what pays. Two interleavings measured worse at
+ * 100k streams (rtpanchor-bench-srtp, median burst): session lines prefetched between
+ * dequeues of 2-16 ops, 840-1118 cycles/packet against 664 (AES-CM protect: partial
+ * dequeues also starve the PMD's 16 HMAC lanes); AEAD one packet at a time through the
+ * CPU-crypto API with each packet's lines prefetched 2-16 packets ahead, 548-652 against
+ * 434-447 (AES-GCM protect; equal only at 16 ahead, i.e. all up front). This machine's
+ * memory explains it: a dependent random access costs ~1200 cycles with 4 KiB pages and
+ * ~870 with 2 MB pages, and 16 independent streams of them ~60-80 cycles a line, so no
+ * amount of AES work per packet (~180-330 cycles) covers a packet's ~10 lines. */
 static inline void prefetch_lines(const uint8_t *s, uint64_t m)
 {
 	while (m != 0) {

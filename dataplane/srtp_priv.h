@@ -72,9 +72,10 @@ struct srtp_cold {
 /* The user data of every session of the engine's pool. In a context's home session: the
  * context, room for one state (srtp_state_create puts the first state made for the context
  * there), and the home kind's cold part; in the RTCP session of a multiplexed context only
- * the cold part is used. 224 bytes: with crypto_aesni_mb a session object is 28
- * lines, which the mempool pads to 29 (1856 bytes); without hugepages two still share a
- * 4 KiB page, as with three lines. */
+ * the cold part is used. 224 bytes: with crypto_aesni_mb a session object is 28 lines
+ * with the mempool's header line, which the mempool pads to 29 (1856 bytes) to spread
+ * objects over memory channels (sess_pool_packed in srtp.c says when it does not); at
+ * most 192 bytes would make it one line less. */
 struct srtp_sess_ud {
 	struct srtp_ctx ctx;
 	uint64_t slot[8];
