@@ -822,7 +822,7 @@ fail:
 /* BATCH messages in flight (each up to RPA_DP_BATCH_MAX writes, about 30 KiB). */
 #define BATCH_MSGS 4
 
-/* Writes ops[first..first+k) as one BATCH request into c->buf; returns its length. */
+/* Writes ops[0..k) as one BATCH request into c->buf; returns its length. */
 static size_t build_batch(struct dpclient *c, const struct dpclient_op *ops, unsigned k,
 			  uint32_t seq)
 {
@@ -1012,6 +1012,8 @@ static int run_multi(struct dpclient *c, struct dpclient_op *ops, unsigned n, bo
 			c->seq = base + (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX;
 			return run_single(c, ops, n, true);
 		}
+		if (rc == -EOPNOTSUPP)
+			set_err(c, "the dataplane refused a BATCH after accepting one");
 		if (rc < 0)
 			goto fail;
 		if (rc == 0) {
