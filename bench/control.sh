@@ -9,8 +9,8 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duration S]
-                        [--no-dataplane] [--no-aof] [--video] [--redis-stats] [--keep-log]
-                        [--json]
+                        [--no-dataplane] [--no-aof] [--video] [--dp-nap-us US]
+                        [--redis-stats] [--keep-log] [--json]
   --clients       client counts to measure (default 1,4,16)
   --runs          runs per client count; medians are reported (default 3)
   --duration      seconds per run (default 5)
