@@ -572,7 +572,7 @@ static int write_out(struct chan *ch, redisContext *c, const char *what)
 
 int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 {
-	char cnt[16], blk[16];
+	char cnt[TXN_U64_LEN], blk[TXN_U64_LEN];
 	const char *argv[12];
 	int argc = 0, block = rq->block_ms;
 
@@ -584,7 +584,7 @@ int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 		chan_fail(ch, "XREADGROUP");
 		return -EIO;
 	}
-	snprintf(cnt, sizeof(cnt), "%u", rq->count);
+	txn_u64(rq->count, cnt);
 	argv[argc++] = "XREADGROUP";
 	argv[argc++] = "GROUP";
 	argv[argc++] = CHAN_GROUP;
@@ -594,7 +594,7 @@ int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 	if (block >= 0) {
 		if (block > CHAN_BLOCK_MAX_MS)
 			block = CHAN_BLOCK_MAX_MS;
-		snprintf(blk, sizeof(blk), "%d", block);
+		txn_u64((uint64_t)block, blk);
 		argv[argc++] = "BLOCK";
 		argv[argc++] = blk;
 	}
@@ -691,8 +691,15 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 			unsigned n)
 {
 	char who[ENTRY_ID_MAX + 48];
+	size_t i;
 
 	if (r->type != REDIS_REPLY_ERROR && (k + 1 != n || r->type != REDIS_REPLY_ARRAY))
+		return;
+	/* EXEC's results: most often no error at all. */
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			break;
+	if (r->type == REDIS_REPLY_ARRAY && i == r->elements)
 		return;
 	if (t->nentries == 0)
 		snprintf(who, sizeof(who), "timer work");
@@ -704,7 +711,7 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 			    k + 1 == n ? "EXEC" : "command", k, r->str);
 		return;
 	}
-	for (size_t i = 0; i < r->elements; i++)
+	for (; i < r->elements; i++)
 		if (r->element[i]->type == REDIS_REPLY_ERROR)
 			log_warning("redis %s: transaction for %s: command %zu failed: %.200s",
 				    ch->where, who, i + 1, r->element[i]->str);
