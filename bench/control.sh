@@ -9,7 +9,8 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duration S]
-                        [--no-dataplane] [--no-aof] [--video] [--keep-log] [--json]
+                        [--no-dataplane] [--no-aof] [--video] [--dp-nap-us US]
+                        [--redis-stats] [--keep-log] [--json]
   --clients       client counts to measure (default 1,4,16)
   --runs          runs per client count; medians are reported (default 3)
   --duration      seconds per run (default 5)
@@ -18,6 +19,9 @@ usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duratio
   --no-aof        Redis without its append-only file (default: appendonly yes,
                   appendfsync everysec, as a deployment that must not lose calls runs it)
   --video         audio and video m= lines in every SDP (default audio only)
+  --dp-nap-us     the dataplane worker's nap when idle, in us (default 1000)
+  --redis-stats   after each client count, Redis's INFO commandstats for its runs (calls
+                  and usec_per_call of every command)
   --keep-log      keep the logs in /tmp/rpabench-ctl-*.log (kept on failure)
   --json          one JSON object per client count on stdout instead of the table
   --build         build directory (default \$BUILD_DIR or build/)
@@ -34,6 +38,8 @@ AOF=1
 VIDEO=
 KEEP_LOG=0
 JSON=0
+RSTATS=0
+DP_NAP_US=1000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift ;;
@@ -43,6 +49,8 @@ while [ $# -gt 0 ]; do
 	--no-dataplane) DATAPLANE=0 ;;
 	--no-aof) AOF=0 ;;
 	--video) VIDEO=--video ;;
+	--redis-stats) RSTATS=1 ;;
+	--dp-nap-us) DP_NAP_US=$2; shift ;;
 	--keep-log) KEEP_LOG=1 ;;
 	--json) JSON=1 ;;
 	-h|--help) usage; exit 0 ;;
@@ -52,6 +60,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $CLIENTS =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "control.sh: --clients '$CLIENTS' is not N[,N...]" >&2; exit 2; }
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --runs '$RUNS' is not a positive number" >&2; exit 2; }
+[[ $DP_NAP_US =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --dp-nap-us '$DP_NAP_US' is not a positive number" >&2; exit 2; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --duration '$DURATION' is not a positive number" >&2; exit 2; }
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 DP=$BUILD/dataplane/rtpanchor-dataplane
@@ -104,6 +113,14 @@ die() {
 	exit 1
 }
 
+# utime + stime of a process in clock ticks.
+ticks() {
+	local f
+	read -r -a f <"/proc/$1/stat" || { echo 0; return; }
+	# Fields 14 and 15 (1-based), after a "(comm)" without spaces (ours have none).
+	echo $((f[13] + f[14]))
+}
+
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -119,6 +136,8 @@ redis-server --port "$PORT" --bind 127.0.0.1 --save '' "${PERSIST[@]}" --dir "$T
 	--daemonize no --logfile "$TMP/redis.log" &
 PIDS+=($!)
 REDIS=127.0.0.1:$PORT
+REDIS_PID=${PIDS[0]}
+DP_PID=
 for i in $(seq 100); do
 	redis-cli -p "$PORT" ping >/dev/null 2>&1 && break
 	kill -0 "${PIDS[0]}" 2>/dev/null || die "redis-server exited while starting"
@@ -127,7 +146,9 @@ for i in $(seq 100); do
 done
 
 # The dataplane: one net_null port that receives nothing (no-rx), worker on lcore 1 with
-# idle back-off so it leaves the CPU to Redis and control on a small machine. The bench's
+# idle back-off so it leaves the CPU to Redis and control on a small machine: 1 ms naps
+# (measured idle: 100 us naps cost 14% of a CPU, 1 ms 5%, which is no per-command cost;
+# with media a worker owns its core and never naps). The bench's
 # peers (192.0.2.0/24 callers, 198.51.100.0/24 callees) are reached through a gateway, so
 # every stream is accepted as in a deployment (its next hop simply never answers ARP).
 MEDIA=192.0.2.1
@@ -135,8 +156,9 @@ SOCK=$TMP/dp.sock
 if [ "$DATAPLANE" = 1 ]; then
 	"$DP" -l 0,1 --no-pci --no-huge -m 512 --no-shconf --vdev net_null0,no-rx=1 -- \
 		--addr "net_null0=$MEDIA/24" --gateway net_null0=192.0.2.254 --socket "$SOCK" \
-		--max-streams 262144 --idle-backoff >"$TMP/dataplane.log" 2>&1 &
+		--max-streams 262144 --idle-backoff --idle-sleep-us "$DP_NAP_US" >"$TMP/dataplane.log" 2>&1 &
 	PIDS+=($!)
+	DP_PID=$!
 	for i in $(seq 150); do
 		"$CLI" --socket "$SOCK" dataplane hello >/dev/null 2>&1 && break
 		kill -0 "${PIDS[-1]}" 2>/dev/null || die "rtpanchor-dataplane exited while starting"
@@ -152,6 +174,7 @@ fi
 	--interface "pub=$MEDIA" --port-min 1024 --port-max 65535 --port-quarantine-ms 1000 \
 	--metrics-listen off --log-level warning >"$TMP/control.log" 2>&1 &
 PIDS+=($!)
+CTL_PID=$!
 for i in $(seq 150); do
 	"$CLI" --redis "$REDIS" --timeout 200 ping >/dev/null 2>&1 && break
 	kill -0 "${PIDS[-1]}" 2>/dev/null || die "rtpanchor-control exited while starting"
@@ -171,16 +194,34 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 IFS=, read -r -a COUNTS <<<"$CLIENTS"
 for c in "${COUNTS[@]}"; do
 	: >"$TMP/runs-$c"
+	: >"$TMP/cpu-$c"
+	redis-cli -p "$PORT" config resetstat >/dev/null
 	for ((r = 1; r <= RUNS; r++)); do
 		rc=0
+		r0=$(ticks "$REDIS_PID") c0=$(ticks "$CTL_PID") d0=0
+		[ -z "$DP_PID" ] || d0=$(ticks "$DP_PID")
 		"$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO --json \
 			>>"$TMP/runs-$c" 2>"$TMP/bench.err" || rc=$?
+		r1=$(ticks "$REDIS_PID") c1=$(ticks "$CTL_PID") d1=0
+		[ -z "$DP_PID" ] || d1=$(ticks "$DP_PID")
+		echo "$((r1 - r0)) $((c1 - c0)) $((d1 - d0))" >>"$TMP/cpu-$c"
 		[ "$rc" -le 1 ] || die "rtpanchor-bench-ctl failed ($rc): $(cat "$TMP/bench.err")"
 	done
-	python3 - "$c" "$JSON" "$TMP/runs-$c" <<'EOF'
+	if [ "$RSTATS" = 1 ]; then
+		redis-cli -p "$PORT" info commandstats >"$TMP/cmdstats-$c"
+	else
+		: >"$TMP/cmdstats-$c"
+	fi
+	python3 - "$c" "$JSON" "$TMP/runs-$c" "$TMP/cpu-$c" "$(getconf CLK_TCK)" "$TMP/cmdstats-$c" <<'EOF'
 import json, statistics, sys
 clients, as_json, path = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+cpu_path, hz, stats_path = sys.argv[4], int(sys.argv[5]), sys.argv[6]
 runs = [json.loads(l) for l in open(path) if l.strip()]
+cpus = [list(map(int, l.split())) for l in open(cpu_path) if l.strip()]
+# Process CPU over each whole bench run, per command the bench sent in it (its warm-up of
+# 20 pairs per client, 3 commands each, and the ping included).
+def per_cmd(i):
+    return [c[i] / hz * 1e6 / (r["commands"] + clients * 20 * 3 + 1) for c, r in zip(cpus, runs)]
 med = lambda f: statistics.median(f(r) for r in runs)
 out = {
     "clients": clients, "runs": len(runs),
@@ -196,7 +237,21 @@ out = {
     "first_error": next((r["first_error"] for r in runs if r["first_error"]), ""),
     "first_warning": next((r["first_warning"] for r in runs if r["first_warning"]), ""),
     "each_run_pairs_per_s": [round(r["pairs_per_s"], 1) for r in runs],
+    "cpu_us_per_command": {
+        "redis": statistics.median(per_cmd(0)),
+        "control": statistics.median(per_cmd(1)),
+        "dataplane": statistics.median(per_cmd(2)),
+        "clients": med(lambda r: r["client_cpu_us_per_command"]),
+    },
 }
+stats = {}
+for l in open(stats_path):
+    if l.startswith("cmdstat_"):
+        name, _, kv = l.strip()[8:].partition(":")
+        f = dict(x.split("=", 1) for x in kv.split(","))
+        stats[name] = {"calls": int(f["calls"]), "usec_per_call": float(f["usec_per_call"])}
+if stats:
+    out["redis_commandstats"] = stats
 if as_json:
     print(json.dumps(out))
 else:
@@ -205,6 +260,18 @@ else:
           f"p99 {out['pair_p99_ms']:.3f} ms  max {out['pair_max_ms']:.3f} ms  "
           f"(offer p99 {out['offer_p99_ms']:.3f}, answer p99 {out['answer_p99_ms']:.3f}; "
           f"runs {out['each_run_pairs_per_s']})")
+    cu = out["cpu_us_per_command"]
+    print(f"            CPU us per command: redis {cu['redis']:.1f}  control {cu['control']:.1f}  "
+          f"dataplane {cu['dataplane']:.1f}  clients {cu['clients']:.1f}  "
+          f"(sum {sum(cu.values()):.1f})")
+    if stats:
+        total = sum(v["calls"] * v["usec_per_call"] for v in stats.values())
+        ncmd = sum(r["commands"] for r in runs)
+        print(f"            redis commandstats (us of command execution per bench command: "
+              f"{total / max(ncmd, 1):.1f}):")
+        for k, v in sorted(stats.items(), key=lambda kv: -kv[1]["calls"] * kv[1]["usec_per_call"]):
+            print(f"              {k:12s} {v['calls'] / max(ncmd, 1):6.2f} per command  "
+                  f"{v['usec_per_call']:7.2f} us/call")
     if out["errors"]:
         print(f"            {out['errors']} errors; first: {out['first_error']}")
     if out["warnings"]:

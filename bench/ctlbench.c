@@ -1,7 +1,8 @@
 /* rtpanchor-bench-ctl: offer+answer pairs per second and their latency through a real
  * Redis and a running rtpanchor-control. Each client thread has its own hiredis connection
  * and speaks the command channel exactly as a SIP proxy does (tools/ctlreq.c): XADD the
- * offer, BLPOP its reply, XADD the answer, BLPOP, and (by default) delete the call. The
+ * offer, BLPOP its reply, XADD the answer, BLPOP, and (by default) delete the call; each
+ * XADD and its BLPOP are written together (ctlreq_call: one round trip). The
  * main thread only times the run and merges the figures afterwards. */
 #include <errno.h>
 #include <getopt.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -74,6 +76,17 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* CPU time of the whole process (every client thread), in seconds. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static void samples_add(struct samples *s, uint64_t v)
@@ -175,9 +188,8 @@ static enum outcome round_trip(struct client *cl, const struct ctlreq *r, bool m
 	json_t *j;
 
 	t0 = now_ns();
-	st = ctlreq_send(cl->c, r, cl->o->prefix, cl->key, id, sizeof(id), err, sizeof(err));
-	if (st == CTLREQ_OK)
-		st = ctlreq_wait(cl->c, cl->key, cl->o->timeout_ms, &reply, &len, err, sizeof(err));
+	st = ctlreq_call(cl->c, r, cl->o->prefix, cl->key, cl->o->timeout_ms, id, sizeof(id),
+			 &reply, &len, err, sizeof(err));
 	t1 = now_ns();
 	switch (st) {
 	case CTLREQ_OK:
@@ -249,6 +261,7 @@ static bool reconnect(struct client *cl)
 		cl->dead = true;
 		return false;
 	}
+	ctlreq_call_prepare(cl->c, cl->o->timeout_ms);
 	return true;
 }
 
@@ -586,7 +599,7 @@ int main(int argc, char **argv)
 	struct bench_opts o;
 	struct dist pd, cd[CMD_N];
 	char err[512], where[300];
-	double elapsed, rate;
+	double elapsed, rate, cpu0, cpu1;
 	size_t ncmds;
 	unsigned i, k, ndead = 0;
 	int rc;
@@ -613,6 +626,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "rtpanchor-bench-ctl: client %u: %s\n", i, err);
 			return EXIT_UNREACHABLE;
 		}
+		ctlreq_call_prepare(cls[i].c, o.timeout_ms);
 	}
 	for (i = 0; i < o.clients; i++)
 		if (pthread_create(&cls[i].th, NULL, client_run, &cls[i]) != 0) {
@@ -621,6 +635,7 @@ int main(int argc, char **argv)
 		}
 	pthread_barrier_wait(&warm);
 	t_start = now_ns();
+	cpu0 = cpu_s();
 	if (o.count == 0) {
 		struct timespec ts = {
 		    .tv_sec = (time_t)o.duration_s,
@@ -648,6 +663,7 @@ int main(int argc, char **argv)
 		if (first_warning[0] == '\0')
 			first_warning = cls[i].first_warning;
 	}
+	cpu1 = cpu_s();
 	/* The rate counts completed pairs over the time until the last one completed. */
 	if (t_end <= t_start)
 		t_end = now_ns();
@@ -666,11 +682,13 @@ int main(int argc, char **argv)
 		for (k = 0; k < CMD_N; k++)
 			if (cd[k].n > 0)
 				json_object_set_new(c, cmd_names[k], dist_json(&cd[k]));
-		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:f, s:f, s:o, s:o, "
+		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:I, s:f, s:f, s:f, s:o, s:o, "
 			      "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
 			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
 			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
-			      "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
+			      "commands", (json_int_t)ncmds, "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
+			      "client_cpu_us_per_command",
+			      ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0,
 			      "pair_latency_ms", dist_json(&pd), "command_latency_ms", c, "errors",
 			      "total", (json_int_t)(err_reply + timeouts + bad + io),
 			      "error_replies", (json_int_t)err_reply, "timeouts",
@@ -704,6 +722,8 @@ int main(int argc, char **argv)
 		       ", bad replies %" PRIu64 ", connection %" PRIu64 ")%s%s\n",
 		       err_reply + timeouts + bad + io, err_reply, timeouts, bad, io,
 		       first_error[0] ? "; first: " : "", first_error);
+		printf("client CPU:     %.1f us per command (all client threads)\n",
+		       ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0);
 		printf("warnings:       %" PRIu64 "%s%s\n", warnings,
 		       first_warning[0] ? "; first: " : "", first_warning);
 	}

@@ -41,6 +41,7 @@ struct dpclient {
 	const struct dpclient_op *bops;
 	unsigned bn, bsent;
 	uint32_t bbase;
+	bool no_batch; /* the dataplane predates RPA_DP_BATCH: one message per write */
 	uint8_t buf[RPA_DP_MSG_MAX]; /* the request being sent, then the reply */
 };
 
@@ -673,10 +674,11 @@ static int batch_reply(struct dpclient *c, const uint8_t *buf, size_t n, bool tr
 	return 0;
 }
 
-/* Requests go out with sendmmsg and replies come back with recvmmsg, so a window of
- * BATCH_WINDOW requests costs two system calls instead of one poll, one send and one
- * receive each; poll runs only when the socket is not ready. */
-static int batch_run(struct dpclient *c, struct dpclient_op *ops, unsigned n, bool wait)
+/* For a dataplane without RPA_DP_BATCH: one message per write. Requests go out with
+ * sendmmsg and replies come back with recvmmsg, so a window of BATCH_WINDOW requests
+ * costs two system calls instead of one poll, one send and one receive each; poll runs
+ * only when the socket is not ready. */
+static int run_single(struct dpclient *c, struct dpclient_op *ops, unsigned n, bool wait)
 {
 	enum {
 		REQ_MAX = sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_dp_stream),
@@ -817,12 +819,224 @@ fail:
 	return rc;
 }
 
+/* BATCH messages in flight (each up to RPA_DP_BATCH_MAX writes, about 30 KiB). */
+#define BATCH_MSGS 4
+
+/* Writes ops[0..k) as one BATCH request into c->buf; returns its length. */
+static size_t build_batch(struct dpclient *c, const struct dpclient_op *ops, unsigned k,
+			  uint32_t seq)
+{
+	struct rpa_dp_hdr h = {.magic = RPA_DP_MAGIC, .version = RPA_DP_VERSION};
+	size_t off = sizeof(h), blen;
+
+	for (unsigned i = 0; i < k; i++) {
+		blen = ops[i].type == RPA_DP_STREAM_ADD ? sizeof(ops[i].stream)
+							: sizeof(ops[i].local);
+		h.type = ops[i].type;
+		h.len = (uint32_t)(sizeof(h) + blen);
+		h.seq = seq;
+		memcpy(c->buf + off, &h, sizeof(h));
+		memcpy(c->buf + off + sizeof(h), &ops[i].stream, blen);
+		off += sizeof(h) + blen;
+	}
+	h.type = RPA_DP_BATCH;
+	h.len = (uint32_t)off;
+	h.seq = seq;
+	memcpy(c->buf, &h, sizeof(h));
+	return off;
+}
+
+/* The reply to BATCH message seq carrying ops[0..k): statuses into the ops. Returns 0,
+ * 1 for a stale reply (skip it), -EOPNOTSUPP when the dataplane does not know BATCH, or
+ * -EPROTO. */
+static int batch_reply_multi(struct dpclient *c, const uint8_t *buf, size_t n, bool truncated,
+			     uint32_t seq, struct dpclient_op *ops, unsigned k)
+{
+	struct rpa_dp_batch_reply br;
+	struct rpa_dp_reply r;
+	char eb[64];
+	int32_t st;
+	int rc;
+
+	if (truncated) {
+		struct rpa_dp_hdr h;
+
+		memcpy(&h, buf, sizeof(h));
+		if (h.magic == RPA_DP_MAGIC && (int32_t)(seq - h.seq) > 0)
+			return 1;
+		set_err(c, "malformed reply: longer than a batch reply");
+		return -EPROTO;
+	}
+	rc = check_reply(c, buf, n, seq, RPA_DP_BATCH);
+	if (rc != 0)
+		return rc;
+	memcpy(&r, buf, sizeof(r));
+	r.msg[sizeof(r.msg) - 1] = '\0';
+	if (r.status == -EOPNOTSUPP)
+		return -EOPNOTSUPP;
+	if (r.status != 0) {
+		/* We built it: a dataplane that finds it malformed does not speak our BATCH. */
+		set_err(c, "batch refused: %s", r.msg);
+		return -EPROTO;
+	}
+	if (n < sizeof(r) + sizeof(br)) {
+		set_err(c, "malformed reply: batch reply of %zu bytes without a count", n);
+		return -EPROTO;
+	}
+	memcpy(&br, buf + sizeof(r), sizeof(br));
+	if (br.count != k || n != sizeof(r) + sizeof(br) + (size_t)k * sizeof(st)) {
+		set_err(c, "malformed reply: %u statuses in %zu bytes for a batch of %u",
+			br.count, n, k);
+		return -EPROTO;
+	}
+	for (unsigned i = 0; i < k; i++) {
+		memcpy(&st, buf + sizeof(r) + sizeof(br) + i * sizeof(st), sizeof(st));
+		if (st > 0 || st < -4095) {
+			set_err(c, "malformed reply: status %d is not 0 or a negative errno", st);
+			return -EPROTO;
+		}
+		if (st < 0) {
+			c->remote_err = true;
+			set_err(c, "refused: %s", errstr(-st, eb, sizeof(eb)));
+		}
+		ops[i].status = st;
+	}
+	return 0;
+}
+
+/* Every write in BATCH messages of up to RPA_DP_BATCH_MAX: one datagram each way for a
+ * whole batch of commands, so the dataplane wakes up once, not once per write. At most
+ * BATCH_MSGS in flight. Falls back to run_single for a dataplane without BATCH. */
+static int run_multi(struct dpclient *c, struct dpclient_op *ops, unsigned n, bool wait)
+{
+	uint8_t rbuf[sizeof(struct rpa_dp_reply) + sizeof(struct rpa_dp_batch_reply) +
+		     RPA_DP_BATCH_MAX * sizeof(int32_t) + 8];
+	const bool resume = c->bops == ops && c->bn == n;
+	const uint32_t base = resume ? c->bbase : c->seq;
+	unsigned sent = resume ? c->bsent : 0, done = 0, k, i;
+	int64_t deadline;
+	char eb[64];
+	ssize_t got;
+	size_t len;
+	int rc = 0;
+
+	c->errmsg[0] = '\0';
+	c->remote_err = false;
+	c->bops = NULL;
+	for (i = 0; i < n; i++)
+		if (ops[i].type != RPA_DP_STREAM_ADD && ops[i].type != RPA_DP_STREAM_DEL) {
+			set_err(c, "batch op %u: type %u is not stream add or del", i, ops[i].type);
+			return -EINVAL;
+		}
+	deadline = now_ms() + c->timeout_ms;
+	/* Message m carries ops[m * MAX, ...) and has sequence number base + m + 1. */
+	while (done < n) {
+		while (sent < n && (sent - done) / RPA_DP_BATCH_MAX < BATCH_MSGS) {
+			k = n - sent < RPA_DP_BATCH_MAX ? n - sent : RPA_DP_BATCH_MAX;
+			len = build_batch(c, &ops[sent], k, base + sent / RPA_DP_BATCH_MAX + 1);
+			got = send(c->fd, c->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (got < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (got < 0) {
+				rc = errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN
+					 ? -ECONNRESET
+					 : -errno;
+				if (rc == -ECONNRESET)
+					set_err(c, "the dataplane closed the connection");
+				else
+					set_err(c, "send: %s", errstr(-rc, eb, sizeof(eb)));
+				goto fail;
+			}
+			sent += k;
+			c->seq = base + (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX;
+		}
+		if (!wait) {
+			c->bops = ops;
+			c->bn = n;
+			c->bsent = sent;
+			c->bbase = base;
+			return 0;
+		}
+		if (sent == done) {
+			rc = wait_fd(c, POLLOUT, deadline);
+			if (rc == -ETIMEDOUT)
+				set_err(c, "could not send within %d ms (dataplane not reading)",
+					c->timeout_ms);
+			else if (rc < 0)
+				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			if (rc < 0)
+				goto fail;
+			continue;
+		}
+		got = recv(c->fd, rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
+		if (got < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				rc =
+				    errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
+				set_err(c, "recv: %s", errstr(errno, eb, sizeof(eb)));
+				goto fail;
+			}
+			rc = wait_fd(c, POLLIN, deadline);
+			if (rc == -ETIMEDOUT)
+				set_err(c, "no reply within %d ms", c->timeout_ms);
+			else if (rc < 0)
+				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			if (rc < 0)
+				goto fail;
+			continue;
+		}
+		if (got == 0) {
+			rc = -ECONNRESET;
+			set_err(c, "the dataplane closed the connection");
+			goto fail;
+		}
+		k = n - done < RPA_DP_BATCH_MAX ? n - done : RPA_DP_BATCH_MAX;
+		rc = batch_reply_multi(c, rbuf, got > (ssize_t)sizeof(rbuf) ? sizeof(rbuf) : (size_t)got,
+				       got > (ssize_t)sizeof(rbuf), base + done / RPA_DP_BATCH_MAX + 1,
+				       &ops[done], k);
+		if (rc == -EOPNOTSUPP && done == 0) {
+			/* An older dataplane: the rest of what is in flight fails the same way
+			 * (nothing of it was applied); collect it, then write one by one. */
+			unsigned left = (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX - 1;
+
+			for (; left > 0; left--) {
+				rc = wait_fd(c, POLLIN, deadline);
+				if (rc < 0 || recv(c->fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) <= 0) {
+					rc = -EPROTO;
+					set_err(c, "lost the dataplane while falling back to single "
+						   "writes");
+					goto fail;
+				}
+			}
+			c->no_batch = true;
+			c->seq = base + (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX;
+			return run_single(c, ops, n, true);
+		}
+		if (rc == -EOPNOTSUPP)
+			set_err(c, "the dataplane refused a BATCH after accepting one");
+		if (rc < 0)
+			goto fail;
+		if (rc == 0) {
+			done += k;
+			deadline = now_ms() + c->timeout_ms;
+		}
+	}
+	c->seq = base + (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX;
+	return 0;
+
+fail:
+	c->seq = base + (sent + RPA_DP_BATCH_MAX - 1) / RPA_DP_BATCH_MAX;
+	for (i = done; i < n; i++)
+		ops[i].status = rc;
+	return rc;
+}
+
 int dpclient_batch(struct dpclient *c, struct dpclient_op *ops, unsigned n)
 {
-	return batch_run(c, ops, n, true);
+	return c->no_batch ? run_single(c, ops, n, true) : run_multi(c, ops, n, true);
 }
 
 int dpclient_batch_start(struct dpclient *c, struct dpclient_op *ops, unsigned n)
 {
-	return batch_run(c, ops, n, false);
+	return c->no_batch ? run_single(c, ops, n, false) : run_multi(c, ops, n, false);
 }

@@ -17,7 +17,13 @@
 struct chan {
 	const struct options *o;
 	redisContext *rc; /* transactions and every other command */
-	redisContext *rd; /* XREADGROUP only */
+	redisReplyObjectFunctions *rc_fn; /* rc's own reply builders (see txn_fns) */
+	redisContext *rd; /* XREADGROUP only; its replies live in `arena` */
+	redisReplyObjectFunctions *rd_fn; /* rd's own reply builders, for XGROUP CREATE */
+	struct arena {
+		struct arena_block *head; /* newest first; the last one is kept on reset */
+		size_t used;		  /* bytes handed out since the last reset */
+	} arena;
 	bool up;
 	bool reading;	   /* a read is in flight on rd */
 	unsigned inflight; /* transactions sent on rc whose replies are not all read */
@@ -29,6 +35,248 @@ struct chan {
 	char logged_err[256]; /* the failure last logged; repeats go to debug */
 	char where[300];      /* endpoint, for messages */
 	char key_commands[OPTIONS_PREFIX_MAX + 16];
+	struct txn readcmd; /* the XREADGROUP being sent, RESP-encoded (kept for its buffer) */
+};
+
+/* Transaction replies (MULTI's +OK, one +QUEUED per command, EXEC's array of results) are
+ * only checked for errors. While transactions are in flight, rc's reader is given these
+ * builders: every reply but an error or an array is one shared object, so a transaction's
+ * replies cost two allocations (EXEC's array), not one or two per command. Nothing else
+ * reads rc meanwhile (rc_busy), and the reader holds no half-built reply between
+ * transactions, so the builders are swapped when the first is sent and the last
+ * collected. Objects are freed with txn_free_object only. */
+static redisReply txn_shared[REDIS_REPLY_ERROR + 1];
+
+static bool txn_is_shared(const redisReply *r)
+{
+	return r >= txn_shared && r < txn_shared + sizeof(txn_shared) / sizeof(txn_shared[0]);
+}
+
+static void *txn_attach(const redisReadTask *task, redisReply *r)
+{
+	if (task->parent != NULL) {
+		redisReply *p = task->parent->obj;
+
+		p->element[task->idx] = r;
+	}
+	return r;
+}
+
+static void *txn_shared_obj(const redisReadTask *task, int type)
+{
+	txn_shared[type].type = type;
+	return txn_attach(task, &txn_shared[type]);
+}
+
+static void *txn_create_string(const redisReadTask *task, char *str, size_t len)
+{
+	redisReply *r;
+
+	if (task->type != REDIS_REPLY_ERROR)
+		return txn_shared_obj(task, task->type);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL || (r->str = malloc(len + 1)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	memcpy(r->str, str, len);
+	r->str[len] = '\0';
+	r->len = len;
+	r->type = REDIS_REPLY_ERROR;
+	return txn_attach(task, r);
+}
+
+static void *txn_create_array(const redisReadTask *task, int n)
+{
+	redisReply *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->type = REDIS_REPLY_ARRAY;
+	if (n > 0 && (r->element = calloc((size_t)n, sizeof(*r->element))) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->elements = n > 0 ? (size_t)n : 0;
+	return txn_attach(task, r);
+}
+
+static void *txn_create_integer(const redisReadTask *task, long long v)
+{
+	(void)v;
+	return txn_shared_obj(task, REDIS_REPLY_INTEGER);
+}
+
+static void *txn_create_nil(const redisReadTask *task)
+{
+	return txn_shared_obj(task, REDIS_REPLY_NIL);
+}
+
+static void txn_free_object(void *o)
+{
+	redisReply *r = o;
+
+	if (r == NULL || txn_is_shared(r))
+		return;
+	if (r->type == REDIS_REPLY_ARRAY) {
+		for (size_t i = 0; i < r->elements; i++)
+			txn_free_object(r->element[i]);
+		free(r->element);
+	} else {
+		free(r->str);
+	}
+	free(r);
+}
+
+static redisReplyObjectFunctions txn_fns = {
+    .createString = txn_create_string,
+    .createArray = txn_create_array,
+    .createInteger = txn_create_integer,
+    .createNil = txn_create_nil,
+    .freeObject = txn_free_object,
+};
+
+/* The reply of XREADGROUP (a few hundred objects for a batch: every entry, field and
+ * value) is built in an arena, without a malloc and a free per object: it is freed whole
+ * by chan_read_free, before the next read's reply is parsed. The arena belongs to the
+ * channel, not to the connection, so a reply stays valid across a lost connection. */
+struct arena_block {
+	struct arena_block *next;
+	size_t size, off;
+	max_align_t data[];
+};
+
+#define ARENA_BLOCK_MIN (64u << 10)
+#define ARENA_KEEP_MAX	(4u << 20) /* a block grown to more is not kept for the next read */
+
+static void *arena_alloc(struct arena *a, size_t n)
+{
+	struct arena_block *b = a->head;
+	size_t need = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1), size;
+
+	if (b == NULL || b->size - b->off < need) {
+		size = need > ARENA_BLOCK_MIN ? need : ARENA_BLOCK_MIN;
+		b = malloc(sizeof(*b) + size);
+		if (b == NULL)
+			return NULL;
+		b->size = size;
+		b->off = 0;
+		b->next = a->head;
+		a->head = b;
+	}
+	a->used += need;
+	b->off += need;
+	return (char *)b->data + b->off - need;
+}
+
+/* Empty the arena, keeping one block big enough for what the last reply needed (so a
+ * steady load settles on one block), unless that is more than ARENA_KEEP_MAX. */
+static void arena_reset(struct arena *a)
+{
+	struct arena_block *b = a->head, *next;
+	size_t want = a->used;
+
+	if (b != NULL && b->next == NULL && b->size >= want) {
+		b->off = 0;
+		a->used = 0;
+		return;
+	}
+	for (; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = NULL;
+	a->used = 0;
+	if (want > ARENA_BLOCK_MIN && want <= ARENA_KEEP_MAX && arena_alloc(a, want) != NULL) {
+		a->head->off = 0;
+		a->used = 0;
+	}
+}
+
+static void arena_free(struct arena *a)
+{
+	a->used = ARENA_KEEP_MAX + 1;
+	arena_reset(a);
+}
+
+static void *rd_attach(const redisReadTask *task, redisReply *r)
+{
+	if (task->parent != NULL) {
+		redisReply *p = task->parent->obj;
+
+		p->element[task->idx] = r;
+	}
+	return r;
+}
+
+static redisReply *rd_obj(const redisReadTask *task, int type)
+{
+	struct arena *a = task->privdata;
+	redisReply *r = arena_alloc(a, sizeof(*r));
+
+	if (r != NULL) {
+		memset(r, 0, sizeof(*r));
+		r->type = type;
+	}
+	return r;
+}
+
+static void *rd_create_string(const redisReadTask *task, char *str, size_t len)
+{
+	redisReply *r = rd_obj(task, task->type);
+
+	if (r == NULL || (r->str = arena_alloc(task->privdata, len + 1)) == NULL)
+		return NULL;
+	memcpy(r->str, str, len);
+	r->str[len] = '\0';
+	r->len = len;
+	return rd_attach(task, r);
+}
+
+static void *rd_create_array(const redisReadTask *task, int n)
+{
+	redisReply *r = rd_obj(task, REDIS_REPLY_ARRAY);
+
+	if (r == NULL)
+		return NULL;
+	if (n > 0) {
+		r->element = arena_alloc(task->privdata, (size_t)n * sizeof(*r->element));
+		if (r->element == NULL)
+			return NULL;
+		memset(r->element, 0, (size_t)n * sizeof(*r->element));
+		r->elements = (size_t)n;
+	}
+	return rd_attach(task, r);
+}
+
+static void *rd_create_integer(const redisReadTask *task, long long v)
+{
+	redisReply *r = rd_obj(task, REDIS_REPLY_INTEGER);
+
+	if (r == NULL)
+		return NULL;
+	r->integer = v;
+	return rd_attach(task, r);
+}
+
+static void *rd_create_nil(const redisReadTask *task)
+{
+	redisReply *r = rd_obj(task, REDIS_REPLY_NIL);
+
+	return r != NULL ? rd_attach(task, r) : NULL;
+}
+
+static void rd_free_object(void *o)
+{
+	(void)o; /* the arena is emptied as a whole (chan_read_free) */
+}
+
+static redisReplyObjectFunctions rd_fns = {
+    .createString = rd_create_string,
+    .createArray = rd_create_array,
+    .createInteger = rd_create_integer,
+    .createNil = rd_create_nil,
+    .freeObject = rd_free_object,
 };
 
 static struct timeval tv_ms(int ms)
@@ -73,7 +321,15 @@ void chan_destroy(struct chan *ch)
 	if (ch == NULL)
 		return;
 	drop(ch);
+	arena_free(&ch->arena);
+	txn_free(&ch->readcmd);
 	free(ch);
+}
+
+void chan_read_free(struct chan *ch, redisReply *r)
+{
+	if (r != NULL)
+		arena_reset(&ch->arena);
 }
 
 bool chan_up(const struct chan *ch)
@@ -226,6 +482,10 @@ int chan_connect(struct chan *ch, uint64_t now_ms)
 	if (rc < 0)
 		goto fail;
 
+	ch->rc_fn = ch->rc->reader->fn;
+	ch->rd_fn = ch->rd->reader->fn;
+	ch->rd->reader->fn = &rd_fns;
+	ch->rd->reader->privdata = &ch->arena;
 	ch->up = true;
 	ch->generation++;
 	if (ch->generation == 1)
@@ -312,7 +572,7 @@ static int write_out(struct chan *ch, redisContext *c, const char *what)
 
 int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 {
-	char cnt[16], blk[16];
+	char cnt[TXN_U64_LEN], blk[TXN_U64_LEN];
 	const char *argv[12];
 	int argc = 0, block = rq->block_ms;
 
@@ -324,7 +584,7 @@ int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 		chan_fail(ch, "XREADGROUP");
 		return -EIO;
 	}
-	snprintf(cnt, sizeof(cnt), "%u", rq->count);
+	txn_u64(rq->count, cnt);
 	argv[argc++] = "XREADGROUP";
 	argv[argc++] = "GROUP";
 	argv[argc++] = CHAN_GROUP;
@@ -334,14 +594,19 @@ int chan_read_start(struct chan *ch, const struct chan_readreq *rq)
 	if (block >= 0) {
 		if (block > CHAN_BLOCK_MAX_MS)
 			block = CHAN_BLOCK_MAX_MS;
-		snprintf(blk, sizeof(blk), "%d", block);
+		txn_u64((uint64_t)block, blk);
 		argv[argc++] = "BLOCK";
 		argv[argc++] = blk;
 	}
 	argv[argc++] = "STREAMS";
 	argv[argc++] = ch->key_commands;
 	argv[argc++] = rq->id;
-	if (redisAppendCommandArgv(ch->rd, argc, argv, NULL) != REDIS_OK) {
+	/* Encoded by txn_cmd: hiredis's own formatting cost more than the rest of sending a
+	 * read (one per batch). */
+	txn_clear(&ch->readcmd);
+	txn_cmd(&ch->readcmd, argc, argv, NULL);
+	if (ch->readcmd.failed ||
+	    redisAppendFormattedCommand(ch->rd, ch->readcmd.buf, ch->readcmd.len) != REDIS_OK) {
 		chan_fail(ch, "XREADGROUP");
 		return -EIO;
 	}
@@ -376,15 +641,20 @@ int chan_read_finish(struct chan *ch, redisReply **out)
 		if (strncmp(r->str, "NOGROUP", 7) == 0) {
 			log_warning("redis %s: consumer group %s is gone; creating it again",
 				    ch->where, CHAN_GROUP);
+			/* Its reply is freed by setup_cmd: hiredis's own builders (the reader
+			 * holds nothing half-built here). */
+			ch->rd->reader->fn = ch->rd_fn;
 			if (create_group(ch, ch->rd, msg, sizeof(msg)) < 0) {
 				log_warning("redis %s: %s", ch->where, msg);
 				if (ch->rd->err != 0)
 					chan_fail(ch, "XGROUP CREATE");
 			}
+			if (ch->rd != NULL)
+				ch->rd->reader->fn = &rd_fns;
 		} else {
 			log_warning("redis %s: XREADGROUP refused: %.200s", ch->where, r->str);
 		}
-		freeReplyObject(r);
+		chan_read_free(ch, r);
 		return -EPROTO;
 	}
 	*out = r;
@@ -421,8 +691,15 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 			unsigned n)
 {
 	char who[ENTRY_ID_MAX + 48];
+	size_t i;
 
 	if (r->type != REDIS_REPLY_ERROR && (k + 1 != n || r->type != REDIS_REPLY_ARRAY))
+		return;
+	/* EXEC's results: most often no error at all. */
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_ERROR)
+			break;
+	if (r->type == REDIS_REPLY_ARRAY && i == r->elements)
 		return;
 	if (t->nentries == 0)
 		snprintf(who, sizeof(who), "timer work");
@@ -434,7 +711,7 @@ static void check_reply(struct chan *ch, const struct txn *t, const redisReply *
 			    k + 1 == n ? "EXEC" : "command", k, r->str);
 		return;
 	}
-	for (size_t i = 0; i < r->elements; i++)
+	for (; i < r->elements; i++)
 		if (r->element[i]->type == REDIS_REPLY_ERROR)
 			log_warning("redis %s: transaction for %s: command %zu failed: %.200s",
 				    ch->where, who, i + 1, r->element[i]->str);
@@ -518,6 +795,8 @@ int chan_send(struct chan *ch, struct txn *const *txns, unsigned n)
 		if (write_out(ch, ch->rc, "commit") < 0)
 			return -EIO;
 	}
+	if (ch->inflight == 0)
+		ch->rc->reader->fn = &txn_fns;
 	ch->inflight += sent;
 	return 0;
 }
@@ -565,11 +844,12 @@ int chan_collect(struct chan *ch, const struct txn *t, bool wait)
 			return -EIO;
 		}
 		check_reply(ch, t, r, ch->partial, t->ncmds);
-		freeReplyObject(r);
+		txn_free_object(r);
 		ch->partial++;
 	}
 	ch->partial = 0;
-	ch->inflight--;
+	if (--ch->inflight == 0)
+		ch->rc->reader->fn = ch->rc_fn;
 	return 0;
 }
 

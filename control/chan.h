@@ -65,8 +65,12 @@ int chan_read_start(struct chan *ch, const struct chan_readreq *rq);
 bool chan_read_pending(const struct chan *ch);
 /* Wait for the reply of the read in flight. Returns 0 with *out set (a nil reply when
  * nothing came), -EIO when the connection failed, or -EPROTO for an error reply (logged;
- * a missing group is created again). */
+ * a missing group is created again). *out is freed with chan_read_free (not
+ * freeReplyObject: it lives in the channel's arena), before the next chan_read_finish; it
+ * stays valid until then, also when the connection fails meanwhile. */
 int chan_read_finish(struct chan *ch, redisReply **out);
+/* Free the reply of chan_read_finish (NULL is fine). */
+void chan_read_free(struct chan *ch, redisReply *r);
 /* While a read is in flight and transactions too: wait until the read's reply may be
  * there (data, an error, or the reply timeout) or until replies of transactions arrive
  * first. Returns true for the latter (collect them, then call again), false when the

@@ -587,7 +587,7 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 		  uint64_t read_ns, char *last_id, size_t last_len, command_mid_fn mid,
 		  void *mid_arg)
 {
-	struct item *items;
+	struct item *items, *last = NULL;
 	redisReply *stored[COMMAND_BATCH_MAX];
 	const redisReply *entries;
 	uint64_t now_ms;
@@ -619,8 +619,10 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			it->id[0] = '\0';
 			continue;
 		}
-		snprintf(last_id, last_len, "%s", it->id);
+		last = it;
 	}
+	if (last != NULL)
+		snprintf(last_id, last_len, "%s", last->id);
 	memset(stored, 0, sizeof(stored));
 	if (redelivered) {
 		int rc = fetch_stored(x, n, stored);

@@ -8,12 +8,12 @@
 void events_add(struct txn *t, const struct options *o, const char *event, const char *call_id,
 		const char *reason, uint64_t idle_ms, uint64_t now_ms)
 {
-	char key[KEYS_MAX], when[24], idle[24];
+	char key[KEYS_MAX], when[TXN_U64_LEN], idle[TXN_U64_LEN];
 	const char *argv[18];
 	int argc = 0;
 
 	keys_events(o, key, sizeof(key));
-	snprintf(when, sizeof(when), "%" PRIu64, now_ms);
+	txn_u64(now_ms, when);
 	argv[argc++] = "XADD";
 	argv[argc++] = key;
 	argv[argc++] = "MAXLEN";
@@ -35,7 +35,7 @@ void events_add(struct txn *t, const struct options *o, const char *event, const
 		argv[argc++] = reason;
 	}
 	if (idle_ms != 0) {
-		snprintf(idle, sizeof(idle), "%" PRIu64, idle_ms);
+		txn_u64(idle_ms, idle);
 		argv[argc++] = "idle-ms";
 		argv[argc++] = idle;
 	}

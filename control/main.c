@@ -493,7 +493,7 @@ int main(int argc, char **argv)
 		/* With redelivered entries, the stored replies are read on the command
 		 * connection: it must be quiet. */
 		if (pending && collect_all(dm) < 0) {
-			freeReplyObject(r);
+			chan_read_free(dm->x.ch, r);
 			continue;
 		}
 		ahead.dm = dm;
@@ -504,7 +504,7 @@ int main(int argc, char **argv)
 		 * entries are freed and earlier transactions confirmed. */
 		if (rc >= 0 && outbox_send(&dm->outbox, dm->x.ch) == 0)
 			outbox_collect(&dm->outbox, dm->x.ch, false, committed, dm);
-		freeReplyObject(r);
+		chan_read_free(dm->x.ch, r);
 		if (rc < 0)
 			continue;
 		if (pending) {

@@ -15,7 +15,7 @@
 
 void store_put(struct txn *t, const struct options *o, const struct call *c, bool add)
 {
-	char key[KEYS_MAX], set[KEYS_MAX], updated[24];
+	char key[KEYS_MAX], set[KEYS_MAX], updated[TXN_U64_LEN];
 	/* Kept across calls: the state is encoded for every command. */
 	static struct jsonenc enc;
 	const char *argv[8];
@@ -29,7 +29,7 @@ void store_put(struct txn *t, const struct options *o, const struct call *c, boo
 		return;
 	}
 	keys_call(o, call_id(c), key, sizeof(key));
-	snprintf(updated, sizeof(updated), "%" PRIu64, call_updated_ms(c));
+	txn_u64(call_updated_ms(c), updated);
 	argv[0] = "HSET";
 	argv[1] = key;
 	argv[2] = "owner";

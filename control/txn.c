@@ -53,6 +53,19 @@ static void put_header(struct txn *t, char kind, size_t n)
 	put(t, p, (size_t)(h + sizeof(h) - p));
 }
 
+const char *txn_u64(uint64_t v, char *buf)
+{
+	char tmp[TXN_U64_LEN], *p = tmp + sizeof(tmp);
+
+	*--p = '\0';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(buf, p, (size_t)(tmp + sizeof(tmp) - p));
+	return buf;
+}
+
 void txn_cmd(struct txn *t, int argc, const char *const *argv, const size_t *lens)
 {
 	put_header(t, '*', (size_t)argc);

@@ -47,6 +47,10 @@ void txn_cmdl(struct txn *t, ...) __attribute__((sentinel));
 void txn_append(struct txn *t, const struct txn *src);
 /* Record one answered entry for metrics (dropped, not fatal, when out of memory). */
 void txn_count(struct txn *t, const char *op, const char *result);
+/* v in decimal into buf (TXN_U64_LEN bytes), NUL-terminated, for an argument; returns
+ * buf. By hand: it runs for several arguments of every command. */
+#define TXN_U64_LEN 21
+const char *txn_u64(uint64_t v, char *buf);
 /* Close it (writes EXEC). */
 void txn_end(struct txn *t);
 void txn_free(struct txn *t);

@@ -22,6 +22,7 @@ static const char *const type_names[RPA_DP_TYPE_MAX] = {
 	[RPA_DP_STREAM_DEL] = "STREAM_DEL", [RPA_DP_STREAM_GET] = "STREAM_GET",
 	[RPA_DP_STREAM_LIST] = "STREAM_LIST", [RPA_DP_STATS] = "STATS",
 	[RPA_DP_NEIGH_LIST] = "NEIGH_LIST", [RPA_DP_FLUSH] = "FLUSH",
+	[RPA_DP_BATCH] = "BATCH",
 };
 
 /* Request body sizes; every request type has a fixed size. */
@@ -34,6 +35,7 @@ static const size_t body_size[RPA_DP_TYPE_MAX] = {
 	[RPA_DP_STATS] = 0,
 	[RPA_DP_NEIGH_LIST] = sizeof(struct rpa_dp_page),
 	[RPA_DP_FLUSH] = sizeof(struct rpa_dp_flush),
+	[RPA_DP_BATCH] = 0, /* variable: checked by do_batch */
 };
 
 static size_t reply_set(struct rpa_dp_reply *r, int status, size_t body, const char *fmt, ...)
@@ -213,6 +215,56 @@ static size_t do_flush(const struct rpa_dp_flush *f, struct rpa_dp_reply *r)
 			 (unsigned long long)o->deleted);
 }
 
+/* Every write's size keeps the next one 8-byte aligned in the (aligned) receive buffer,
+ * so each is handled in place. */
+_Static_assert((sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_dp_stream)) % 8 == 0 &&
+		   (sizeof(struct rpa_dp_hdr) + sizeof(struct rpa_endpoint)) % 8 == 0,
+	       "batch writes must stay 8-byte aligned");
+
+/* The writes of a BATCH (see dp_proto.h): checked as a whole first, then each handled as
+ * its own message. */
+static size_t do_batch(const uint8_t *body, size_t blen, struct rpa_dp_reply *r)
+{
+	struct rpa_dp_batch_reply *o = (void *)(r + 1);
+	int32_t *status = (int32_t *)(o + 1);
+	struct rpa_dp_reply sub;
+	struct rpa_dp_hdr sh;
+	size_t off = 0;
+	unsigned n = 0, failed = 0;
+
+	while (off < blen) {
+		if (blen - off < sizeof(sh))
+			return reply_set(r, -EBADMSG, 0, "batch write %u: %zu bytes, no header", n,
+					 blen - off);
+		memcpy(&sh, body + off, sizeof(sh));
+		if (sh.type != RPA_DP_STREAM_ADD && sh.type != RPA_DP_STREAM_DEL)
+			return reply_set(r, -EBADMSG, 0,
+					 "batch write %u: type %u is not STREAM_ADD or STREAM_DEL",
+					 n, sh.type);
+		if (sh.len != sizeof(sh) + body_size[sh.type] || sh.len > blen - off)
+			return reply_set(r, -EBADMSG, 0,
+					 "batch write %u: %u bytes, a %s is %zu (%zu left)", n,
+					 sh.len, type_names[sh.type],
+					 sizeof(sh) + body_size[sh.type], blen - off);
+		if (++n > RPA_DP_BATCH_MAX)
+			return reply_set(r, -E2BIG, 0, "batch of more than %d writes",
+					 RPA_DP_BATCH_MAX);
+		off += sh.len;
+	}
+	if (n == 0)
+		return reply_set(r, -EBADMSG, 0, "empty batch");
+	for (off = 0, n = 0; off < blen; n++) {
+		memcpy(&sh, body + off, sizeof(sh));
+		ctlmsg_handle(body + off, sh.len, 0, &sub);
+		status[n] = sub.status;
+		failed += sub.status < 0;
+		off += sh.len;
+	}
+	o->count = n;
+	return reply_set(r, 0, sizeof(*o) + n * sizeof(*status), "%u writes, %u refused", n,
+			 failed);
+}
+
 size_t ctlmsg_handle(const void *req, size_t len, int truncated, void *reply)
 {
 	const struct rpa_dp_hdr *h = req;
@@ -239,6 +291,8 @@ size_t ctlmsg_handle(const void *req, size_t len, int truncated, void *reply)
 				 h->len, len);
 	if (h->type == 0 || h->type >= RPA_DP_TYPE_MAX)
 		return reply_set(r, -EOPNOTSUPP, 0, "unknown message type %u", h->type);
+	if (h->type == RPA_DP_BATCH)
+		return do_batch(body, len - sizeof(*h), r);
 	if (len - sizeof(*h) != body_size[h->type])
 		return reply_set(r, -EBADMSG, 0, "%s body is %zu bytes, expected %zu",
 				 type_names[h->type], len - sizeof(*h), body_size[h->type]);

@@ -22,7 +22,8 @@
  * control poll). A burst of short-lived clients (a CLI loop, a control restart) must not
  * see EAGAIN from connect(): queue more than the clients we serve at once. */
 #define CTLSOCK_BACKLOG 256
-#define CTLSOCK_BURST       32 /* messages served per poll, so the slow path keeps up */
+#define CTLSOCK_BURST       32 /* writes served per poll, so the slow path keeps up; a
+				    * BATCH counts its writes (one ends the round) */
 
 static struct {
 	int lfd;
@@ -131,9 +132,22 @@ static void accept_clients(void)
 	}
 }
 
+/* Stream writes a reply accounts for: a BATCH's count, else 1. */
+static unsigned writes_of(const void *reply)
+{
+	const struct rpa_dp_reply *r = reply;
+	const struct rpa_dp_batch_reply *b = (const void *)(r + 1);
+
+	if (r->hdr.type != RPA_DP_BATCH || r->status != 0 || b->count == 0)
+		return 1;
+	return b->count;
+}
+
 static void serve(int fd)
 {
-	for (int i = 0; i < CTLSOCK_BURST; i++) {
+	unsigned budget = CTLSOCK_BURST, w;
+
+	while (budget > 0) {
 		ssize_t n = recv(fd, C.rx, sizeof(C.rx), MSG_DONTWAIT | MSG_TRUNC);
 		size_t rlen;
 
@@ -149,6 +163,8 @@ static void serve(int fd)
 			drop_client(fd);
 			return;
 		}
+		w = writes_of(C.tx);
+		budget -= w < budget ? w : budget;
 	}
 }
 

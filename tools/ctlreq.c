@@ -270,23 +270,16 @@ enum ctlreq_status ctlreq_send(redisContext *c, const struct ctlreq *r, const ch
 	return CTLREQ_OK;
 }
 
-enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms, char **reply,
-			       size_t *len, char *err, size_t errlen)
+/* The reply of a BLPOP (rep as read, NULL if the connection failed), into *reply. */
+static enum ctlreq_status take_reply(redisContext *c, redisReply *rep, const char *reply_key,
+				     int timeout_ms, char **reply, size_t *len, char *err,
+				     size_t errlen)
 {
-	const char *argv[3] = {"BLPOP", reply_key, NULL};
 	enum ctlreq_status st;
-	redisReply *rep, *v;
-	char secs[32];
+	redisReply *v;
 
 	*reply = NULL;
 	*len = 0;
-	/* BLPOP takes fractional seconds (Redis >= 6). The socket waits a second longer, so a
-	 * silent control shows as a nil reply, not as a broken connection. */
-	snprintf(secs, sizeof(secs), "%d.%03d", timeout_ms / 1000, timeout_ms % 1000);
-	argv[2] = secs;
-	redisSetTimeout(c, tv_ms(timeout_ms + 1000));
-	rep = redisCommandArgv(c, 3, argv, NULL);
-	redisSetTimeout(c, tv_ms(timeout_ms));
 	if (rep == NULL)
 		return failed(c, rep, "BLPOP", err, errlen);
 	if (rep->type == REDIS_REPLY_NIL) {
@@ -313,4 +306,76 @@ enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeo
 	}
 	freeReplyObject(rep);
 	return st;
+}
+
+/* BLPOP takes fractional seconds (Redis >= 6). */
+static void blpop_secs(int timeout_ms, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d.%03d", timeout_ms / 1000, timeout_ms % 1000);
+}
+
+enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms, char **reply,
+			       size_t *len, char *err, size_t errlen)
+{
+	const char *argv[3] = {"BLPOP", reply_key, NULL};
+	redisReply *rep;
+	char secs[32];
+
+	/* The socket waits a second longer, so a silent control shows as a nil reply, not as
+	 * a broken connection. */
+	blpop_secs(timeout_ms, secs, sizeof(secs));
+	argv[2] = secs;
+	redisSetTimeout(c, tv_ms(timeout_ms + 1000));
+	rep = redisCommandArgv(c, 3, argv, NULL);
+	redisSetTimeout(c, tv_ms(timeout_ms));
+	return take_reply(c, rep, reply_key, timeout_ms, reply, len, err, errlen);
+}
+
+void ctlreq_call_prepare(redisContext *c, int timeout_ms)
+{
+	redisSetTimeout(c, tv_ms(timeout_ms + 1000));
+}
+
+enum ctlreq_status ctlreq_call(redisContext *c, const struct ctlreq *r, const char *prefix,
+			       const char *reply_key, int timeout_ms, char *id, size_t idlen,
+			       char **reply, size_t *len, char *err, size_t errlen)
+{
+	const char *argv[CTLREQ_ARGV_MAX], *bl[3] = {"BLPOP", reply_key, NULL};
+	size_t lens[CTLREQ_ARGV_MAX];
+	char stream[CTLREQ_KEY_MAX], secs[32];
+	enum ctlreq_status st = CTLREQ_OK;
+	void *v = NULL;
+	redisReply *rep;
+	int argc;
+
+	*reply = NULL;
+	*len = 0;
+	argc = ctlreq_argv(r, prefix, reply_key, stream, argv, lens);
+	if (argc < 0) {
+		snprintf(err, errlen, "key prefix longer than %d bytes", CTLREQ_PREFIX_MAX);
+		return CTLREQ_REFUSED;
+	}
+	blpop_secs(timeout_ms, secs, sizeof(secs));
+	bl[2] = secs;
+	if (redisAppendCommandArgv(c, argc, argv, lens) != REDIS_OK ||
+	    redisAppendCommandArgv(c, 3, bl, NULL) != REDIS_OK)
+		return failed(c, NULL, "XADD", err, errlen);
+	if (redisGetReply(c, &v) != REDIS_OK)
+		return failed(c, NULL, "XADD", err, errlen);
+	rep = v;
+	if (rep->type == REDIS_REPLY_STRING) {
+		snprintf(id, idlen, "%.*s", (int)rep->len, rep->str);
+		freeReplyObject(rep);
+	} else {
+		/* The BLPOP still runs: its answer is read (and dropped) below. */
+		st = failed(c, rep, "XADD", err, errlen);
+	}
+	v = NULL;
+	if (redisGetReply(c, &v) != REDIS_OK)
+		return failed(c, NULL, "BLPOP", err, errlen);
+	if (st != CTLREQ_OK) {
+		freeReplyObject(v);
+		return st;
+	}
+	return take_reply(c, v, reply_key, timeout_ms, reply, len, err, errlen);
 }

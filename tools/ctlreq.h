@@ -83,4 +83,15 @@ enum ctlreq_status ctlreq_send(redisContext *c, const struct ctlreq *r, const ch
 enum ctlreq_status ctlreq_wait(redisContext *c, const char *reply_key, int timeout_ms, char **reply,
 			       size_t *len, char *err, size_t errlen);
 
+/* ctlreq_send and ctlreq_wait in one round trip: the XADD and the BLPOP are written
+ * together and their replies read in order, as a proxy that pipelines does. The socket
+ * timeout of c must exceed timeout_ms: call ctlreq_call_prepare(c, timeout_ms) once after
+ * connecting (it is not changed per call, unlike ctlreq_wait). A refused XADD is
+ * reported as CTLREQ_REFUSED once the BLPOP that followed it has answered (nil, after
+ * timeout_ms). */
+void ctlreq_call_prepare(redisContext *c, int timeout_ms);
+enum ctlreq_status ctlreq_call(redisContext *c, const struct ctlreq *r, const char *prefix,
+			       const char *reply_key, int timeout_ms, char *id, size_t idlen,
+			       char **reply, size_t *len, char *err, size_t errlen);
+
 #endif

@@ -31,6 +31,8 @@ enum rpa_dp_type {
 	RPA_DP_STATS,       /* (none) -> rpa_dp_stats (see its comment for what follows) */
 	RPA_DP_NEIGH_LIST,  /* rpa_dp_page -> rpa_dp_page_reply + rpa_dp_neigh[count] */
 	RPA_DP_FLUSH,       /* rpa_dp_flush -> rpa_dp_flush_reply */
+	RPA_DP_BATCH,       /* STREAM_ADD/STREAM_DEL requests back to back, each with its own
+			     * header -> rpa_dp_batch_reply + int32_t status[count] */
 	RPA_DP_TYPE_MAX,
 };
 
@@ -200,6 +202,19 @@ struct rpa_dp_flush {
 	uint32_t pad;
 };
 #define RPA_DP_FLUSH_TAG 0x1u
+
+/* A BATCH carries 1..RPA_DP_BATCH_MAX stream writes, applied in order as if each had come
+ * alone, in one datagram each way (one wake-up of the dataplane for all of them). A batch
+ * that is malformed as a whole (a truncated request, another type, a bad length) gets an
+ * error status and nothing of it is applied; otherwise status is 0 and each write's own
+ * status (0 or a negative errno) is in the array. A dataplane older than BATCH answers
+ * -EOPNOTSUPP (unknown type): the client then sends the writes one by one. */
+#define RPA_DP_BATCH_MAX 128
+
+struct rpa_dp_batch_reply {
+	uint32_t count; /* statuses following */
+	uint32_t pad;
+};
 
 struct rpa_dp_flush_reply {
 	uint64_t deleted;

@@ -5,9 +5,9 @@ import errno
 import struct
 
 import dpctl
-from dpctl import (FLUSH, FLUSH_REQ, HELLO, HELLO_REQ, MAGIC, MSG_MAX, STATS, STREAM_ADD,
-                   STREAM_DEL, STREAM_GET, STREAM_LIST, TYPE_MAX, VERSION, endpoint, header,
-                   message, srtp, stream)
+from dpctl import (BATCH, BATCH_MAX, FLUSH, FLUSH_REQ, HELLO, HELLO_REQ, MAGIC, MSG_MAX, STATS,
+                   STREAM_ADD, STREAM_DEL, STREAM_GET, STREAM_LIST, TYPE_MAX, VERSION, endpoint,
+                   header, message, srtp, stream)
 
 HELLO_BODY = HELLO_REQ.pack(VERSION, 0, b"hostile")
 
@@ -51,6 +51,17 @@ def cases(topo):
         ("flush truncated", header(FLUSH, 4, 32) + FLUSH_REQ.pack(0, 0, 0)[:4], True),
         ("flush unknown flag", message(FLUSH, FLUSH_REQ.pack(0, 0x10, 0), seq=33), True),
         ("hello truncated", header(HELLO, 8, 34) + HELLO_BODY[:8], True),
+        # A BATCH malformed anywhere is refused whole: its valid writes are not applied.
+        ("batch empty", message(BATCH, b"", seq=35), True),
+        ("batch with a hello", message(BATCH, message(STREAM_ADD, ok_add) +
+                                       message(HELLO, HELLO_BODY), seq=36), True),
+        ("batch write cut short", message(BATCH, message(STREAM_ADD, ok_add) +
+                                          message(STREAM_ADD, ok_add)[:-8], seq=37), True),
+        ("batch write with a lying len", message(BATCH, message(STREAM_ADD, ok_add) +
+                                                 message(STREAM_DEL, endpoint(f"{ra}:30090"),
+                                                         len_delta=8), seq=38), True),
+        ("batch of too many", message(BATCH, message(STREAM_DEL, endpoint(f"{ra}:30998")) *
+                                      (BATCH_MAX + 1), seq=39), True),
     ] + srtp_cases(ra, rb)
 
 
@@ -113,6 +124,29 @@ def test_hostile_control_messages(dp, topo):
     assert probe.hello()["boot_id"] == boot["boot_id"], "the dataplane restarted"
     assert sorted(s["local"] for s in dp.cli("list")["streams"]) == sorted(
         [f"{topo.RELAY_A}:30090", f"{topo.RELAY_B}:30092"])
+
+
+def test_raw_batch(dp, topo):
+    """A BATCH written from the header alone: each write applied in order with its own
+    status, as if sent alone."""
+    ra, rb = topo.RELAY_A, topo.RELAY_B
+    c = dpctl.Client(dp.socket)
+    n0 = c.stream_count()
+    body = (message(STREAM_ADD, stream(f"{ra}:30200", f"{rb}:30202")) +
+            message(STREAM_ADD, stream("203.0.113.1:30204", f"{rb}:30202")) +  # not ours
+            message(STREAM_ADD, stream(f"{ra}:30206", f"{rb}:30202")) +
+            message(STREAM_DEL, endpoint(f"{ra}:30200")) +
+            message(STREAM_DEL, endpoint(f"{ra}:30200")))
+    r = c.call(BATCH, body, seq=0x5151)
+    assert r.status == 0 and r.type == BATCH and r.seq == 0x5151, r
+    count, _ = struct.unpack_from("<II", r.body)
+    assert count == 5 and len(r.body) == 8 + 4 * count, r
+    status = struct.unpack_from(f"<{count}i", r.body, 8)
+    assert status[0] == 0 and status[1] < 0 and status[2] == 0 and status[3] == 0, status
+    assert status[4] == -errno.ENOENT, status
+    assert c.stream_count() == n0 + 1
+    assert [s["local"] for s in dp.cli("list")["streams"] if s["local"].endswith(":30206")] == [
+        f"{ra}:30206"]
 
 
 def test_raw_add_matches_cli_view(dp, topo):

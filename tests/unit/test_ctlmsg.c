@@ -202,6 +202,110 @@ static void test_valid_sequence(void **st)
 	assert_int_equal(session_count(), 0);
 }
 
+/* Appends one write (its own header) to the BATCH body being built at req + 16. */
+static size_t batch_put(size_t off, uint16_t type, const void *body, size_t blen)
+{
+	struct rpa_dp_hdr h = {.magic = RPA_DP_MAGIC,
+			       .version = RPA_DP_VERSION,
+			       .type = type,
+			       .len = (uint32_t)(sizeof(h) + blen),
+			       .seq = 7};
+	uint8_t *p = (uint8_t *)req + sizeof(struct rpa_dp_hdr) + off;
+
+	memcpy(p, &h, sizeof(h));
+	memcpy(p + sizeof(h), body, blen);
+	return off + sizeof(h) + blen;
+}
+
+static size_t batch_close(size_t off)
+{
+	struct rpa_dp_hdr *h = (void *)req;
+
+	h->magic = RPA_DP_MAGIC;
+	h->version = RPA_DP_VERSION;
+	h->type = RPA_DP_BATCH;
+	h->len = (uint32_t)(sizeof(*h) + off);
+	h->seq = 99;
+	return h->len;
+}
+
+static void test_batch(void **st)
+{
+	struct rpa_dp_stream a = good_stream(), b = good_stream(), bad = good_stream();
+	struct rpa_endpoint gone = fix_ep("192.0.2.1:30100");
+	const struct rpa_dp_batch_reply *br;
+	const struct rpa_dp_reply *r;
+	const int32_t *status;
+	struct rpa_dp_hello hello = {.client_version = RPA_DP_VERSION};
+	size_t off;
+
+	b.local.port = 30002;
+	bad.local.port = 30004;
+	bad.replay_window = 1; /* below RPA_DP_SRTP_REPLAY_MIN: refused */
+	/* Each write is applied as if it came alone, in order. */
+	off = batch_put(0, RPA_DP_STREAM_ADD, &a, sizeof(a));
+	off = batch_put(off, RPA_DP_STREAM_DEL, &gone, sizeof(gone));
+	off = batch_put(off, RPA_DP_STREAM_ADD, &b, sizeof(b));
+	off = batch_put(off, RPA_DP_STREAM_ADD, &bad, sizeof(bad));
+	off = batch_put(off, RPA_DP_STREAM_DEL, &a.local, sizeof(a.local));
+	r = call(batch_close(off), 0);
+	assert_int_equal(r->status, 0);
+	assert_int_equal(r->hdr.type, RPA_DP_BATCH);
+	assert_int_equal(r->hdr.seq, 99);
+	br = (const void *)(r + 1);
+	status = (const int32_t *)(br + 1);
+	assert_int_equal(br->count, 5);
+	assert_int_equal(r->hdr.len, sizeof(*r) + sizeof(*br) + 5 * sizeof(int32_t));
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], -ENOENT);
+	assert_int_equal(status[2], 0);
+	assert_int_equal(status[3], -EINVAL);
+	assert_int_equal(status[4], 0);
+	assert_non_null(strstr(r->msg, "5 writes, 2 refused"));
+	assert_int_equal(session_count(), 1); /* b only */
+
+	/* Malformed as a whole: nothing of it is applied (the valid DEL of b first). */
+	off = batch_put(0, RPA_DP_STREAM_DEL, &b.local, sizeof(b.local));
+	off = batch_put(off, RPA_DP_HELLO, &hello, sizeof(hello));
+	r = call(batch_close(off), 0);
+	assert_int_equal(r->status, -EBADMSG);
+	assert_non_null(strstr(r->msg, "batch write 1: type 1"));
+	assert_int_equal(r->hdr.len, sizeof(*r));
+	assert_int_equal(session_count(), 1);
+
+	off = batch_put(0, RPA_DP_STREAM_DEL, &b.local, sizeof(b.local));
+	off = batch_put(off, RPA_DP_STREAM_ADD, &a, sizeof(a));
+	r = call(batch_close(off - 8), 0); /* the ADD cut short */
+	assert_int_equal(r->status, -EBADMSG);
+	assert_non_null(strstr(r->msg, "batch write 1"));
+	r = call(batch_close(sizeof(struct rpa_dp_hdr) + 4), 0); /* a header and 4 bytes */
+	assert_int_equal(r->status, -EBADMSG);
+	r = call(batch_close(10), 0); /* not even a header */
+	assert_int_equal(r->status, -EBADMSG);
+	assert_non_null(strstr(r->msg, "no header"));
+	r = call(batch_close(0), 0);
+	assert_int_equal(r->status, -EBADMSG);
+	assert_non_null(strstr(r->msg, "empty batch"));
+	assert_int_equal(session_count(), 1);
+
+	off = 0;
+	for (int i = 0; i <= RPA_DP_BATCH_MAX; i++)
+		off = batch_put(off, RPA_DP_STREAM_DEL, &b.local, sizeof(b.local));
+	r = call(batch_close(off), 0);
+	assert_int_equal(r->status, -E2BIG);
+	assert_int_equal(session_count(), 1);
+	off = 0;
+	for (int i = 0; i < RPA_DP_BATCH_MAX; i++)
+		off = batch_put(off, RPA_DP_STREAM_DEL, &b.local, sizeof(b.local));
+	r = call(batch_close(off), 0);
+	assert_int_equal(r->status, 0);
+	status = (const int32_t *)((const struct rpa_dp_batch_reply *)(r + 1) + 1);
+	assert_int_equal(status[0], 0);
+	assert_int_equal(status[1], -ENOENT);
+	assert_int_equal(status[RPA_DP_BATCH_MAX - 1], -ENOENT);
+	assert_int_equal(session_count(), 0);
+}
+
 static void set_srtp(struct rpa_dp_srtp *k, uint8_t suite)
 {
 	memset(k, 0, sizeof(*k));
@@ -434,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_valid_sequence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_fields_accepted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_keys_not_echoed, setup_srtp, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_refused_without_engine, setup, teardown),

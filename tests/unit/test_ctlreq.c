@@ -226,6 +226,63 @@ static void test_timeout(void **state)
 	redisFree(c);
 }
 
+/* ctlreq_call: XADD and BLPOP in one round trip. The reply is pushed before the call,
+ * so its BLPOP finds it at once; the entry must still be there, complete. */
+static void test_call(void **state)
+{
+	struct ctlreq r = {.op = "delete", .call_id = "c9@example", .from_tag = "f9"};
+	const char *reply_json = "{\"result\":\"ok\"}";
+	char key[CTLREQ_KEY_MAX], id[64], err[512], *reply;
+	redisContext *c = client(0), *a = admin();
+	redisReply *x;
+	size_t len;
+
+	ctlreq_call_prepare(c, 2000);
+	assert_int_equal(ctlreq_reply_key("t5:", "bench", key, sizeof(key)), 0);
+	freeReplyObject(cmd(a, "LPUSH %s %s", key, reply_json));
+	assert_int_equal(ctlreq_call(c, &r, "t5:", key, 2000, id, sizeof(id), &reply, &len, err,
+				     sizeof(err)),
+			 CTLREQ_OK);
+	assert_string_equal(reply, reply_json);
+	assert_int_equal(len, strlen(reply_json));
+	free(reply);
+	x = cmd(a, "XRANGE t5:commands - +");
+	assert_int_equal(x->elements, 1);
+	assert_string_equal(x->element[0]->element[0]->str, id);
+	assert_string_equal(field(x->element[0]->element[1], "op")->str, "delete");
+	assert_string_equal(field(x->element[0]->element[1], "reply-to")->str, key);
+	freeReplyObject(x);
+
+	/* Nobody answers: a timeout after the entry was added; the connection stays usable. */
+	assert_int_equal(ctlreq_call(c, &r, "t5:", key, 150, id, sizeof(id), &reply, &len, err,
+				     sizeof(err)),
+			 CTLREQ_TIMEOUT);
+	assert_null(reply);
+	assert_non_null(strstr(err, key));
+	x = cmd(a, "XLEN t5:commands");
+	assert_int_equal(x->integer, 2);
+	freeReplyObject(x);
+
+	/* A refused XADD is reported as such once its BLPOP has answered, and the replies
+	 * stay in step: the next call gets its own reply. */
+	freeReplyObject(cmd(a, "SET t6:commands oops"));
+	assert_int_equal(ctlreq_call(c, &r, "t6:", key, 100, id, sizeof(id), &reply, &len, err,
+				     sizeof(err)),
+			 CTLREQ_REFUSED);
+	assert_null(reply);
+	assert_non_null(strstr(err, "WRONGTYPE"));
+	freeReplyObject(cmd(a, "LPUSH %s %s", key, reply_json));
+	assert_int_equal(ctlreq_call(c, &r, "t5:", key, 2000, id, sizeof(id), &reply, &len, err,
+				     sizeof(err)),
+			 CTLREQ_OK);
+	assert_string_equal(reply, reply_json);
+	free(reply);
+
+	freeReplyObject(cmd(a, "DEL t5:commands t6:commands"));
+	redisFree(a);
+	redisFree(c);
+}
+
 static void test_redis_errors(void **state)
 {
 	struct ctlreq r = {.op = "list"};
@@ -347,7 +404,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),		cmocka_unit_test(test_timeout),
-	    cmocka_unit_test(test_redis_errors),	cmocka_unit_test(test_credentials_and_db),
+	    cmocka_unit_test(test_call),		cmocka_unit_test(test_redis_errors),
+	    cmocka_unit_test(test_credentials_and_db),
 	    cmocka_unit_test(test_tcp_and_unreachable),
 	};
 

@@ -246,7 +246,7 @@ static void test_read_does_not_block_commit(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(r->element[0]->element[1]->elements, 1);
-	freeReplyObject(r);
+	chan_read_free(ch, r);
 	assert_int_equal(outbox_collect(&ob, ch, true, NULL, NULL), 0);
 	assert_int_equal(outbox_len(&ob), 0);
 	outbox_free(&ob);
@@ -287,7 +287,7 @@ static void test_wait_commit(void **state)
 	assert_int_equal(outbox_send(&ob, ch), 0);
 	assert_int_equal(chan_read_finish(ch, &r), 0);
 	assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-	freeReplyObject(r);
+	chan_read_free(ch, r);
 	assert_int_equal(outbox_collect(&ob, ch, true, NULL, NULL), 0);
 	outbox_free(&ob);
 	chan_destroy(ch);
@@ -354,6 +354,101 @@ static void test_call_while_in_flight(void **state)
 	server_stop(SIGTERM);
 }
 
+/* Reads come back whole from the channel's arena: many entries, a value bigger than an
+ * arena block, every byte as written; read after read (each freed before the next), and
+ * after the group vanished (the read is refused, the group made again, reads go on). */
+static void test_reads_from_arena(void **state)
+{
+	struct chan_readreq rq = {.id = ">", .count = 256, .block_ms = -1};
+	static char big[200000];
+	struct chan *ch = chan_create(&opts);
+	redisContext *a;
+	redisReply *r, *x;
+	char val[32];
+
+	for (size_t i = 0; i < sizeof(big) - 1; i++)
+		big[i] = (char)('a' + i % 26);
+	server_start();
+	up(ch);
+	a = admin();
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 100; i++) {
+			snprintf(val, sizeof(val), "v%d-%d", round, i);
+			x = redisCommand(a, "XADD rpa:commands * op ping sdp %s", i == 50 ? big : val);
+			assert_int_equal(x->type, REDIS_REPLY_STRING);
+			freeReplyObject(x);
+		}
+		assert_int_equal(chan_read(ch, &rq, &r), 0);
+		assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+		x = r->element[0]->element[1];
+		assert_int_equal(x->elements, 100);
+		for (int i = 0; i < 100; i++) {
+			const redisReply *f = x->element[i]->element[1];
+
+			snprintf(val, sizeof(val), "v%d-%d", round, i);
+			assert_int_equal(f->elements, 4);
+			assert_string_equal(f->element[1]->str, "ping");
+			assert_string_equal(f->element[3]->str, i == 50 ? big : val);
+			assert_int_equal(f->element[3]->len, strlen(i == 50 ? big : val));
+		}
+		chan_read_free(ch, r);
+	}
+	/* Nothing new: a nil reply, also from the arena. */
+	assert_int_equal(chan_read(ch, &rq, &r), 0);
+	assert_int_equal(r->type, REDIS_REPLY_NIL);
+	chan_read_free(ch, r);
+	x = redisCommand(a, "XGROUP DESTROY rpa:commands rtpanchor");
+	freeReplyObject(x);
+	assert_int_equal(chan_read(ch, &rq, &r), -EPROTO);
+	assert_true(chan_up(ch));
+	x = redisCommand(a, "XADD rpa:commands * op ping");
+	freeReplyObject(x);
+	/* The group is made again from the start of the stream (id 0): 301 entries. */
+	assert_int_equal(chan_read(ch, &rq, &r), 0);
+	assert_int_equal(r->element[0]->element[1]->elements, 256);
+	chan_read_free(ch, r);
+	redisFree(a);
+	chan_destroy(ch);
+	server_stop(SIGTERM);
+}
+
+/* Replies of transactions in flight are built without an allocation per reply; a command
+ * refused inside one (LPUSH to a string) does not stop the rest, and the connection is
+ * back to ordinary replies for a command of its own once nothing is in flight. */
+static void test_txn_replies(void **state)
+{
+	const char *get[] = {"GET", "rpa:s"};
+	struct chan *ch = chan_create(&opts);
+	struct outbox ob = {0};
+	struct seen seen = {0};
+	struct txn t;
+	redisReply *r;
+
+	server_start();
+	up(ch);
+	txn_init(&t, NULL);
+	txn_cmdl(&t, "SET", "rpa:s", "text", NULL);
+	txn_end(&t);
+	assert_int_equal(outbox_push(&ob, &t), 0);
+	batch_txn(&t, "6-1", "rpa:s", "x"); /* its LPUSH fails: wrong type */
+	assert_int_equal(outbox_push(&ob, &t), 0);
+	batch_txn(&t, "6-2", "rpa:l6", "y");
+	assert_int_equal(outbox_push(&ob, &t), 0);
+	assert_int_equal(outbox_send(&ob, ch), 0);
+	assert_int_equal(outbox_collect(&ob, ch, true, on_done, &seen), 0);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(admin_int("EXISTS rpa:reply:6-1"), 1); /* the rest of it committed */
+	assert_int_equal(admin_int("LLEN rpa:l6"), 1);
+	r = chan_call(ch, 2, get, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->type, REDIS_REPLY_STRING);
+	assert_string_equal(r->str, "text");
+	freeReplyObject(r);
+	outbox_free(&ob);
+	chan_destroy(ch);
+	server_stop(SIGTERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +457,8 @@ int main(void)
 	    cmocka_unit_test(test_wait_commit),
 	    cmocka_unit_test(test_killed_after_commit),
 	    cmocka_unit_test(test_call_while_in_flight),
+	    cmocka_unit_test(test_reads_from_arena),
+	    cmocka_unit_test(test_txn_replies),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

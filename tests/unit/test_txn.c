@@ -1,5 +1,6 @@
 /* Unit tests for control/txn.c and control/keys.c: the RESP encoding of a transaction
  * (binary-safe arguments, command count) and the key names. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,6 +115,20 @@ static void test_append(void **state)
 	txn_free(&list);
 }
 
+static void test_u64(void **state)
+{
+	char buf[TXN_U64_LEN], ref[32];
+	const uint64_t v[] = {0, 7, 10, 99, 1000, 1795609115176ull, UINT32_MAX, UINT64_MAX / 3,
+			      UINT64_MAX};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(ref, sizeof(ref), "%" PRIu64, v[i]);
+		assert_ptr_equal(txn_u64(v[i], buf), buf);
+		assert_string_equal(buf, ref);
+	}
+	assert_int_equal(strlen(txn_u64(UINT64_MAX, buf)), TXN_U64_LEN - 1);
+}
+
 static void test_keys(void **state)
 {
 	struct options o;
@@ -143,6 +158,7 @@ int main(void)
 	    cmocka_unit_test(test_large),
 	    cmocka_unit_test(test_append),
 	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_u64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
