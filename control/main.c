@@ -179,6 +179,16 @@ static void gauges(struct daemon *dm, uint64_t now_ms)
 				g.dp_tx_pkts += dm->gstats->ports[i].tx_pkts;
 				g.dp_drops += dm->gstats->ports[i].drops;
 			}
+			for (unsigned i = 0; i < dm->gstats->hdr.ndrops && i < DPCLIENT_MAX_DROPS &&
+					     g.ndrops < METRICS_MAX_DROP_REASONS;
+			     i++) {
+				struct metrics_drop *d = &g.drops[g.ndrops++];
+
+				/* The dataplane's name may fill its field without a NUL. */
+				_Static_assert(sizeof(d->reason) == RPA_DP_NAME_LEN, "drop names");
+				memcpy(d->reason, dm->gstats->drops[i].name, sizeof(d->reason));
+				d->total = dm->gstats->drops[i].total;
+			}
 			dt = (double)(now_ns - dm->last_gauge_ns) / 1e9;
 			if (dm->last_gauge_ns != 0 && dt > 0 && g.dp_rx_pkts >= dm->last_rx &&
 			    g.dp_tx_pkts >= dm->last_tx) {

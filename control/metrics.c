@@ -219,6 +219,23 @@ static void render_ports(struct text *t, const struct metrics_gauges *g)
 	}
 }
 
+/* Every reason with its count, zeros too, so that rate() and alerts see a series from the
+ * start (a forged-SRTP alarm on srtp-auth, say). */
+static void render_drops(struct text *t, const struct metrics_gauges *g)
+{
+	char reason[sizeof(g->drops[0].reason) * 2 + 1];
+	unsigned i, n = g->ndrops < METRICS_MAX_DROP_REASONS ? g->ndrops : METRICS_MAX_DROP_REASONS;
+
+	header(t, "rtpanchor_dataplane_drops_by_reason_total", "counter",
+	       "Packets the dataplane dropped, by reason (as rtpanchor dataplane stats names "
+	       "them).");
+	for (i = 0; i < n; i++)
+		text_add(t, "rtpanchor_dataplane_drops_by_reason_total{reason=\"%s\"} %llu\n",
+			 escape_label(g->drops[i].reason, sizeof(g->drops[i].reason), reason,
+				      sizeof(reason)),
+			 (unsigned long long)g->drops[i].total);
+}
+
 /* The whole exposition from a snapshot; NULL when out of memory. */
 static char *render(const struct metrics_data *d, size_t *len)
 {
@@ -244,6 +261,7 @@ static char *render(const struct metrics_data *d, size_t *len)
 		    "Packets the dataplane transmitted on its ports.", g->dp_tx_pkts);
 	counter_u64(&t, "rtpanchor_dataplane_drops_total",
 		    "Packets the dataplane dropped, every reason.", g->dp_drops);
+	render_drops(&t, g);
 	gauge_double(&t, "rtpanchor_dataplane_rx_pps",
 		     "Dataplane receive rate over the last refresh interval, packets/s.",
 		     g->dp_rx_pps);

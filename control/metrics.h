@@ -11,6 +11,7 @@
 
 #define METRICS_DEFAULT_LISTEN "127.0.0.1:9810"
 #define METRICS_MAX_IFACES 8
+#define METRICS_MAX_DROP_REASONS 64 /* as many as the dataplane reports (DPCLIENT_MAX_DROPS) */
 
 struct metrics;
 
@@ -38,6 +39,12 @@ struct metrics_iface {
 	uint32_t ports_used;
 	uint32_t ports_total;
 };
+/* One dataplane drop reason (its name as `rtpanchor dataplane stats` shows it) and its
+ * total over ports and workers. */
+struct metrics_drop {
+	char reason[32];
+	uint64_t total;
+};
 struct metrics_gauges {
 	uint64_t calls;
 	uint64_t streams;            /* dataplane streams the calls need */
@@ -50,6 +57,8 @@ struct metrics_gauges {
 	double dp_tx_pps;
 	unsigned nifaces;
 	struct metrics_iface ifaces[METRICS_MAX_IFACES];
+	unsigned ndrops; /* drop reasons, every one the dataplane knows, zeros included */
+	struct metrics_drop drops[METRICS_MAX_DROP_REASONS];
 };
 void metrics_set_gauges(struct metrics *m, const struct metrics_gauges *g);
 

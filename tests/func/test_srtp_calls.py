@@ -8,6 +8,7 @@
 # extensions, padding), then with a udpgen stream (echoed back by the far end) whose
 # every payload byte is verified and whose loss, duplicates and SRTP failures are counted.
 import os
+import re
 import subprocess
 
 import pytest
@@ -471,6 +472,16 @@ def test_bad_srtp_from_caller_dropped_counted_stream_goes_on(ctl, dp, topo, udp,
     assert rev["srtp-auth-fail"] == rev["srtp-replay"] == rev["drops"] == 0, rev
     t = q["totals"]
     assert (t["srtp-auth-fail"], t["srtp-replay"], t["srtp-other"]) == (42, 33, 0), t
+    # ... in Prometheus, as the dataplane counts them by reason (gauges refresh each second).
+    def drop_metric(reason):
+        m = re.search(r'^rtpanchor_dataplane_drops_by_reason_total\{reason="%s"\} (\d+)$'
+                      % reason, ctl.metrics(), re.M)
+        return int(m.group(1)) if m else None
+
+    wait_for(lambda: drop_metric("srtp-auth") == dp.drops("srtp-auth") >= 42, 10,
+             what="srtp-auth drops in /metrics")
+    assert drop_metric("srtp-replay") == dp.drops("srtp-replay") >= 33
+    assert drop_metric("no-stream") is not None
     # ... and through the CLI, as an operator reads it; never a key.
     p = subprocess.run([dataplane.CLI, "--redis", f"127.0.0.1:{ctl.redis.port}", "query",
                         "--call-id", cid], capture_output=True, text=True, timeout=20)

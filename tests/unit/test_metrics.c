@@ -344,6 +344,7 @@ static void test_empty(void **state)
 	    {"rtpanchor_dataplane_rx_packets_total", "counter"},
 	    {"rtpanchor_dataplane_tx_packets_total", "counter"},
 	    {"rtpanchor_dataplane_drops_total", "counter"},
+	    {"rtpanchor_dataplane_drops_by_reason_total", "counter"},
 	    {"rtpanchor_dataplane_rx_pps", "gauge"},
 	    {"rtpanchor_dataplane_tx_pps", "gauge"},
 	};
@@ -450,8 +451,20 @@ static void test_gauges(void **state)
 	g.ifaces[1].ports_free = 1;
 	g.ifaces[1].ports_used = 2;
 	g.ifaces[1].ports_total = 3;
+	/* Drop reasons: zeros are series too; a name that fills its field without a NUL. */
+	g.ndrops = 3;
+	snprintf(g.drops[0].reason, sizeof(g.drops[0].reason), "no-stream");
+	g.drops[0].total = 2;
+	snprintf(g.drops[1].reason, sizeof(g.drops[1].reason), "srtp-auth");
+	g.drops[1].total = 0;
+	memset(g.drops[2].reason, 'r', sizeof(g.drops[2].reason));
+	g.drops[2].total = 1;
 	metrics_set_gauges(m, &g);
 	scrape(metrics_port(m), e);
+	assert_true(val(e, "rtpanchor_dataplane_drops_by_reason_total", "reason=\"no-stream\"") == 2);
+	assert_true(val(e, "rtpanchor_dataplane_drops_by_reason_total", "reason=\"srtp-auth\"") == 0);
+	assert_true(val(e, "rtpanchor_dataplane_drops_by_reason_total",
+			"reason=\"rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr\"") == 1);
 
 	assert_true(val(e, "rtpanchor_calls", "") == 7);
 	assert_true(val(e, "rtpanchor_streams", "") == 28);
