@@ -93,6 +93,35 @@ static int wait_fd(struct dpclient *c, short events, int64_t deadline)
 	}
 }
 
+/* wait_fd, with the client's error set when it fails: a timeout names what did not
+ * happen (POLLOUT: the dataplane is not reading; POLLIN: it has not answered). */
+static int wait_ready(struct dpclient *c, short events, int64_t deadline)
+{
+	char eb[64];
+	int rc = wait_fd(c, events, deadline);
+
+	if (rc == -ETIMEDOUT && events == POLLOUT)
+		set_err(c, "could not send within %d ms (dataplane not reading)", c->timeout_ms);
+	else if (rc == -ETIMEDOUT)
+		set_err(c, "no reply within %d ms", c->timeout_ms);
+	else if (rc < 0)
+		set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+	return rc;
+}
+
+/* After a non-blocking receive failed with errno e: the connection's error (set), or 0
+ * once input is there to retry. */
+static int recv_retry(struct dpclient *c, int e, int64_t deadline)
+{
+	char eb[64];
+
+	if (e != EAGAIN && e != EINTR) {
+		set_err(c, "recv: %s", errstr(e, eb, sizeof(eb)));
+		return e == ECONNRESET || e == ENOTCONN ? -ECONNRESET : -e;
+	}
+	return wait_ready(c, POLLIN, deadline);
+}
+
 static int send_request(struct dpclient *c, size_t len, int64_t deadline)
 {
 	char eb[64];
@@ -100,16 +129,9 @@ static int send_request(struct dpclient *c, size_t len, int64_t deadline)
 	int rc;
 
 	for (;;) {
-		rc = wait_fd(c, POLLOUT, deadline);
-		if (rc == -ETIMEDOUT) {
-			set_err(c, "could not send within %d ms (dataplane not reading)",
-				c->timeout_ms);
+		rc = wait_ready(c, POLLOUT, deadline);
+		if (rc < 0)
 			return rc;
-		}
-		if (rc < 0) {
-			set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
-			return rc;
-		}
 		n = send(c->fd, c->buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == (ssize_t)len)
 			return 0;
@@ -140,15 +162,9 @@ static ssize_t recv_datagram(struct dpclient *c, int64_t deadline)
 	int rc;
 
 	for (;;) {
-		rc = wait_fd(c, POLLIN, deadline);
-		if (rc == -ETIMEDOUT) {
-			set_err(c, "no reply within %d ms", c->timeout_ms);
+		rc = wait_ready(c, POLLIN, deadline);
+		if (rc < 0)
 			return rc;
-		}
-		if (rc < 0) {
-			set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
-			return rc;
-		}
 		mh.msg_flags = 0;
 		n = recvmsg(c->fd, &mh, MSG_DONTWAIT);
 		if (n > 0 && (mh.msg_flags & MSG_TRUNC)) {
@@ -753,12 +769,7 @@ static int run_single(struct dpclient *c, struct dpclient_op *ops, unsigned n, b
 			return 0;
 		}
 		if (sent == done) {
-			rc = wait_fd(c, POLLOUT, deadline);
-			if (rc == -ETIMEDOUT)
-				set_err(c, "could not send within %d ms (dataplane not reading)",
-					c->timeout_ms);
-			else if (rc < 0)
-				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			rc = wait_ready(c, POLLOUT, deadline);
 			if (rc < 0)
 				goto fail;
 			continue;
@@ -772,17 +783,7 @@ static int run_single(struct dpclient *c, struct dpclient_op *ops, unsigned n, b
 		}
 		got = recvmmsg(c->fd, rm, sent - done, MSG_DONTWAIT, NULL);
 		if (got < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				rc =
-				    errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
-				set_err(c, "recv: %s", errstr(errno, eb, sizeof(eb)));
-				goto fail;
-			}
-			rc = wait_fd(c, POLLIN, deadline);
-			if (rc == -ETIMEDOUT)
-				set_err(c, "no reply within %d ms", c->timeout_ms);
-			else if (rc < 0)
-				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			rc = recv_retry(c, errno, deadline);
 			if (rc < 0)
 				goto fail;
 			continue;
@@ -958,29 +959,14 @@ static int run_multi(struct dpclient *c, struct dpclient_op *ops, unsigned n, bo
 			return 0;
 		}
 		if (sent == done) {
-			rc = wait_fd(c, POLLOUT, deadline);
-			if (rc == -ETIMEDOUT)
-				set_err(c, "could not send within %d ms (dataplane not reading)",
-					c->timeout_ms);
-			else if (rc < 0)
-				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			rc = wait_ready(c, POLLOUT, deadline);
 			if (rc < 0)
 				goto fail;
 			continue;
 		}
 		got = recv(c->fd, rbuf, sizeof(rbuf), MSG_DONTWAIT | MSG_TRUNC);
 		if (got < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				rc =
-				    errno == ECONNRESET || errno == ENOTCONN ? -ECONNRESET : -errno;
-				set_err(c, "recv: %s", errstr(errno, eb, sizeof(eb)));
-				goto fail;
-			}
-			rc = wait_fd(c, POLLIN, deadline);
-			if (rc == -ETIMEDOUT)
-				set_err(c, "no reply within %d ms", c->timeout_ms);
-			else if (rc < 0)
-				set_err(c, "poll: %s", errstr(-rc, eb, sizeof(eb)));
+			rc = recv_retry(c, errno, deadline);
 			if (rc < 0)
 				goto fail;
 			continue;
