@@ -52,7 +52,8 @@ static bool txn_is_shared(const redisReply *r)
 	return r >= txn_shared && r < txn_shared + sizeof(txn_shared) / sizeof(txn_shared[0]);
 }
 
-static void *txn_attach(const redisReadTask *task, redisReply *r)
+/* Hang a reply object under its parent array (both reply builders below). */
+static void *reply_attach(const redisReadTask *task, redisReply *r)
 {
 	if (task->parent != NULL) {
 		redisReply *p = task->parent->obj;
@@ -65,7 +66,7 @@ static void *txn_attach(const redisReadTask *task, redisReply *r)
 static void *txn_shared_obj(const redisReadTask *task, int type)
 {
 	txn_shared[type].type = type;
-	return txn_attach(task, &txn_shared[type]);
+	return reply_attach(task, &txn_shared[type]);
 }
 
 static void *txn_create_string(const redisReadTask *task, char *str, size_t len)
@@ -83,7 +84,7 @@ static void *txn_create_string(const redisReadTask *task, char *str, size_t len)
 	r->str[len] = '\0';
 	r->len = len;
 	r->type = REDIS_REPLY_ERROR;
-	return txn_attach(task, r);
+	return reply_attach(task, r);
 }
 
 static void *txn_create_array(const redisReadTask *task, int n)
@@ -98,7 +99,7 @@ static void *txn_create_array(const redisReadTask *task, int n)
 		return NULL;
 	}
 	r->elements = n > 0 ? (size_t)n : 0;
-	return txn_attach(task, r);
+	return reply_attach(task, r);
 }
 
 static void *txn_create_integer(const redisReadTask *task, long long v)
@@ -199,16 +200,6 @@ static void arena_free(struct arena *a)
 	arena_reset(a);
 }
 
-static void *rd_attach(const redisReadTask *task, redisReply *r)
-{
-	if (task->parent != NULL) {
-		redisReply *p = task->parent->obj;
-
-		p->element[task->idx] = r;
-	}
-	return r;
-}
-
 static redisReply *rd_obj(const redisReadTask *task, int type)
 {
 	struct arena *a = task->privdata;
@@ -230,7 +221,7 @@ static void *rd_create_string(const redisReadTask *task, char *str, size_t len)
 	memcpy(r->str, str, len);
 	r->str[len] = '\0';
 	r->len = len;
-	return rd_attach(task, r);
+	return reply_attach(task, r);
 }
 
 static void *rd_create_array(const redisReadTask *task, int n)
@@ -246,7 +237,7 @@ static void *rd_create_array(const redisReadTask *task, int n)
 		memset(r->element, 0, (size_t)n * sizeof(*r->element));
 		r->elements = (size_t)n;
 	}
-	return rd_attach(task, r);
+	return reply_attach(task, r);
 }
 
 static void *rd_create_integer(const redisReadTask *task, long long v)
@@ -256,14 +247,14 @@ static void *rd_create_integer(const redisReadTask *task, long long v)
 	if (r == NULL)
 		return NULL;
 	r->integer = v;
-	return rd_attach(task, r);
+	return reply_attach(task, r);
 }
 
 static void *rd_create_nil(const redisReadTask *task)
 {
 	redisReply *r = rd_obj(task, REDIS_REPLY_NIL);
 
-	return r != NULL ? rd_attach(task, r) : NULL;
+	return r != NULL ? reply_attach(task, r) : NULL;
 }
 
 static void rd_free_object(void *o)
