@@ -543,40 +543,6 @@ static inline enum srtp_verdict unprotect_finish(struct srtp_worker *w, struct s
 	return SRTP_OK;
 }
 
-unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n)
-{
-	unsigned nops = 0, ok = 0, i;
-
-	prefetch_burst(p, n);
-	for (i = 0; i < n; i++) {
-		struct srtp_pkt *pk = &p[i];
-		struct srtp_pend *pd = &w->pend[i];
-		enum srtp_verdict v;
-
-		pd->op = 0;
-		if (unlikely(pk->ctx->protect || pk->st->words == 0 ||
-			     (pk->st->kinds & pk->ctx->kinds) != pk->ctx->kinds))
-			v = SRTP_CRYPTO_ERR;
-		else if (pk->rtcp)
-			v = unprotect_rtcp_prep(w, pk, pd, nops);
-		else
-			v = unprotect_rtp_prep(w, pk, pd, nops);
-		if (v == SRTP_OK) {
-			pd->op = 1;
-			pd->opi = (uint8_t)nops++;
-		}
-		pk->verdict = (uint8_t)v;
-	}
-	run_ops(w, nops);
-	for (i = 0; i < n; i++) {
-		if (!w->pend[i].op)
-			continue;
-		p[i].verdict = (uint8_t)unprotect_finish(w, &p[i], &w->pend[i]);
-		ok += p[i].verdict == SRTP_OK;
-	}
-	return ok;
-}
-
 /* ---- protect ---- */
 
 static inline enum srtp_verdict protect_rtp_prep(struct srtp_worker *w, struct srtp_pkt *pk,
@@ -698,31 +664,62 @@ static inline enum srtp_verdict protect_rtcp_prep(struct srtp_worker *w, struct 
 	return SRTP_OK;
 }
 
-unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n)
-{
-	unsigned nops = 0, ok = 0, i;
+/* ---- both ---- */
 
-	prefetch_burst(p, n);
-	for (i = 0; i < n; i++) {
+/* A burst's first pass: each packet checked against its context and state and given its
+ * op (numbered in burst order), or a verdict. `protect` is a constant at each call, so
+ * each burst function gets its own copy with the other direction's branches gone. An
+ * unprotect state must have a window (words > 0); either must serve the context's kinds. */
+static inline __attribute__((always_inline)) unsigned
+prep_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n, bool protect)
+{
+	unsigned nops = 0;
+
+	for (unsigned i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
 		enum srtp_verdict v;
 
 		pd->op = 0;
-		if (unlikely(!pk->ctx->protect ||
+		if (unlikely(pk->ctx->protect != protect || (!protect && pk->st->words == 0) ||
 			     (pk->st->kinds & pk->ctx->kinds) != pk->ctx->kinds))
 			v = SRTP_CRYPTO_ERR;
 		else if (pk->rtcp)
-			v = protect_rtcp_prep(w, pk, pd, nops);
+			v = protect ? protect_rtcp_prep(w, pk, pd, nops)
+				    : unprotect_rtcp_prep(w, pk, pd, nops);
 		else
-			v = protect_rtp_prep(w, pk, pd, nops);
+			v = protect ? protect_rtp_prep(w, pk, pd, nops)
+				    : unprotect_rtp_prep(w, pk, pd, nops);
 		if (v == SRTP_OK) {
 			pd->op = 1;
 			pd->opi = (uint8_t)nops++;
 		}
 		pk->verdict = (uint8_t)v;
 	}
-	run_ops(w, nops);
+	return nops;
+}
+
+unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n)
+{
+	unsigned ok = 0, i;
+
+	prefetch_burst(p, n);
+	run_ops(w, prep_burst(w, p, n, false));
+	for (i = 0; i < n; i++) {
+		if (!w->pend[i].op)
+			continue;
+		p[i].verdict = (uint8_t)unprotect_finish(w, &p[i], &w->pend[i]);
+		ok += p[i].verdict == SRTP_OK;
+	}
+	return ok;
+}
+
+unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned n)
+{
+	unsigned ok = 0, i;
+
+	prefetch_burst(p, n);
+	run_ops(w, prep_burst(w, p, n, true));
 	for (i = 0; i < n; i++) {
 		struct srtp_pkt *pk = &p[i];
 		struct srtp_pend *pd = &w->pend[i];
