@@ -138,6 +138,11 @@ struct stream_order {
 	uint32_t inflight;
 	uint32_t epoch;
 	uint64_t punted_at; /* tsc of the last punt */
+	/* Of inflight, the packets that were on their way back and went out again (an SRTP
+	 * step waited for a session, or they stayed behind one that did): a packet coming
+	 * back that is not one of them is behind them and goes round once more. */
+	uint32_t ahead;
+	uint32_t pad;
 };
 
 extern struct rte_hash *session_table;

@@ -92,6 +92,7 @@ static inline void punt_media(struct worker *w, struct stage *s, struct rte_mbuf
 	if (o->epoch != w->epoch) {
 		o->epoch = w->epoch;
 		o->inflight = 0;
+		o->ahead = 0;
 	}
 	o->inflight++;
 	o->punted_at = now;
@@ -123,18 +124,34 @@ static inline bool order_hold(struct worker *w, struct stage *s, struct rte_mbuf
 		return false;
 	if (o->epoch != w->epoch) {
 		o->inflight = 0;
+		o->ahead = 0;
 		return false;
 	}
 	if (s->origin == FROM_SLOW) {
+		uint8_t mark;
+
 		o->inflight--;
 		w->inflight--;
-		return false;
+		if (o->ahead == 0 || r->treat == FWD_PLAIN)
+			return false;
+		mark = *srtp_mark(m);
+		if (mark & SRTP_MARK_AHEAD) {
+			o->ahead--; /* one of those that went out again: its turn */
+			return false;
+		}
+		/* An earlier packet of the stream went out again on its way back (its SRTP
+		 * waited for a session): stay behind it, keeping how far SRTP got. */
+		punt_media(w, s, m, r, now);
+		*srtp_mark(m) = mark | SRTP_MARK_AHEAD;
+		o->ahead++;
+		return true;
 	}
 	if (now - o->punted_at < worker_shared.inflight_reset_tsc) {
 		punt_media(w, s, m, r, now); /* stay behind the earlier packets */
 		return true;
 	}
 	o->inflight = 0; /* a punted packet was lost (ring full): stop waiting */
+	o->ahead = 0;
 	w->stats.order_timeouts++;
 	return false;
 }
@@ -211,7 +228,7 @@ static inline void crypto_defer(struct stage *s, struct rte_mbuf *m, const struc
 	c->rtcp = is_rtcp(r, m);
 	c->mark = s->origin == FROM_SLOW ? *srtp_mark(m) : SRTP_MARK_NONE;
 	if (unlikely((c->mark & SRTP_MARK_PAYLOAD) > SRTP_MARK_PROTECTED ||
-		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED)) != 0))
+		     (c->mark & ~(SRTP_MARK_PAYLOAD | SRTP_MARK_PENDED | SRTP_MARK_AHEAD)) != 0))
 		c->mark = SRTP_MARK_NONE;
 	c->punt = 0;
 	c->latch = 0;
@@ -425,6 +442,11 @@ static void crypto_finish(struct worker *w, struct stage *s, uint64_t now)
 			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		}
 		punt_media(w, s, c->m, c->r, now);
+		if (s->origin == FROM_SLOW) {
+			/* Out again on its way back: later packets coming back wait for it. */
+			c->mark |= SRTP_MARK_AHEAD;
+			session_order[c->r->slot].ahead++;
+		}
 		*srtp_mark(c->m) = c->mark;
 	}
 }

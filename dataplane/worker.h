@@ -106,6 +106,8 @@ enum worker_srtp_mark {
 	SRTP_MARK_PENDED_RX = 0x4,
 	SRTP_MARK_PENDED_TX = 0x8,
 	SRTP_MARK_PENDED = SRTP_MARK_PENDED_RX | SRTP_MARK_PENDED_TX,
+	/* flag: punted again while coming back (counted in stream_order.ahead) */
+	SRTP_MARK_AHEAD = 0x10,
 };
 
 /* The mark of a media packet that was punted (meaningful only while it is out, and only
