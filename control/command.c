@@ -404,10 +404,12 @@ static void decimal(uint32_t v, char *buf)
 	memcpy(buf, p, n);
 }
 
-/* The reply part of an item's commands: stored reply, LPUSH + EXPIRE. The batch's
- * transaction adds one XACK for all entries (the entries themselves are trimmed later,
- * see chan_trim). */
-static void finish_txn(struct command_ctx *x, struct item *it, const char *reply, size_t rlen)
+/* The reply part of an item's commands: LPUSH + EXPIRE of the reply, preceded by the
+ * stored reply when `store` (the batch's proof, see commit_batch). it->t.has_reply says
+ * that a stored reply of this entry is in Redis once the batch commits: the one written
+ * here, or the one a redelivered entry already had. */
+static void finish_txn(struct command_ctx *x, struct item *it, const char *reply, size_t rlen,
+		       bool store)
 {
 	char rkey[KEYS_MAX], ttl[16], sttl[16];
 	const char *argv[6];
@@ -415,21 +417,23 @@ static void finish_txn(struct command_ctx *x, struct item *it, const char *reply
 
 	if (reply == NULL || it->e.reply_to == NULL)
 		return;
-	keys_reply(x->o, it->id, rkey, sizeof(rkey));
-	decimal(x->o->stored_reply_ttl_s, sttl);
+	if (store) {
+		keys_reply(x->o, it->id, rkey, sizeof(rkey));
+		decimal(x->o->stored_reply_ttl_s, sttl);
+		argv[0] = "SET";
+		argv[1] = rkey;
+		argv[2] = reply;
+		argv[3] = "EX";
+		argv[4] = sttl;
+		lens[0] = 3;
+		lens[1] = strlen(rkey);
+		lens[2] = rlen;
+		lens[3] = 2;
+		lens[4] = strlen(sttl);
+		txn_cmd(&it->t, 5, argv, lens);
+	}
+	it->t.has_reply = store || it->stored != NULL;
 	decimal(x->o->reply_ttl_s, ttl);
-	argv[0] = "SET";
-	argv[1] = rkey;
-	argv[2] = reply;
-	argv[3] = "EX";
-	argv[4] = sttl;
-	lens[0] = 3;
-	lens[1] = strlen(rkey);
-	lens[2] = rlen;
-	lens[3] = 2;
-	lens[4] = strlen(sttl);
-	txn_cmd(&it->t, 5, argv, lens);
-	it->t.has_reply = true;
 	argv[0] = "LPUSH";
 	argv[1] = it->e.reply_to;
 	argv[2] = reply;
@@ -445,11 +449,15 @@ static void finish_txn(struct command_ctx *x, struct item *it, const char *reply
 }
 
 /* One transaction for the whole batch, in entry order: each entry's state, events and
- * reply, then one XACK of every entry. Atomic as a whole (MULTI/EXEC), so the stored
- * reply of any one entry it applied proves that all of it was committed; with only
- * redelivered entries, the proof is a stored reply that exists already, and skipping
- * the transaction on a reconnect is safe because unacknowledged entries are read again
- * first (as with one transaction per entry). Goes to the outbox. */
+ * reply, then one XACK of every entry. Atomic as a whole (MULTI/EXEC), so one stored
+ * reply proves that all of it was committed: only the first entry it applies with a
+ * reply stores its reply (the batch's proof). That is also all redelivery needs: an entry
+ * is acknowledged in the transaction that applies it, so an entry read again (pending)
+ * was never applied (a stored reply found for it anyway is still re-sent rather than
+ * the entry applied twice: one GET per redelivered entry). With only redelivered entries,
+ * the proof is a stored reply that exists already, and skipping the transaction on a
+ * reconnect is safe because unacknowledged entries are read again first. Goes to the
+ * outbox. */
 static void commit_batch(struct command_ctx *x, unsigned n, uint64_t read_ns)
 {
 	const char *argv[COMMAND_BATCH_MAX + 3];
@@ -589,6 +597,7 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 {
 	struct item *items, *last = NULL;
 	redisReply *stored[COMMAND_BATCH_MAX];
+	bool stored_one = false; /* the batch's proof is written (see commit_batch) */
 	const redisReply *entries;
 	uint64_t now_ms;
 	unsigned n, i;
@@ -657,7 +666,7 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			log_info("command %s was redelivered: sending its stored reply again, "
 				 "not applying it twice",
 				 it->id);
-			finish_txn(x, it, it->stored->str, it->stored->len);
+			finish_txn(x, it, it->stored->str, it->stored->len, false);
 		} else {
 			if (it->has_mark) {
 				dpsync_warning(x->dp, &it->mark, dpw, sizeof(dpw));
@@ -669,7 +678,8 @@ int command_batch(struct command_ctx *x, const redisReply *reply, bool redeliver
 			it->count_result = it->result != NULL ? it->result
 					   : it->deleted      ? NULL
 							      : "error";
-			finish_txn(x, it, json, json != NULL ? strlen(json) : 0);
+			finish_txn(x, it, json, json != NULL ? strlen(json) : 0, !stored_one);
+			stored_one = stored_one || it->t.has_reply;
 		}
 		free(json);
 		if (it->has_r)
