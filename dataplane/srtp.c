@@ -811,6 +811,8 @@ unsigned srtp_engine_retired(void)
 
 void srtp_engine_release(unsigned n)
 {
+	if (!srtp_engine.up)
+		return; /* srtp_engine_fini freed them */
 	RTE_VERIFY(n <= limbo.mark - limbo.head);
 	for (; n > 0; n--) {
 		void **p = &limbo.sess[limbo.head++ % SRTP_LIMBO];

@@ -144,7 +144,8 @@ unsigned srtp_engine_service(void);
  * the last call. A worker may still be using them: once every worker has passed a quiescent
  * state after this call, hand the count to srtp_engine_release, which frees them (oldest
  * first; counts are released in the order they were returned). Until they are released, at
- * most 64 such sessions wait, and no slot is taken over beyond that. */
+ * most 64 such sessions wait, and no slot is taken over beyond that. srtp_engine_fini frees
+ * whatever still waits (the workers are stopped by then); a release after it does nothing. */
 unsigned srtp_engine_retired(void);
 void srtp_engine_release(unsigned n);
 

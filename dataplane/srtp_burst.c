@@ -172,22 +172,18 @@ static inline struct srtp_cold *cold_of(const struct srtp_ctx *c, bool rtcp)
 	return srtp_cold_of(c->rtcp.sess);
 }
 
-/* The AEAD session for `aad_len` bytes of AAD: the context's own for SRTP_AAD_STD, else
- * the one in the slot for that length (struct srtp_cold); a slot not yet CONFIRMED is noted
- * for op `opi`, whose outcome settles it (slots_settle). NULL: none yet (*pending set when
- * a request was queued: a slot is empty or not CONFIRMED) or every slot holds another
- * CONFIRMED length. */
-static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
-			      uint32_t aad_len, unsigned opi, bool *pending)
+/* The AEAD session for a length other than SRTP_AAD_STD: the one in the slot for that
+ * length (struct srtp_cold); a slot not yet CONFIRMED is noted for op `opi`, whose outcome
+ * settles it (slots_settle). NULL: none yet (*pending set when a request was queued: a
+ * slot is empty or not CONFIRMED) or every slot holds another CONFIRMED length. Out of
+ * line: the usual header never comes here. */
+static __rte_noinline void *aead_slot(struct srtp_worker *w, const struct srtp_ctx *c,
+				      bool rtcp, uint32_t aad_len, unsigned opi, bool *pending)
 {
-	struct srtp_cold *cold;
+	struct srtp_cold *cold = cold_of(c, rtcp);
 	struct srtp_req r;
 	bool room = false;
 
-	*pending = false;
-	if (aad_len == SRTP_AAD_STD)
-		return rtcp ? c->rtcp.sess : c->rtp.sess;
-	cold = cold_of(c, rtcp);
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++) {
 		/* Acquire: the session the word names is built. */
 		uint64_t v = __atomic_load_n(&cold->aad[i], __ATOMIC_ACQUIRE);
@@ -215,6 +211,17 @@ static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, b
 		*pending = true;
 	}
 	return NULL;
+}
+
+/* The AEAD session for `aad_len` bytes of AAD: the context's own for SRTP_AAD_STD, else
+ * aead_slot's. */
+static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
+			      uint32_t aad_len, unsigned opi, bool *pending)
+{
+	*pending = false;
+	if (likely(aad_len == SRTP_AAD_STD))
+		return rtcp ? c->rtcp.sess : c->rtp.sess;
+	return aead_slot(w, c, rtcp, aad_len, opi, pending);
 }
 
 /* A packet the replay window refused before its AEAD session was looked up. If its header
