@@ -31,7 +31,7 @@ struct stream_srtp_counters *session_srtp_ctr;
  * its slot; or (rule RETIRED_SRTP) a count of AEAD sessions the SRTP engine took out of
  * their slots (srtp_engine_retired). Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
 struct retired {
-	uint32_t rule;   /* index into session_rules, or RETIRED_SRTP */
+	uint32_t rule;	 /* index into session_rules, or RETIRED_SRTP */
 	int32_t key_pos; /* -1: rule replaced, key stays; RETIRED_SRTP: the count */
 };
 

@@ -25,8 +25,9 @@ struct srtp_engine srtp_engine;
 #define SRTP_QP_DESC   (2 * SRTP_BURST_MAX)
 #define SRTP_KDF_MBUFS 15u /* the main lcore's key derivation needs 3 at a time */
 #define SRTP_MAIN_OPS  8u  /* ops the main lcore may hold (key derivation) */
-#define SRTP_LIMBO     64u /* AEAD sessions replaced and not yet freed, at most: bounds what
-			    * a flood of forged header lengths can hold of the session pool */
+/* AEAD sessions replaced and not yet freed, at most: bounds what a flood of forged header
+ * lengths can hold of the session pool. */
+#define SRTP_LIMBO 64u
 
 /* AEAD sessions replaced in their slot (serve), waiting for the workers' grace period before
  * they are freed: a ring, main lcore only. [head, mark) srtp_engine_retired has reported,

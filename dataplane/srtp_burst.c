@@ -177,8 +177,8 @@ static inline struct srtp_cold *cold_of(const struct srtp_ctx *c, bool rtcp)
  * settles it (slots_settle). NULL: none yet (*pending set when a request was queued: a
  * slot is empty or not CONFIRMED) or every slot holds another CONFIRMED length. Out of
  * line: the usual header never comes here. */
-static __rte_noinline void *aead_slot(struct srtp_worker *w, const struct srtp_ctx *c,
-				      bool rtcp, uint32_t aad_len, unsigned opi, bool *pending)
+static __rte_noinline void *aead_slot(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
+				      uint32_t aad_len, unsigned opi, bool *pending)
 {
 	struct srtp_cold *cold = cold_of(c, rtcp);
 	struct srtp_req r;

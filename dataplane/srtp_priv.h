@@ -74,9 +74,9 @@ struct srtp_ctx {
 #define SRTP_SLOT_CONFIRMED 0x2ull
 #define SRTP_SLOT_STATE	    0x3ull
 #define SRTP_SLOT_SESS	    0x0000fffffffffffcull
-#define SRTP_SLOT_FRESH_MS                                                                         \
-	100u /* a FRESH slot is kept this long for the packet that asked for it (as long as a     \
-	      * worker waits for a punted packet before taking it as lost) */
+/* A FRESH slot is kept this long for the packet that asked for it: as long as a worker waits
+ * for a punted packet before taking it as lost. */
+#define SRTP_SLOT_FRESH_MS 100u
 
 static inline uint64_t srtp_slot_make(void *sess, uint16_t aad_len)
 {
@@ -95,7 +95,7 @@ static inline uint32_t srtp_slot_len(uint64_t slot)
 
 /* One kind's rarely read part, in the user data of that kind's own session. */
 struct srtp_cold {
-	uint64_t aad[SRTP_AAD_SLOTS]; /* slot words, see above */
+	uint64_t aad[SRTP_AAD_SLOTS];	   /* slot words, see above */
 	uint32_t aad_born[SRTP_AAD_SLOTS]; /* ms (srtp.c now_ms) a slot was filled. Main lcore */
 	uint8_t slot_used; /* home session: a state lives in the slot. Main lcore only (the
 			    * state's own flags are its worker's) */
