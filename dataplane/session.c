@@ -28,11 +28,14 @@ struct fwd_rule_srtp *session_rules_srtp;
 struct stream_srtp_counters *session_srtp_ctr;
 
 /* What waits in the defer queue: a retired rule, and for deletes also its key position and
- * its slot. Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
+ * its slot; or (rule RETIRED_SRTP) a count of AEAD sessions the SRTP engine took out of
+ * their slots (srtp_engine_retired). Must be a multiple of 4 bytes (rte_rcu_qsbr_dq). */
 struct retired {
-	uint32_t rule;   /* index into session_rules */
-	int32_t key_pos; /* -1: rule replaced, key stays */
+	uint32_t rule;	 /* index into session_rules, or RETIRED_SRTP */
+	int32_t key_pos; /* -1: rule replaced, key stays; RETIRED_SRTP: the count */
 };
+
+#define RETIRED_SRTP UINT32_MAX
 
 /* A slot's counters from rules that are gone. Main lcore only. A stream's counters are
  * carry + its published rule's + those of the replaced rule still in its grace period
@@ -145,9 +148,15 @@ static void retire_free(void *p, void *e, unsigned int n)
 	struct retired *r = e;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct fwd_rule *rule = &session_rules[r[i].rule];
-		struct slot_carry *c = &S.carry[rule->slot];
+		struct fwd_rule *rule;
+		struct slot_carry *c;
 
+		if (r[i].rule == RETIRED_SRTP) {
+			srtp_engine_release((unsigned)r[i].key_pos);
+			continue;
+		}
+		rule = &session_rules[r[i].rule];
+		c = &S.carry[rule->slot];
 		if (r[i].key_pos >= 0) {
 			rte_hash_free_key_with_position(session_table, r[i].key_pos);
 			S.free_slots[S.nfree++] = rule->slot;
@@ -351,22 +360,35 @@ uint32_t session_capacity(void)
 	return S.cfg.max_streams;
 }
 
+static void retire_entry(struct retired *r);
+
 void session_reclaim(void)
 {
-	if (S.dq != NULL)
-		rte_rcu_qsbr_dq_reclaim(S.dq, UINT32_MAX, NULL, NULL, NULL);
+	unsigned n;
+
+	if (S.dq == NULL)
+		return;
+	/* AEAD sessions the SRTP engine replaced wait out the same grace period as rules. */
+	if (S.cfg.srtp_engine && (n = srtp_engine_retired()) > 0)
+		retire_entry(&(struct retired){.rule = RETIRED_SRTP, .key_pos = (int32_t)n});
+	rte_rcu_qsbr_dq_reclaim(S.dq, UINT32_MAX, NULL, NULL, NULL);
 }
 
-/* Hand a rule (and for deletes its key position and slot) to the defer queue. The queue is
- * sized for every rule that can exist, but reclaim first if a burst of changes filled it. */
+/* The queue is sized for every rule that can exist, but reclaim first if a burst of
+ * changes filled it. */
+static void retire_entry(struct retired *r)
+{
+	while (rte_rcu_qsbr_dq_enqueue(S.dq, r) != 0) {
+		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
+		rte_rcu_qsbr_dq_reclaim(S.dq, UINT32_MAX, NULL, NULL, NULL);
+	}
+}
+
+/* Hand a rule (and for deletes its key position and slot) to the defer queue. */
 static void retire(struct fwd_rule *rule, int32_t key_pos)
 {
-	struct retired r = {.rule = (uint32_t)(rule - session_rules), .key_pos = key_pos};
-
-	while (rte_rcu_qsbr_dq_enqueue(S.dq, &r) != 0) {
-		rte_rcu_qsbr_synchronize(S.cfg.qsbr, RTE_QSBR_THRID_INVALID);
-		session_reclaim();
-	}
+	retire_entry(&(struct retired){.rule = (uint32_t)(rule - session_rules),
+				       .key_pos = key_pos});
 }
 
 static struct fwd_rule *rule_alloc(void)

@@ -9,6 +9,7 @@
 #include <rte_bus_vdev.h>
 #include <rte_cpuflags.h>
 #include <rte_cryptodev.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -24,6 +25,17 @@ struct srtp_engine srtp_engine;
 #define SRTP_QP_DESC   (2 * SRTP_BURST_MAX)
 #define SRTP_KDF_MBUFS 15u /* the main lcore's key derivation needs 3 at a time */
 #define SRTP_MAIN_OPS  8u  /* ops the main lcore may hold (key derivation) */
+/* AEAD sessions replaced and not yet freed, at most: bounds what a flood of forged header
+ * lengths can hold of the session pool. */
+#define SRTP_LIMBO 64u
+
+/* AEAD sessions replaced in their slot (serve), waiting for the workers' grace period before
+ * they are freed: a ring, main lcore only. [head, mark) srtp_engine_retired has reported,
+ * [mark, tail) not yet. */
+static struct {
+	void *sess[SRTP_LIMBO];
+	uint32_t head, mark, tail;
+} limbo;
 
 static const struct srtp_suite_info {
 	uint8_t key_len;
@@ -373,6 +385,9 @@ void srtp_engine_fini(void)
 
 	if (!e->up)
 		return;
+	/* The workers are stopped: what still waits for a grace period can go. */
+	limbo.mark = limbo.tail;
+	srtp_engine_release(limbo.tail - limbo.head);
 	rte_cryptodev_stop(e->dev);
 	rte_mempool_free(e->sess_pool);
 	rte_mempool_free(e->kdf_sess_pool);
@@ -526,7 +541,8 @@ static void sess_free(void *sess, bool keep)
 	if (sess == NULL)
 		return;
 	cold = srtp_cold_of(sess);
-	memcpy(aad, cold->aad_sess, sizeof(aad));
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
+		aad[i] = srtp_slot_sess(cold->aad[i]);
 	explicit_bzero(cold, sizeof(*cold));
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
 		if (aad[i] != NULL)
@@ -685,32 +701,89 @@ void srtp_ctx_destroy(struct srtp_ctx *ctx)
 	ctx_free(ctx);
 }
 
+static uint32_t now_ms(void)
+{
+	return (uint32_t)(rte_get_tsc_cycles() / (rte_get_tsc_hz() / 1000));
+}
+
+/* The slot a request for `len` may take: an empty one, else the FAILED slot filled longest
+ * ago, else a FRESH one past SRTP_SLOT_FRESH_MS (its packet is taken as lost). -1: the
+ * length has a slot already, or every slot is CONFIRMED or FRESH. *seen: the slot's word. */
+static int pick_slot(const struct srtp_cold *cold, uint16_t len, uint32_t now, uint64_t *seen)
+{
+	int empty = -1, failed = -1, stale = -1, i;
+
+	for (i = 0; i < (int)SRTP_AAD_SLOTS; i++) {
+		uint64_t v = __atomic_load_n(&cold->aad[i], __ATOMIC_RELAXED);
+		uint32_t age = now - cold->aad_born[i];
+
+		if (v == 0) {
+			if (empty < 0)
+				empty = i;
+			continue;
+		}
+		if (srtp_slot_len(v) == len)
+			return -1;
+		switch (v & SRTP_SLOT_STATE) {
+		case SRTP_SLOT_FAILED:
+			if (failed < 0 || age > now - cold->aad_born[failed])
+				failed = i;
+			break;
+		case SRTP_SLOT_FRESH:
+			if (age >= SRTP_SLOT_FRESH_MS &&
+			    (stale < 0 || age > now - cold->aad_born[stale]))
+				stale = i;
+			break;
+		default:
+			break;
+		}
+	}
+	i = empty >= 0 ? empty : failed >= 0 ? failed : stale;
+	if (i >= 0)
+		*seen = __atomic_load_n(&cold->aad[i], __ATOMIC_RELAXED);
+	return i;
+}
+
+/* A request: a session for the AAD length in a slot (see struct srtp_cold). A slot another
+ * packet holds is replaced only while the replaced session has room to wait in limbo. */
 static void serve(const struct srtp_req *r)
 {
 	const struct srtp_ctx *c = r->ctx;
 	const struct srtp_keys *k = r->rtcp ? &c->rtcp : &c->rtp;
 	struct srtp_cold *cold;
-	int slot = -1;
-	void *s;
+	uint32_t now = now_ms();
+	uint64_t seen = 0, word = 0;
+	void *s = NULL;
+	int slot;
 
 	if (k->sess == NULL || !c->aead)
 		return;
 	cold = srtp_cold_of(k->sess);
-	for (int i = 0; i < SRTP_AAD_SLOTS; i++) {
-		if (cold->aad_sess[i] == NULL) {
-			if (slot < 0)
-				slot = i;
-		} else if (cold->aad_len[i] == r->aad_len) {
+	/* A worker may move the chosen slot's state meanwhile (the swap then fails): look
+	 * again, a few times at most. */
+	for (unsigned tries = 0; tries < 2 * SRTP_AAD_SLOTS; tries++) {
+		slot = pick_slot(cold, r->aad_len, now, &seen);
+		if (slot < 0 || (seen != 0 && limbo.tail - limbo.head >= SRTP_LIMBO))
+			break;
+		if (s == NULL) {
+			s = make_session(c, cold->key, NULL, r->aad_len);
+			if (s == NULL)
+				return;
+			word = srtp_slot_make(s, r->aad_len);
+			if (srtp_slot_sess(word) != s || srtp_slot_len(word) != r->aad_len)
+				break; /* not representable in a slot word: never seen here */
+		}
+		/* Release: a worker that loads the word sees the session built. */
+		if (__atomic_compare_exchange_n(&cold->aad[slot], &seen, word, false,
+						__ATOMIC_RELEASE, __ATOMIC_RELAXED)) {
+			cold->aad_born[slot] = now;
+			if (seen != 0)
+				limbo.sess[limbo.tail++ % SRTP_LIMBO] = srtp_slot_sess(seen);
 			return;
 		}
 	}
-	if (slot < 0)
-		return;
-	s = make_session(c, cold->key, NULL, r->aad_len);
-	if (s == NULL)
-		return;
-	cold->aad_len[slot] = r->aad_len;
-	__atomic_store_n(&cold->aad_sess[slot], s, __ATOMIC_RELEASE);
+	if (s != NULL)
+		rte_cryptodev_sym_session_free(srtp_engine.dev, s);
 }
 
 unsigned srtp_engine_service(void)
@@ -727,6 +800,27 @@ unsigned srtp_engine_service(void)
 		}
 	}
 	return n;
+}
+
+unsigned srtp_engine_retired(void)
+{
+	unsigned n = limbo.tail - limbo.mark;
+
+	limbo.mark = limbo.tail;
+	return n;
+}
+
+void srtp_engine_release(unsigned n)
+{
+	if (!srtp_engine.up)
+		return; /* srtp_engine_fini freed them */
+	RTE_VERIFY(n <= limbo.mark - limbo.head);
+	for (; n > 0; n--) {
+		void **p = &limbo.sess[limbo.head++ % SRTP_LIMBO];
+
+		rte_cryptodev_sym_session_free(srtp_engine.dev, *p);
+		*p = NULL;
+	}
 }
 
 /* ---- states ---- */
@@ -806,7 +900,7 @@ static unsigned aad_count(void *sess)
 		return 0;
 	cold = srtp_cold_of(sess);
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
-		n += __atomic_load_n(&cold->aad_sess[i], __ATOMIC_ACQUIRE) != NULL;
+		n += __atomic_load_n(&cold->aad[i], __ATOMIC_RELAXED) != 0;
 	return n + 1;
 }
 

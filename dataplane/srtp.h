@@ -13,9 +13,12 @@
  *    cryptodev sessions built from them, for RTP, RTCP or both (RFC 5761 mux). Created on
  *    the main lcore, immutable afterwards, readable by any worker. Destroy it only after an
  *    RCU grace period (no worker can still hold it); destroy zeroes every key byte. The one
- *    exception to immutability is internal: an append-only table of AEAD sessions for
- *    unusual header lengths, written by the main lcore (srtp_engine_service) and published
- *    with release stores.
+ *    exception to immutability is internal: a few slots of AEAD sessions for unusual
+ *    header lengths, filled on request by the main lcore (srtp_engine_service). A slot is
+ *    kept once a packet has authenticated with its session; until then a request for
+ *    another length may take it over (so that packets without the key cannot use the
+ *    slots up), and the session it held is freed after a grace period
+ *    (srtp_engine_retired).
  *  - struct srtp_state: one stream's mutable state (ROC and highest sequence, replay
  *    bitmaps, SRTCP index; a cache of cryptodev sessions for unusual AEAD header lengths).
  *    Created and destroyed on the main lcore (destroy after the grace period), read and
@@ -137,6 +140,14 @@ const char *srtp_engine_device(void);
  * srtp_ctx_destroy: builds the sessions workers asked for (SRTP_PENDING). Returns how
  * many requests it handled. */
 unsigned srtp_engine_service(void);
+/* Main lcore: how many AEAD sessions srtp_engine_service has taken out of their slots since
+ * the last call. A worker may still be using them: once every worker has passed a quiescent
+ * state after this call, hand the count to srtp_engine_release, which frees them (oldest
+ * first; counts are released in the order they were returned). Until they are released, at
+ * most 64 such sessions wait, and no slot is taken over beyond that. srtp_engine_fini frees
+ * whatever still waits (the workers are stopped by then); a release after it does nothing. */
+unsigned srtp_engine_retired(void);
+void srtp_engine_release(unsigned n);
 
 /* Main lcore: per-worker batch resources on queue pair `index`. NULL with errno set. */
 struct srtp_worker *srtp_worker_create(unsigned index, int socket_id);

@@ -163,7 +163,8 @@ static inline uint64_t *rtcp_map(struct srtp_state *st)
 }
 
 /* The cold part of a context's kind: in the context's own session (next-but-one line), or
- * for RTCP on a multiplexed context in the RTCP session's user data. */
+ * for RTCP on a multiplexed context in the RTCP session's user data. Its slot words are
+ * the one part workers write (struct srtp_cold). */
 static inline struct srtp_cold *cold_of(const struct srtp_ctx *c, bool rtcp)
 {
 	if (!rtcp || !(c->kinds & SRTP_KIND_RTP))
@@ -171,27 +172,34 @@ static inline struct srtp_cold *cold_of(const struct srtp_ctx *c, bool rtcp)
 	return srtp_cold_of(c->rtcp.sess);
 }
 
-/* The AEAD session for `aad_len` bytes of AAD: the context's own for SRTP_AAD_STD, else
- * one the main lcore built on request. NULL: none yet (*pending set when a request was
- * queued or is waiting) or no slot left. */
-static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
-			      uint32_t aad_len, bool *pending)
+/* The AEAD session for a length other than SRTP_AAD_STD: the one in the slot for that
+ * length (struct srtp_cold); a slot not yet CONFIRMED is noted for op `opi`, whose outcome
+ * settles it (slots_settle). NULL: none yet (*pending set when a request was queued: a
+ * slot is empty or not CONFIRMED) or every slot holds another CONFIRMED length. Out of
+ * line: the usual header never comes here. */
+static __rte_noinline void *aead_slot(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
+				      uint32_t aad_len, unsigned opi, bool *pending)
 {
-	const struct srtp_cold *cold;
+	struct srtp_cold *cold = cold_of(c, rtcp);
 	struct srtp_req r;
 	bool room = false;
 
-	*pending = false;
-	if (aad_len == SRTP_AAD_STD)
-		return rtcp ? c->rtcp.sess : c->rtp.sess;
-	cold = cold_of(c, rtcp);
 	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++) {
-		void *s = __atomic_load_n(&cold->aad_sess[i], __ATOMIC_ACQUIRE);
+		/* Acquire: the session the word names is built. */
+		uint64_t v = __atomic_load_n(&cold->aad[i], __ATOMIC_ACQUIRE);
 
-		if (s == NULL)
+		if (v != 0 && srtp_slot_len(v) == aad_len) {
+			if ((v & SRTP_SLOT_STATE) != SRTP_SLOT_CONFIRMED) {
+				struct srtp_slot_use *u = &w->slot_use[w->nslot++];
+
+				u->slot = &cold->aad[i];
+				u->seen = v;
+				u->opi = (uint8_t)opi;
+			}
+			return srtp_slot_sess(v);
+		}
+		if ((v & SRTP_SLOT_STATE) != SRTP_SLOT_CONFIRMED)
 			room = true;
-		else if (cold->aad_len[i] == aad_len)
-			return s;
 	}
 	if (room && aad_len <= UINT16_MAX) {
 		r.ctx = c;
@@ -203,6 +211,69 @@ static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, b
 		*pending = true;
 	}
 	return NULL;
+}
+
+/* The AEAD session for `aad_len` bytes of AAD: the context's own for SRTP_AAD_STD, else
+ * aead_slot's. */
+static inline void *aead_sess(struct srtp_worker *w, const struct srtp_ctx *c, bool rtcp,
+			      uint32_t aad_len, unsigned opi, bool *pending)
+{
+	*pending = false;
+	if (likely(aad_len == SRTP_AAD_STD))
+		return rtcp ? c->rtcp.sess : c->rtp.sess;
+	return aead_slot(w, c, rtcp, aad_len, opi, pending);
+}
+
+/* A packet the replay window refused before its AEAD session was looked up. If its header
+ * length has a FRESH slot, the packet that asked for it may be this one, back from the slow
+ * path: it will not use the session, so the slot counts as FAILED (else packets that the
+ * window refuses by the time they come back could hold slots FRESH). Returns v. */
+static __rte_noinline enum srtp_verdict window_refused(const struct srtp_ctx *c, bool rtcp,
+						       uint32_t aad_len, enum srtp_verdict v)
+{
+	struct srtp_cold *cold;
+
+	if (!c->aead || aad_len == SRTP_AAD_STD)
+		return v;
+	cold = cold_of(c, rtcp);
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++) {
+		uint64_t s = __atomic_load_n(&cold->aad[i], __ATOMIC_RELAXED);
+
+		if (s != 0 && srtp_slot_len(s) == aad_len &&
+		    (s & SRTP_SLOT_STATE) == SRTP_SLOT_FRESH)
+			(void)__atomic_compare_exchange_n(&cold->aad[i], &s, s | SRTP_SLOT_FAILED,
+							  false, __ATOMIC_RELAXED,
+							  __ATOMIC_RELAXED);
+	}
+	return v;
+}
+
+/* After a burst's crypto, for the ops noted by aead_sess: an op that succeeded (the tag
+ * verified; protect: the packet was protected) makes its slot CONFIRMED, one whose tag did
+ * not verify makes a FRESH slot FAILED. A slot replaced meanwhile (the main lcore swapped
+ * in another word) is left alone; its old session lives until this worker is quiescent. */
+static __rte_noinline void slots_settle(struct srtp_worker *w)
+{
+	for (unsigned i = 0; i < w->nslot; i++) {
+		const struct srtp_slot_use *u = &w->slot_use[i];
+		uint8_t status = w->ops[u->opi]->status;
+		uint64_t want, cur;
+
+		if (status == RTE_CRYPTO_OP_STATUS_SUCCESS)
+			want = SRTP_SLOT_CONFIRMED;
+		else if (status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED)
+			want = SRTP_SLOT_FAILED;
+		else
+			continue;
+		cur = __atomic_load_n(u->slot, __ATOMIC_RELAXED);
+		/* Forward only: FRESH -> FAILED -> CONFIRMED, FRESH -> CONFIRMED. */
+		while ((cur & ~SRTP_SLOT_STATE) == (u->seen & ~SRTP_SLOT_STATE) &&
+		       (cur & SRTP_SLOT_STATE) < want &&
+		       !__atomic_compare_exchange_n(u->slot, &cur, (cur & ~SRTP_SLOT_STATE) | want,
+						    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+	}
+	w->nslot = 0;
 }
 
 static inline struct rte_crypto_op *op_start(struct srtp_worker *w, unsigned opi, void *sess,
@@ -364,14 +435,14 @@ static inline enum srtp_verdict unprotect_rtp_prep(struct srtp_worker *w, struct
 					     rd16(b + 2));
 
 		if (g < 0)
-			return SRTP_TOO_OLD;
+			return window_refused(c, false, hlen, SRTP_TOO_OLD);
 		index = (uint64_t)g;
 		switch (srtp_window_check(st->rtp_top, true, st->window, st->words * 64u,
 					  rtp_map(st), index)) {
 		case SRTP_WIN_DUP:
-			return SRTP_REPLAY;
+			return window_refused(c, false, hlen, SRTP_REPLAY);
 		case SRTP_WIN_OLD:
-			return SRTP_TOO_OLD;
+			return window_refused(c, false, hlen, SRTP_TOO_OLD);
 		default:
 			break;
 		}
@@ -380,7 +451,7 @@ static inline enum srtp_verdict unprotect_rtp_prep(struct srtp_worker *w, struct
 	if (c->aead) {
 		bool pending;
 
-		sess = aead_sess(w, c, false, hlen, &pending);
+		sess = aead_sess(w, c, false, hlen, opi, &pending);
 		if (sess == NULL)
 			return pending ? SRTP_PENDING : SRTP_CRYPTO_ERR;
 		op = op_start(w, opi, sess, m);
@@ -433,12 +504,15 @@ static inline enum srtp_verdict unprotect_rtcp_prep(struct srtp_worker *w, struc
 	index = eidx & 0x7fffffffu;
 	ssrc = rd32(b + 4);
 	if ((st->flags & SRTP_ST_RTCP_STARTED) && st->rtcp_ssrc == ssrc) {
+		/* The AAD of an unencrypted SRTCP packet: all of it, and E+index. */
+		uint32_t aad = enc ? SRTP_AAD_STD : idxpos - SRTP_GCM_TAG + 4;
+
 		switch (srtp_window_check(st->rtcp_top, true, st->window, st->words * 64u,
 					  rtcp_map(st), index)) {
 		case SRTP_WIN_DUP:
-			return SRTP_REPLAY;
+			return window_refused(c, true, aad, SRTP_REPLAY);
 		case SRTP_WIN_OLD:
-			return SRTP_TOO_OLD;
+			return window_refused(c, true, aad, SRTP_TOO_OLD);
 		default:
 			break;
 		}
@@ -461,7 +535,7 @@ static inline enum srtp_verdict unprotect_rtcp_prep(struct srtp_worker *w, struc
 		} else {
 			/* Unencrypted SRTCP (§9.2): AAD = the whole packet || E+index. The tag
 			 * sits between them on the wire: save it, pull the index over it. */
-			sess = aead_sess(w, c, true, tagpos + 4, &pending);
+			sess = aead_sess(w, c, true, tagpos + 4, opi, &pending);
 			if (sess == NULL)
 				return pending ? SRTP_PENDING : SRTP_CRYPTO_ERR;
 			memcpy(sc->tag, b + tagpos, SRTP_GCM_TAG);
@@ -569,7 +643,7 @@ static inline enum srtp_verdict protect_rtp_prep(struct srtp_worker *w, struct s
 	if (c->aead) {
 		bool pending;
 
-		sess = aead_sess(w, c, false, hlen, &pending);
+		sess = aead_sess(w, c, false, hlen, opi, &pending);
 		if (sess == NULL)
 			return pending ? SRTP_PENDING : SRTP_CRYPTO_ERR;
 	}
@@ -711,6 +785,8 @@ unsigned srtp_unprotect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigne
 		p[i].verdict = (uint8_t)unprotect_finish(w, &p[i], &w->pend[i]);
 		ok += p[i].verdict == SRTP_OK;
 	}
+	if (unlikely(w->nslot != 0))
+		slots_settle(w);
 	return ok;
 }
 
@@ -748,5 +824,7 @@ unsigned srtp_protect_burst(struct srtp_worker *w, struct srtp_pkt *p, unsigned 
 		pk->len = pd->newlen;
 		ok++;
 	}
+	if (unlikely(w->nslot != 0))
+		slots_settle(w);
 	return ok;
 }

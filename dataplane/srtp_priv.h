@@ -55,16 +55,51 @@ struct srtp_ctx {
 	struct srtp_keys rtp, rtcp;
 };
 
-/* One kind's rarely read part, in the user data of that kind's own session. AEAD sessions
- * for other AAD lengths: written by the main lcore (srtp_engine_service), which fills
- * aad_len[i], then publishes aad_sess[i] with a release store; workers load aad_sess[i]
- * with acquire first. Never changed once published; freed with the context. */
+/* The AEAD sessions of a kind for AAD lengths other than SRTP_AAD_STD: SRTP_AAD_SLOTS slot
+ * words, each 0 (empty) or length << 48 | session | state, so that one atomic load gives
+ * a worker the length and the session together (never a torn pair). Sessions are objects
+ * of the engine's pool: cache-line aligned, below 2^48. The state says whether a packet
+ * has authenticated with the session:
+ *   FRESH      built on a request, no packet has used it yet;
+ *   FAILED     used only by packets that did not authenticate (or that the replay window
+ *              refused on their way back from the slow path);
+ *   CONFIRMED  a packet authenticated with it (protect: a packet was protected with it).
+ * The main lcore (srtp_engine_service) fills an empty slot, or replaces a FAILED slot, or a
+ * FRESH one older than SRTP_SLOT_FRESH_MS, with a compare-and-swap; a CONFIRMED slot is
+ * kept for the context's life. Workers move a slot's state forward with a compare-and-swap
+ * of the word they used, which fails harmlessly if the slot was replaced meanwhile. A
+ * replaced session is freed after the workers' grace period (srtp_engine_retired). */
+#define SRTP_SLOT_FRESH	    0x0ull
+#define SRTP_SLOT_FAILED    0x1ull
+#define SRTP_SLOT_CONFIRMED 0x2ull
+#define SRTP_SLOT_STATE	    0x3ull
+#define SRTP_SLOT_SESS	    0x0000fffffffffffcull
+/* A FRESH slot is kept this long for the packet that asked for it: as long as a worker waits
+ * for a punted packet before taking it as lost. */
+#define SRTP_SLOT_FRESH_MS 100u
+
+static inline uint64_t srtp_slot_make(void *sess, uint16_t aad_len)
+{
+	return (uint64_t)aad_len << 48 | (uint64_t)(uintptr_t)sess;
+}
+
+static inline void *srtp_slot_sess(uint64_t slot)
+{
+	return (void *)(uintptr_t)(slot & SRTP_SLOT_SESS);
+}
+
+static inline uint32_t srtp_slot_len(uint64_t slot)
+{
+	return (uint32_t)(slot >> 48);
+}
+
+/* One kind's rarely read part, in the user data of that kind's own session. */
 struct srtp_cold {
-	void *aad_sess[SRTP_AAD_SLOTS];
-	uint16_t aad_len[SRTP_AAD_SLOTS];
+	uint64_t aad[SRTP_AAD_SLOTS];	   /* slot words, see above */
+	uint32_t aad_born[SRTP_AAD_SLOTS]; /* ms (srtp.c now_ms) a slot was filled. Main lcore */
 	uint8_t slot_used; /* home session: a state lives in the slot. Main lcore only (the
 			    * state's own flags are its worker's) */
-	uint8_t pad[23];
+	uint8_t pad[15];
 	uint8_t key[32]; /* AEAD: the session key, to build sessions for other AAD lengths on
 			  * request; zero for AES-CM */
 };
@@ -141,8 +176,18 @@ struct srtp_pend {
 	uint8_t opi;
 };
 
+/* A burst's packet whose op uses an AAD slot that is not CONFIRMED: after the crypto, its
+ * outcome moves the slot's state (srtp_burst.c slots_settle). */
+struct srtp_slot_use {
+	uint64_t *slot;
+	uint64_t seen; /* the slot word the op's session came from */
+	uint8_t opi;
+	uint8_t pad[7];
+};
+
 struct srtp_worker {
 	uint8_t dev;
+	uint8_t nslot; /* entries in slot_use for the current burst */
 	uint16_t qp;
 	struct rte_ring *req; /* SP (this worker) / SC (main lcore) of struct srtp_req */
 	struct rte_crypto_op *ops[SRTP_BURST_MAX];
@@ -151,6 +196,7 @@ struct srtp_worker {
 	struct srtp_scratch scratch[SRTP_BURST_MAX];
 	rte_iova_t scratch_iova; /* IOVA of scratch[0], for devices that DMA */
 	uint64_t stuck;		 /* bursts whose ops the device did not return in time */
+	struct srtp_slot_use slot_use[SRTP_BURST_MAX];
 } __rte_cache_aligned;
 
 /* The engine: set once by srtp_engine_init on the main lcore, read-only afterwards. */

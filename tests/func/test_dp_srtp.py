@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from pkt import payload
+from pkt import payload, wait_for
 from srtp import CM80, GCM128, SUITES, Key, rtcp_sr, rtp, srtp_filter  # noqa: F401 (fixture)
 
 
@@ -245,3 +245,66 @@ def test_aead_header_lengths_keep_order(dp, topo, udp, srtp_filter, rx, tx):
             "out of order without an order timeout"
     st = dp.get(ra)
     assert st["drops"] == 0, st
+
+
+@pytest.mark.parametrize("tx", [None, GCM128], ids=["gcm-in", "gcm-in-gcm-out"])
+def test_aead_header_lengths_forged_first(dp, topo, udp, srtp_filter, tx):
+    # A GCM stream has four cryptodev sessions for RTP header lengths other than 12 bytes,
+    # made when a packet of a new length asks, before it has authenticated. Forged packets
+    # (a wrong key) with six distinct header lengths come first: each is dropped and counted
+    # as an auth failure and keeps no session. libsrtp2's packets with two new header lengths
+    # (a CSRC list, an extension) then cross byte for byte; once they have authenticated
+    # their sessions stay: four more forged lengths do not take them, and a third new length
+    # still gets through.
+    rk, tk = Key(GCM128), (Key(tx) if tx else None)
+    ra, rb = f"{topo.RELAY_A}:30250", f"{topo.RELAY_B}:30252"
+    add(dp, ra, rb, f"{topo.B}:20252", rx=rk, tx=tk)
+    a = udp(topo.a, topo.A, 20250)
+    b = udp(topo.b, topo.B, 20252)
+    prot, forge = srtp_filter("protect", rk), srtp_filter("protect", rk.wrong())
+    unprot = srtp_filter("unprotect", tk) if tk else (lambda p: p)
+    seq = warm_up_srtp(a, (topo.RELAY_A, 30250), b, prot, 1)
+    ssrc = 0x5EC0DE
+    forged_total = 0
+
+    def forged(shapes, seq0):
+        """One forged packet per shape, each counted as an auth failure before the next."""
+        nonlocal forged_total
+        for i, kw in enumerate(shapes):
+            a.send((topo.RELAY_A, 30250), forge(rtp(seq0 + i, ssrc, b"forged %d" % i, **kw)))
+            forged_total += 1
+            wait_for(lambda: dp.get(ra)["srtp_auth_fail"] == forged_total, 3.0,
+                     what=f"forged packet {forged_total} counted as srtp_auth_fail "
+                          f"({dp.get(ra)})")
+        assert b.recv(1, 0.2) == [], "a forged packet crossed the relay"
+
+    def through(shapes, seq0):
+        """libsrtp2's packets, one per shape, back to back: all arrive, in order."""
+        sent = [rtp(seq0 + i, ssrc, payload(60 + i, i), **kw) for i, kw in enumerate(shapes)]
+        timeouts = sum(w["order_timeouts"] for w in dp.stats()["workers"])
+        for p in sent:
+            a.send((topo.RELAY_A, 30250), prot(p))
+        got = [unprot(d) for d, _, _ in b.recv(len(sent), 3.0)]
+        assert sorted(got) == sorted(sent), \
+            f"{len(got)} of {len(sent)} arrived; stream {dp.get(ra)}, " \
+            f"drops {dp.stats()['drops']}"
+        if got != sent:
+            assert sum(w["order_timeouts"] for w in dp.stats()["workers"]) > timeouts, \
+                "out of order without an order timeout"
+        return seq0 + len(shapes)
+
+    # Header lengths: 12 + 4 per CSRC (+ 4 + data for an extension).
+    cc = [{"csrcs": tuple(range(n))} for n in range(16)]
+    ext28 = {"ext": (0xBEDE, b"\x10\xAA" + b"\0" * 10)}  # 12 + 4 + 12
+    forged([cc[1], cc[2], cc[3], cc[5], cc[6], cc[7]], seq + 1000)
+    seq = through([cc[8], ext28, {}, cc[8], ext28, cc[8], {}, ext28], seq)
+    forged([cc[9], cc[10], cc[11], cc[12]], seq + 1000)
+    seq = through([cc[13], cc[8], ext28, cc[13], {}, cc[13]], seq)
+
+    st = dp.get(ra)
+    assert (st["srtp_auth_fail"], st["srtp_replay"], st["srtp_other"]) == \
+        (forged_total, 0, 0), st
+    assert st["drops"] == forged_total, st
+    drops = dp.stats()["drops"]
+    assert drops["srtp-auth"]["total"] == forged_total, drops
+    assert drops["srtp-pending"]["total"] == 0 and drops["srtp-crypto"]["total"] == 0, drops

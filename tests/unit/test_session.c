@@ -2,7 +2,8 @@
  * errors, capacity, replacement keeping counters and learnt peers, latching and its window,
  * a reader lcore doing bulk lookups while the main lcore adds, replaces and deletes, and
  * SRTP: the treatment chosen at install, engine contexts shared across replacements with
- * the same keys and replaced with new ones, keys gone from memory once retired. */
+ * the same keys and replaced with new ones, keys gone from memory once retired, AES-GCM
+ * header-length sessions the engine replaced freed only after the grace period. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <rte_lcore.h>
 
 #include "eal_fixture.h"
+#include "srtp_priv.h"
 
 static struct rpa_dp_stream stream(const char *local, const char *src, const char *dst,
 				   uint32_t flags)
@@ -609,6 +611,89 @@ static void test_srtp_without_engine(void **st)
 	assert_int_equal(session_srtp_sides(), 1);
 }
 
+/* One RTP packet with `cc` CSRCs through the engine on worker w (protect or unprotect),
+ * retried once after srtp_engine_service on SRTP_PENDING (the slow path's part). */
+static enum srtp_verdict gcm_run(struct srtp_worker *w, int protect, const struct srtp_ctx *c,
+				 struct srtp_state *st, uint8_t *pkt, unsigned *len)
+{
+	enum srtp_verdict v = SRTP_PENDING;
+
+	for (unsigned round = 0; round < 2 && v == SRTP_PENDING; round++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(fix_mp);
+		struct srtp_pkt p = {.m = m, .ctx = c, .st = st, .len = (uint16_t)*len};
+
+		assert_non_null(m);
+		memcpy(rte_pktmbuf_append(m, (uint16_t)*len), pkt, *len);
+		if (protect)
+			srtp_protect_burst(w, &p, 1);
+		else
+			srtp_unprotect_burst(w, &p, 1);
+		v = (enum srtp_verdict)p.verdict;
+		if (v == SRTP_OK) {
+			memcpy(pkt, rte_pktmbuf_mtod(m, uint8_t *), p.len);
+			*len = p.len;
+		} else if (v == SRTP_PENDING) {
+			assert_true(srtp_engine_service() > 0);
+		}
+		rte_pktmbuf_free(m);
+	}
+	return v;
+}
+
+static void test_srtp_aead_slot_retire(void **st)
+{
+	struct rpa_dp_stream s = stream("192.0.2.1:30040", "198.51.100.1:30042",
+					"198.51.100.10:5000", RPA_DP_F_LATCH);
+	struct srtp_worker *w = srtp_worker_create(0, (int)rte_socket_id());
+	struct rpa_dp_srtp bad;
+	const struct fwd_rule_srtp *fs;
+	struct srtp_ctx *forger;
+	struct srtp_state *fst;
+	unsigned avail;
+	char err[128];
+
+	assert_non_null(w);
+	set_key(&s.rx, RPA_DP_SRTP_AEAD_AES_128_GCM, 0x3a);
+	assert_int_equal(session_add(&s, err, sizeof(err)), 0);
+	fs = session_rule_srtp(rule_at("192.0.2.1:30040"));
+	bad = s.rx;
+	bad.key[0] ^= 0xff;
+
+	/* Five forged header lengths under a wrong key (each by a context of its own, which
+	 * has four slots too): the fifth takes over a slot. */
+	for (unsigned cc = 1; cc <= 5; cc++) {
+		uint8_t pkt[200] = {(uint8_t)(0x80 | cc), 0, 0, (uint8_t)cc, 0, 0, 0, 0, 1, 2, 3, 4};
+		unsigned len = 12 + 4 * cc + 40;
+
+		forger = srtp_ctx_create(&bad, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err,
+					 sizeof(err));
+		assert_non_null(forger);
+		fst = srtp_state_create(forger, -1);
+		assert_int_equal(gcm_run(w, 1, forger, fst, pkt, &len), SRTP_OK);
+		srtp_state_destroy(fst);
+		srtp_ctx_destroy(forger);
+		assert_int_equal(gcm_run(w, 0, fs->rx, fs->rx_st, pkt, &len), SRTP_AUTH_FAIL);
+	}
+
+	/* The replaced session waits in the rules' defer queue: not freed while a worker
+	 * (this thread, registered) has not passed a quiescent state since. */
+	avail = rte_mempool_avail_count(srtp_engine.sess_pool);
+	rte_rcu_qsbr_thread_register(worker_shared.qsbr, 0);
+	rte_rcu_qsbr_thread_online(worker_shared.qsbr, 0);
+	session_reclaim();
+	assert_int_equal(rte_mempool_avail_count(srtp_engine.sess_pool), avail);
+	rte_rcu_qsbr_quiescent(worker_shared.qsbr, 0);
+	session_reclaim();
+	assert_int_equal(rte_mempool_avail_count(srtp_engine.sess_pool), avail + 1);
+	rte_rcu_qsbr_thread_offline(worker_shared.qsbr, 0);
+	rte_rcu_qsbr_thread_unregister(worker_shared.qsbr, 0);
+
+	assert_int_equal(session_del(&s.local), 0);
+	grace();
+	assert_int_equal(session_srtp_sides(), 0);
+	srtp_worker_destroy(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -621,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_srtp_treatments, setup_srtp, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_replace_and_retire, setup_srtp, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_limits, setup_srtp, teardown),
+		cmocka_unit_test_setup_teardown(test_srtp_aead_slot_retire, setup_srtp, teardown),
 		cmocka_unit_test_setup_teardown(test_srtp_without_engine, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

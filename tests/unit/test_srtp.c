@@ -522,6 +522,195 @@ static void test_state_outlives_ctx(void **unused)
 	assert_int_equal(rte_mempool_avail_count(srtp_engine.sess_pool), avail);
 }
 
+/* AES-GCM header lengths (struct srtp_cold): a slot for a new length is kept only once a
+ * packet has authenticated with its session. Packets under a wrong key cannot use the
+ * slots up, an authenticated length keeps its slot, a slot stays FRESH for the packet that
+ * asked for it (and a packet the replay window refuses on its way back gives it up), and a
+ * replaced session is freed only when released after the grace period. The test stands in
+ * for the slow path: it runs srtp_engine_service between a PENDING and the retry. */
+static unsigned gcm_rtp(uint8_t *pkt, unsigned cc, uint16_t seq)
+{
+	unsigned h = 12 + 4 * cc;
+
+	memset(pkt, 0, h);
+	pkt[0] = (uint8_t)(0x80 | cc);
+	pkt[2] = (uint8_t)(seq >> 8);
+	pkt[3] = (uint8_t)seq;
+	pkt[8] = 0x5e;
+	pkt[11] = 0x01;
+	for (unsigned i = 0; i < cc; i++)
+		pkt[12 + 4 * i + 3] = (uint8_t)(i + 1);
+	for (unsigned i = 0; i < 40; i++)
+		pkt[h + i] = (uint8_t)(seq + i);
+	return h + 40;
+}
+
+/* Protect (retrying once after the main lcore's service on PENDING). */
+static unsigned gcm_protect(const struct srtp_ctx *c, struct srtp_state *st, unsigned cc,
+			    uint16_t seq, uint8_t *out)
+{
+	uint8_t pkt[200];
+	unsigned len = gcm_rtp(pkt, cc, seq), olen = 0;
+	enum srtp_verdict v = fix_run(1, c, st, 0, pkt, len, out, &olen);
+
+	if (v == SRTP_PENDING) {
+		assert_true(srtp_engine_service() > 0);
+		v = fix_run(1, c, st, 0, pkt, len, out, &olen);
+	}
+	assert_int_equal(v, SRTP_OK);
+	return olen;
+}
+
+/* A packet protected under a wrong key, by a context of its own. */
+static unsigned gcm_forge(const struct rpa_dp_srtp *bad, unsigned cc, uint16_t seq, uint8_t *out)
+{
+	struct srtp_ctx *c = srtp_ctx_create(bad, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, NULL, 0);
+	struct srtp_state *st;
+	unsigned len;
+
+	assert_non_null(c);
+	st = srtp_state_create(c, -1);
+	len = gcm_protect(c, st, cc, seq, out);
+	srtp_state_destroy(st);
+	srtp_ctx_destroy(c);
+	return len;
+}
+
+static unsigned slots_in(const struct srtp_ctx *c, uint64_t state)
+{
+	const struct srtp_cold *cold = srtp_cold_of(c->rtp.sess);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
+		n += cold->aad[i] != 0 && (cold->aad[i] & SRTP_SLOT_STATE) == state;
+	return n;
+}
+
+/* Age every FRESH slot of c by `ms` (as if that long had passed since it was filled). */
+static void slots_age(const struct srtp_ctx *c, uint32_t ms)
+{
+	struct srtp_cold *cold = srtp_cold_of(c->rtp.sess);
+
+	for (unsigned i = 0; i < SRTP_AAD_SLOTS; i++)
+		cold->aad_born[i] -= ms;
+}
+
+static void test_aead_slots(void **unused)
+{
+	struct rpa_dp_srtp k = suite_key(RPA_DP_SRTP_AEAD_AES_128_GCM), bad = k;
+	struct srtp_ctx *tx, *rx, *forger;
+	struct srtp_state *txs, *rxs, *fs;
+	uint8_t pkt[200], prot[FIX_PKTMAX], out[FIX_PKTMAX];
+	unsigned avail, plen, olen = 0, len, n, retired;
+	uint16_t seq = 100;
+	char err[128];
+
+	fix_srtp_up();
+	avail = rte_mempool_avail_count(srtp_engine.sess_pool);
+	bad.key[0] ^= 0xff;
+	tx = srtp_ctx_create(&k, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err, sizeof(err));
+	rx = srtp_ctx_create(&k, SRTP_KIND_RTP, 0, err, sizeof(err));
+	forger = srtp_ctx_create(&bad, SRTP_KIND_RTP | SRTP_CTX_PROTECT, 0, err, sizeof(err));
+	assert_non_null(tx);
+	assert_non_null(rx);
+	assert_non_null(forger);
+	txs = srtp_state_create(tx, -1);
+	rxs = srtp_state_create(rx, -1);
+	fs = srtp_state_create(forger, -1);
+
+	/* Six forged header lengths: each goes round once (PENDING), then fails; none keeps
+	 * its slot, the last two replaced the oldest FAILED ones. */
+	for (unsigned cc = 1; cc <= 6; cc++) {
+		plen = gcm_forge(&bad, cc, (uint16_t)(seq + 1000 + cc), prot);
+		assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_PENDING);
+		assert_int_equal(srtp_engine_service(), 1);
+		assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_AUTH_FAIL);
+		assert_int_equal(slots_in(rx, SRTP_SLOT_FAILED), cc < 4 ? cc : 4);
+	}
+	assert_int_equal(srtp_engine_retired(), 2);
+	/* A protect context confirms a slot with the first packet it protects; with four
+	 * lengths confirmed, a fifth is refused. */
+	for (unsigned cc = 1; cc <= 4; cc++)
+		gcm_protect(forger, fs, cc, (uint16_t)cc, prot);
+	assert_int_equal(slots_in(forger, SRTP_SLOT_CONFIRMED), 4);
+	len = gcm_rtp(pkt, 5, 5);
+	assert_int_equal(fix_run(1, forger, fs, 0, pkt, len, prot, &plen), SRTP_CRYPTO_ERR);
+	assert_int_equal(srtp_engine_service(), 0);
+
+	/* A real packet with a seventh length takes a FAILED slot and confirms it; the
+	 * protect side's slot is confirmed too. */
+	len = gcm_rtp(pkt, 7, seq);
+	plen = gcm_protect(tx, txs, 7, seq++, prot);
+	assert_int_equal(slots_in(tx, SRTP_SLOT_CONFIRMED), 1);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_PENDING);
+	assert_int_equal(srtp_engine_service(), 1);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_OK);
+	assert_int_equal(olen, len);
+	assert_memory_equal(out, pkt, len);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_CONFIRMED), 1);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_FAILED), 3);
+
+	/* Three forged lengths ask at once: the three FAILED slots become FRESH, kept for
+	 * their packets; a fourth finds no slot (the CONFIRMED one is not taken) until the
+	 * FRESH ones are older than SRTP_SLOT_FRESH_MS. */
+	{
+		static uint8_t forged[4][FIX_PKTMAX];
+		unsigned flen[4];
+
+		for (unsigned i = 0; i < 4; i++) /* the forger's service: before rx asks */
+			flen[i] = gcm_forge(&bad, 8 + i, (uint16_t)(seq + 1008 + i), forged[i]);
+		for (unsigned i = 0; i < 4; i++)
+			assert_int_equal(fix_run(0, rx, rxs, 0, forged[i], flen[i], out, &olen),
+					 SRTP_PENDING);
+		plen = flen[3];
+		memcpy(prot, forged[3], plen);
+	}
+	assert_int_equal(srtp_engine_service(), 4);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_FRESH), 3);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_CONFIRMED), 1);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_PENDING);
+	slots_age(rx, SRTP_SLOT_FRESH_MS);
+	assert_int_equal(srtp_engine_service(), 1);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_AUTH_FAIL);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_FAILED), 1);
+	assert_int_equal(srtp_engine_retired(), 5); /* the real packet's, and these four */
+
+	/* The confirmed length still works, without asking. */
+	plen = gcm_protect(tx, txs, 7, seq++, prot);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_OK);
+
+	/* A packet that asked for a slot and is refused by the replay window when it comes
+	 * back (the stream moved on meanwhile) gives its FRESH slot up. */
+	slots_age(rx, SRTP_SLOT_FRESH_MS);
+	plen = gcm_protect(tx, txs, 12, seq, prot);
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_PENDING);
+	assert_int_equal(srtp_engine_service(), 1);
+	n = slots_in(rx, SRTP_SLOT_FRESH);
+	assert_true(n >= 1);
+	{
+		uint8_t p2[FIX_PKTMAX];
+		unsigned l2 = gcm_protect(tx, txs, 0, (uint16_t)(seq + 500), p2);
+
+		assert_int_equal(fix_run(0, rx, rxs, 0, p2, l2, out, &olen), SRTP_OK);
+	}
+	assert_int_equal(fix_run(0, rx, rxs, 0, prot, plen, out, &olen), SRTP_TOO_OLD);
+	assert_int_equal(slots_in(rx, SRTP_SLOT_FRESH), n - 1);
+
+	/* Replaced sessions (2 + 5 + 1) are freed when released (no worker runs here: at
+	 * once); until then they hold their pool objects. */
+	retired = 7 + srtp_engine_retired();
+	assert_int_equal(retired, 8);
+	srtp_engine_release(retired);
+	assert_int_equal(srtp_engine_retired(), 0);
+	srtp_state_destroy(fs);
+	srtp_state_destroy(rxs);
+	srtp_state_destroy(txs);
+	srtp_ctx_destroy(forger);
+	srtp_ctx_destroy(rx);
+	srtp_ctx_destroy(tx);
+	assert_int_equal(rte_mempool_avail_count(srtp_engine.sess_pool), avail);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +723,7 @@ int main(void)
 	    cmocka_unit_test(test_keys_zeroed),
 	    cmocka_unit_test(test_prefetch_profile),
 	    cmocka_unit_test(test_state_outlives_ctx),
+	    cmocka_unit_test(test_aead_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
