@@ -401,19 +401,19 @@ int main(int argc, char **argv)
 		for (k = 0; k < CTLBENCH_CMD_N; k++)
 			if (cd[k].n > 0)
 				json_object_set_new(c, cmd_names[k], dist_json(&cd[k]));
-		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:I, s:f, s:f, s:f, s:o, s:o, "
-			      "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
-			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
-			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
-			      "commands", (json_int_t)ncmds, "pairs_per_s", rate, "commands_per_s",
-			      (double)ncmds / elapsed, "client_cpu_us_per_command",
-			      ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0,
-			      "pair_latency_ms", dist_json(&pd), "command_latency_ms", c, "errors",
-			      "total", (json_int_t)(err_reply + timeouts + bad + io),
-			      "error_replies", (json_int_t)err_reply, "timeouts",
-			      (json_int_t)timeouts, "bad_replies", (json_int_t)bad, "io",
-			      (json_int_t)io, "warnings", (json_int_t)warnings, "first_error",
-			      first_error, "first_warning", first_warning);
+		j = json_pack(
+		    "{s:s, s:s, s:i, s:i, s:f, s:b, s:I, s:I, s:f, s:f, s:f, s:o, s:o, "
+		    "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
+		    "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients, "threads",
+		    (int)o.threads, "seconds", elapsed, "delete", o.delete, "pairs",
+		    (json_int_t)pair.n, "commands", (json_int_t)ncmds, "pairs_per_s", rate,
+		    "commands_per_s", (double)ncmds / elapsed, "client_cpu_us_per_command",
+		    ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0, "pair_latency_ms",
+		    dist_json(&pd), "command_latency_ms", c, "errors", "total",
+		    (json_int_t)(err_reply + timeouts + bad + io), "error_replies",
+		    (json_int_t)err_reply, "timeouts", (json_int_t)timeouts, "bad_replies",
+		    (json_int_t)bad, "io", (json_int_t)io, "warnings", (json_int_t)warnings,
+		    "first_error", first_error, "first_warning", first_warning);
 		s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (s == NULL) {
 			fprintf(stderr, "rtpanchor-bench-ctl: out of memory\n");
@@ -423,9 +423,10 @@ int main(int argc, char **argv)
 		free(s);
 		json_decref(j);
 	} else {
-		printf("rtpanchor-bench-ctl: %u client%s, Redis %s, prefix %s, delete %s\n",
-		       o.clients, o.clients == 1 ? "" : "s", where, o.prefix,
-		       o.delete ? "on" : "off");
+		printf("rtpanchor-bench-ctl: %u client%s on %u loop thread%s, Redis %s, prefix %s, "
+		       "delete %s\n",
+		       o.clients, o.clients == 1 ? "" : "s", o.threads, o.threads == 1 ? "" : "s",
+		       where, o.prefix, o.delete ? "on" : "off");
 		printf("pairs:          %zu in %.2f s = %.1f pairs/s (%.1f commands/s)\n", pair.n,
 		       elapsed, rate, (double)ncmds / elapsed);
 		printf("pair latency:   p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean %.3f ms "

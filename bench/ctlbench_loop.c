@@ -19,7 +19,8 @@
 #include <jansson.h>
 
 #define SDP_MAX 2048
-/* A command as written: the XADD (fields up to the SDP and two keys) and the BLPOP. */
+/* A command as written, the XADD (the SDP, two keys, the ids and framing) and the
+ * BLPOP, without the flags, which are added per run. */
 #define OUT_MAX	 (SDP_MAX + 4 * CTLREQ_KEY_MAX + 1024)
 #define READ_MAX 16384
 /* How often replies overdue are looked for. */
@@ -48,7 +49,7 @@ struct client {
 	uint64_t t_pair, t_cmd, deadline_ns;
 	uint64_t t_reply; /* when the read that brought the last reply returned */
 	char call_id[96], from_tag[48], to_tag[48];
-	char out[OUT_MAX];
+	char *out;		 /* out_max bytes */
 	size_t out_len, out_off; /* bytes of out to write, written */
 	bool want_out;		 /* EPOLLOUT registered */
 };
@@ -61,7 +62,8 @@ struct ctlbench_loop {
 	unsigned busy; /* clients not parked */
 	bool warming;
 	long pid;
-	char secs[32]; /* the BLPOP timeout: fractional seconds (Redis >= 6) */
+	size_t out_max; /* OUT_MAX + the flags */
+	char secs[32];	/* the BLPOP timeout: fractional seconds (Redis >= 6) */
 	size_t secs_len;
 	struct client *cl;
 	struct ctlbench_stats st;
@@ -255,12 +257,12 @@ static void send_cmd(struct client *cl, enum ctlbench_cmd which, const struct ct
 	cl->cmd = which;
 	argc = ctlreq_argv(r, o->prefix, cl->key, stream, argv, lens);
 	bll[1] = strlen(cl->key);
-	n = argc < 0 ? 0 : resp_put(cl->out, sizeof(cl->out), argc, argv, lens);
-	m = n == 0 ? 0 : resp_put(cl->out + n, sizeof(cl->out) - n, 3, bl, bll);
+	n = argc < 0 ? 0 : resp_put(cl->out, lp->out_max, argc, argv, lens);
+	m = n == 0 ? 0 : resp_put(cl->out + n, lp->out_max - n, 3, bl, bll);
 	cl->t_cmd = ctlbench_now_ns();
 	cl->deadline_ns = cl->t_cmd + ((uint64_t)o->timeout_ms + 1000) * 1000000u;
 	if (m == 0) {
-		/* Only a prefix longer than the options allow could get here. */
+		/* Not reached: out_max and the option checks make room for every field. */
 		struct ctlbench_stats *st = &cl->lp->st;
 
 		if (cl->measuring) {
@@ -529,6 +531,7 @@ static void pair_start(struct client *cl)
 		cl->measuring = true;
 	}
 	cl->seq++;
+	/* Cannot fail: 96 and 48 bytes hold the longest ids. */
 	ctlbench_call_ids(cl->call_id, sizeof(cl->call_id), cl->from_tag, cl->to_tag,
 			  sizeof(cl->from_tag), lp->pid, cl->idx, cl->seq);
 	cl->need_delete = false;
@@ -650,6 +653,7 @@ int ctlbench_loop_create(struct ctlbench_shared *sh, unsigned first, unsigned st
 	lp->o = o;
 	lp->ep = -1;
 	lp->pid = (long)getpid();
+	lp->out_max = OUT_MAX + (o->flags != NULL ? strlen(o->flags) : 0);
 	snprintf(lp->secs, sizeof(lp->secs), "%d.%03d", o->timeout_ms / 1000, o->timeout_ms % 1000);
 	lp->secs_len = strlen(lp->secs);
 	lp->n = first < o->clients ? (o->clients - first + step - 1) / step : 0;
@@ -667,6 +671,9 @@ int ctlbench_loop_create(struct ctlbench_shared *sh, unsigned first, unsigned st
 
 		cl->lp = lp;
 		cl->idx = first + i * step;
+		cl->out = malloc(lp->out_max);
+		if (cl->out == NULL)
+			goto oom;
 		cl->warm_left = o->warmup;
 		rc = ctlreq_reply_key(o->prefix, "bench", cl->key, sizeof(cl->key));
 		if (rc < 0) {
@@ -707,8 +714,10 @@ void ctlbench_loop_destroy(struct ctlbench_loop *lp)
 	if (lp == NULL)
 		return;
 	for (i = 0; lp->cl != NULL && i < lp->n; i++)
-		if (lp->cl[i].lp != NULL)
+		if (lp->cl[i].lp != NULL) {
 			detach(&lp->cl[i]);
+			free(lp->cl[i].out);
+		}
 	if (lp->ep >= 0)
 		close(lp->ep);
 	free(lp->st.pair.v);
