@@ -262,15 +262,15 @@ static void send_cmd(struct client *cl, enum ctlbench_cmd which, const struct ct
 	cl->t_cmd = ctlbench_now_ns();
 	cl->deadline_ns = cl->t_cmd + ((uint64_t)o->timeout_ms + 1000) * 1000000u;
 	if (m == 0) {
-		/* Not reached: out_max and the option checks make room for every field. */
-		struct ctlbench_stats *st = &cl->lp->st;
-
-		if (cl->measuring) {
-			st->bad_reply++;
-			note(st->first_error, sizeof(st->first_error), cmd_names[which],
-			     "the command does not fit in the client's buffer");
-		}
-		finish(cl, OUT_BAD);
+		/* Not reached: out_max and the option checks make room for every field. Were
+		 * it, the client could send nothing: it stops (finishing the pair instead
+		 * would come straight back here). */
+		note(lp->st.first_error, sizeof(lp->st.first_error), cmd_names[which],
+		     "the command does not fit in the client's buffer");
+		detach(cl);
+		cl->dead = true;
+		cl->parked = true;
+		lp->busy--;
 		return;
 	}
 	cl->out_len = n + m;
@@ -466,7 +466,7 @@ static void on_readable(struct client *cl)
 	void *r;
 	ssize_t n;
 
-	do {
+	for (;;) {
 		n = read(cl->c->fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -501,7 +501,9 @@ static void on_readable(struct client *cl)
 			if (cl->dead || cl->parked)
 				return;
 		}
-	} while ((size_t)n == sizeof(buf));
+		if ((size_t)n < sizeof(buf))
+			return; /* all there was: level-triggered epoll reports what comes next */
+	}
 }
 
 /* A new call: offer it, or park the client (warm-up over, run over, or count reached). */
