@@ -10,7 +10,8 @@ usage() {
 	cat <<EOF
 usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duration S]
                         [--no-dataplane] [--no-aof] [--video] [--dp-nap-us US]
-                        [--redis-stats] [--keep-log] [--json]
+                        [--redis-stats] [--keep-log] [--json] [--bench PATH]
+                        [--bench-args "ARGS"]
   --clients       client counts to measure (default 1,4,16)
   --runs          runs per client count; medians are reported (default 3)
   --duration      seconds per run (default 5)
@@ -25,6 +26,9 @@ usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duratio
   --keep-log      keep the logs in /tmp/rpabench-ctl-*.log (kept on failure)
   --json          one JSON object per client count on stdout instead of the table
   --build         build directory (default \$BUILD_DIR or build/)
+  --bench         the rtpanchor-bench-ctl binary to run (default the build's), e.g. an
+                  older one to compare clients against the same Redis and control
+  --bench-args    extra rtpanchor-bench-ctl options (e.g. "--threads 2")
 EOF
 }
 
@@ -40,9 +44,13 @@ KEEP_LOG=0
 JSON=0
 RSTATS=0
 DP_NAP_US=1000
+BENCH=
+BENCH_ARGS=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift ;;
+	--bench) BENCH=$2; shift ;;
+	--bench-args) BENCH_ARGS=$2; shift ;;
 	--clients) CLIENTS=$2; shift ;;
 	--runs) RUNS=$2; shift ;;
 	--duration) DURATION=$2; shift ;;
@@ -66,7 +74,7 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 DP=$BUILD/dataplane/rtpanchor-dataplane
 CONTROL=$BUILD/control/rtpanchor-control
 CLI=$BUILD/tools/rtpanchor
-BENCH=$BUILD/bench/rtpanchor-bench-ctl
+BENCH=${BENCH:-$BUILD/bench/rtpanchor-bench-ctl}
 for b in "$CONTROL" "$CLI" "$BENCH"; do
 	[ -x "$b" ] || { echo "control.sh: $b not built (ninja -C $BUILD)" >&2; exit 2; }
 done
@@ -200,7 +208,8 @@ for c in "${COUNTS[@]}"; do
 		rc=0
 		r0=$(ticks "$REDIS_PID") c0=$(ticks "$CTL_PID") d0=0
 		[ -z "$DP_PID" ] || d0=$(ticks "$DP_PID")
-		"$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO --json \
+		# shellcheck disable=SC2086 # the extra options are split on purpose
+		"$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO $BENCH_ARGS --json \
 			>>"$TMP/runs-$c" 2>"$TMP/bench.err" || rc=$?
 		r1=$(ticks "$REDIS_PID") c1=$(ticks "$CTL_PID") d1=0
 		[ -z "$DP_PID" ] || d1=$(ticks "$DP_PID")

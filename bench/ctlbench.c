@@ -1,84 +1,30 @@
 /* rtpanchor-bench-ctl: offer+answer pairs per second and their latency through a real
- * Redis and a running rtpanchor-control. Each client thread has its own hiredis connection
- * and speaks the command channel exactly as a SIP proxy does (tools/ctlreq.c): XADD the
- * offer, BLPOP its reply, XADD the answer, BLPOP, and (by default) delete the call; each
- * XADD and its BLPOP are written together (ctlreq_call: one round trip). The
- * main thread only times the run and merges the figures afterwards. */
+ * Redis and a running rtpanchor-control. Each client has its own Redis connection and
+ * speaks the command channel exactly as a SIP proxy does (the fields of tools/ctlreq.c):
+ * XADD the offer, BLPOP its reply, XADD the answer, BLPOP, and (by default) delete the
+ * call; each XADD and its BLPOP are written together. The clients are multiplexed by one
+ * event loop per thread (bench/ctlbench_loop.c), so that the harness takes little CPU
+ * from Redis and control on a small machine. The main thread parses the options, times
+ * the run and merges the figures afterwards. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
-#include "ctlreq.h"
-
-#define MAX_CLIENTS 256
-#define SDP_MAX	    2048
+#include "ctlbench.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 
-struct bench_opts {
-	struct ctlreq_endpoint redis;
-	const char *prefix;
-	unsigned clients;
-	double duration_s; /* 0 when count is used */
-	uint64_t count;	   /* pairs in all; 0 = run for duration_s */
-	unsigned warmup;   /* pairs per client before measuring */
-	bool delete;
-	bool video;
-	int timeout_ms;
-	const char *flags;
-	bool json;
-};
+static const char *const cmd_names[CTLBENCH_CMD_N] = {"offer", "answer", "delete"};
 
-/* Latencies in nanoseconds, appended by one client thread. */
-struct samples {
-	uint64_t *v;
-	size_t n, cap;
-};
-
-enum cmd { CMD_OFFER, CMD_ANSWER, CMD_DELETE, CMD_N };
-static const char *const cmd_names[CMD_N] = {"offer", "answer", "delete"};
-
-struct client {
-	pthread_t th;
-	unsigned idx;
-	const struct bench_opts *o;
-	redisContext *c;
-	char key[CTLREQ_KEY_MAX];
-	uint64_t seq;
-	struct samples pair, cmd[CMD_N];
-	/* Failures while measuring, by kind. */
-	uint64_t err_reply, timeouts, bad_reply, io, warnings;
-	char first_error[256], first_warning[256];
-	bool dead; /* the connection broke and could not be re-made */
-	uint64_t last_done_ns;
-};
-
-static atomic_bool stop;
-static atomic_uint_fast64_t started; /* measured pairs begun, for --count */
-static pthread_barrier_t warm;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* CPU time of the whole process (every client thread), in seconds. */
+/* CPU time of the whole process (every loop thread), in seconds. */
 static double cpu_s(void)
 {
 	struct rusage ru;
@@ -87,247 +33,6 @@ static double cpu_s(void)
 		return 0;
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-static void samples_add(struct samples *s, uint64_t v)
-{
-	uint64_t *n;
-
-	if (s->n == s->cap) {
-		n = realloc(s->v, (s->cap ? s->cap * 2 : 4096) * sizeof(*n));
-		if (n == NULL)
-			return; /* the figure is lost, the run goes on */
-		s->v = n;
-		s->cap = s->cap ? s->cap * 2 : 4096;
-	}
-	s->v[s->n++] = v;
-}
-
-/* An Asterisk-style offer and a FreeSWITCH-style answer, as carriers see them. */
-static size_t offer_sdp(char *buf, size_t len, unsigned cl, uint64_t seq, bool video)
-{
-	unsigned host = 10 + cl % 200, port = 10000 + (unsigned)(seq % 20000) * 2;
-	int n;
-
-	n = snprintf(buf, len,
-		     "v=0\r\n"
-		     "o=- %" PRIu64 " %" PRIu64 " IN IP4 192.0.2.%u\r\n"
-		     "s=Asterisk\r\n"
-		     "c=IN IP4 192.0.2.%u\r\n"
-		     "t=0 0\r\n"
-		     "m=audio %u RTP/AVP 0 8 9 101\r\n"
-		     "a=rtpmap:0 PCMU/8000\r\n"
-		     "a=rtpmap:8 PCMA/8000\r\n"
-		     "a=rtpmap:9 G722/8000\r\n"
-		     "a=rtpmap:101 telephone-event/8000\r\n"
-		     "a=fmtp:101 0-16\r\n"
-		     "a=ptime:20\r\n"
-		     "a=maxptime:150\r\n"
-		     "a=sendrecv\r\n",
-		     1700000000 + seq, 1700000000 + seq, host, host, port);
-	if (video && n > 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n,
-			      "m=video %u RTP/AVP 99\r\n"
-			      "b=AS:2048\r\n"
-			      "a=rtpmap:99 H264/90000\r\n"
-			      "a=fmtp:99 profile-level-id=42e01f;packetization-mode=1\r\n"
-			      "a=sendrecv\r\n",
-			      port + 40000 < 65534 ? port + 40000 : port + 2);
-	return n > 0 && (size_t)n < len ? (size_t)n : 0;
-}
-
-static size_t answer_sdp(char *buf, size_t len, unsigned cl, uint64_t seq, bool video)
-{
-	unsigned host = 10 + cl % 200, port = 20000 + (unsigned)(seq % 20000) * 2;
-	int n;
-
-	n = snprintf(buf, len,
-		     "v=0\r\n"
-		     "o=FreeSWITCH %" PRIu64 " %" PRIu64 " IN IP4 198.51.100.%u\r\n"
-		     "s=FreeSWITCH\r\n"
-		     "c=IN IP4 198.51.100.%u\r\n"
-		     "t=0 0\r\n"
-		     "m=audio %u RTP/AVP 8 101\r\n"
-		     "a=rtpmap:8 PCMA/8000\r\n"
-		     "a=rtpmap:101 telephone-event/8000\r\n"
-		     "a=fmtp:101 0-16\r\n"
-		     "a=ptime:20\r\n"
-		     "a=sendrecv\r\n"
-		     "a=rtcp:%u IN IP4 198.51.100.%u\r\n",
-		     1600000000 + seq, 1600000001 + seq, host, host, port, port + 1, host);
-	if (video && n > 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n,
-			      "m=video %u RTP/AVP 99\r\n"
-			      "a=rtpmap:99 H264/90000\r\n"
-			      "a=fmtp:99 profile-level-id=42e01f;packetization-mode=1\r\n"
-			      "a=sendrecv\r\n",
-			      port + 2);
-	return n > 0 && (size_t)n < len ? (size_t)n : 0;
-}
-
-static void note(char *dst, size_t len, const char *what, const char *msg)
-{
-	if (dst[0] == '\0')
-		snprintf(dst, len, "%s: %.200s", what, msg);
-}
-
-enum outcome { OUT_OK, OUT_ERROR_REPLY, OUT_TIMEOUT, OUT_BAD, OUT_IO };
-
-/* One command round trip; the reply is checked (result ok, and SDP for offer/answer). */
-static enum outcome round_trip(struct client *cl, const struct ctlreq *r, bool measuring,
-			       enum cmd which)
-{
-	char id[64], err[512], msg[256];
-	const json_t *res, *w;
-	enum ctlreq_status st;
-	enum outcome out = OUT_OK;
-	json_error_t jerr;
-	uint64_t t0, t1;
-	char *reply;
-	size_t len;
-	json_t *j;
-
-	t0 = now_ns();
-	st = ctlreq_call(cl->c, r, cl->o->prefix, cl->key, cl->o->timeout_ms, id, sizeof(id),
-			 &reply, &len, err, sizeof(err));
-	t1 = now_ns();
-	switch (st) {
-	case CTLREQ_OK:
-		break;
-	case CTLREQ_TIMEOUT:
-		/* A late reply must not be taken for the next command's. */
-		ctlreq_reply_key(cl->o->prefix, "bench", cl->key, sizeof(cl->key));
-		if (measuring) {
-			cl->timeouts++;
-			note(cl->first_error, sizeof(cl->first_error), cmd_names[which], err);
-		}
-		return OUT_TIMEOUT;
-	case CTLREQ_IO:
-		if (measuring) {
-			cl->io++;
-			note(cl->first_error, sizeof(cl->first_error), cmd_names[which], err);
-		}
-		return OUT_IO;
-	default:
-		if (measuring) {
-			cl->bad_reply++;
-			note(cl->first_error, sizeof(cl->first_error), cmd_names[which], err);
-		}
-		return OUT_BAD;
-	}
-	j = json_loadb(reply, len, 0, &jerr);
-	free(reply);
-	res = json_object_get(j, "result");
-	w = json_object_get(j, "warning");
-	if (!json_is_string(res)) {
-		out = OUT_BAD;
-		snprintf(msg, sizeof(msg), "reply is not an object with a result");
-	} else if (strcmp(json_string_value(res), "ok") != 0) {
-		out = OUT_ERROR_REPLY;
-		snprintf(msg, sizeof(msg), "%s",
-			 json_is_string(json_object_get(j, "error-reason"))
-			     ? json_string_value(json_object_get(j, "error-reason"))
-			     : json_string_value(res));
-	} else if (which != CMD_DELETE && !json_is_string(json_object_get(j, "sdp"))) {
-		out = OUT_BAD;
-		snprintf(msg, sizeof(msg), "ok reply without sdp");
-	}
-	if (measuring) {
-		samples_add(&cl->cmd[which], t1 - t0);
-		if (out == OUT_ERROR_REPLY)
-			cl->err_reply++;
-		else if (out == OUT_BAD)
-			cl->bad_reply++;
-		if (out != OUT_OK)
-			note(cl->first_error, sizeof(cl->first_error), cmd_names[which], msg);
-		if (json_is_string(w) && json_string_length(w) > 0) {
-			cl->warnings++;
-			note(cl->first_warning, sizeof(cl->first_warning), cmd_names[which],
-			     json_string_value(w));
-		}
-	}
-	json_decref(j);
-	return out;
-}
-
-static bool reconnect(struct client *cl)
-{
-	char err[512];
-
-	redisFree(cl->c);
-	cl->c = ctlreq_connect(&cl->o->redis, cl->o->timeout_ms, err, sizeof(err));
-	if (cl->c == NULL) {
-		note(cl->first_error, sizeof(cl->first_error), "reconnect", err);
-		cl->dead = true;
-		return false;
-	}
-	ctlreq_call_prepare(cl->c, cl->o->timeout_ms);
-	return true;
-}
-
-/* One call: offer, answer, optionally delete. Returns false when the client must stop. */
-static bool one_pair(struct client *cl, bool measuring)
-{
-	char call_id[96], from_tag[48], to_tag[48], osdp[SDP_MAX], asdp[SDP_MAX];
-	struct ctlreq r = {.call_id = call_id, .from_tag = from_tag, .flags = cl->o->flags};
-	enum outcome out;
-	uint64_t t0;
-	bool need_delete = false;
-
-	cl->seq++;
-	snprintf(call_id, sizeof(call_id), "bench-%ld-%u-%" PRIu64 "@rtpanchor.test",
-		 (long)getpid(), cl->idx, cl->seq);
-	snprintf(from_tag, sizeof(from_tag), "ft%u-%" PRIu64, cl->idx, cl->seq);
-	snprintf(to_tag, sizeof(to_tag), "tt%u-%" PRIu64, cl->idx, cl->seq);
-
-	t0 = now_ns();
-	r.op = "offer";
-	r.sdp = osdp;
-	r.sdp_len = offer_sdp(osdp, sizeof(osdp), cl->idx, cl->seq, cl->o->video);
-	out = round_trip(cl, &r, measuring, CMD_OFFER);
-	if (out == OUT_OK) {
-		need_delete = true;
-		r.op = "answer";
-		r.to_tag = to_tag;
-		r.sdp = asdp;
-		r.sdp_len = answer_sdp(asdp, sizeof(asdp), cl->idx, cl->seq, cl->o->video);
-		out = round_trip(cl, &r, measuring, CMD_ANSWER);
-		if (out == OUT_OK && measuring) {
-			cl->last_done_ns = now_ns();
-			samples_add(&cl->pair, cl->last_done_ns - t0);
-		}
-	} else if (out == OUT_TIMEOUT) {
-		need_delete = true; /* control may still apply it */
-	}
-	if (out == OUT_IO && !reconnect(cl))
-		return false;
-	if (need_delete && (cl->o->delete || out != OUT_OK)) {
-		r = (struct ctlreq){.op = "delete",
-				    .call_id = call_id,
-				    .from_tag = from_tag,
-				    .flags = "delete-delay=0"};
-		out = round_trip(cl, &r, measuring, CMD_DELETE);
-		if (out == OUT_IO && !reconnect(cl))
-			return false;
-	}
-	return true;
-}
-
-static void *client_run(void *arg)
-{
-	struct client *cl = arg;
-	unsigned i;
-
-	for (i = 0; i < cl->o->warmup && !cl->dead; i++)
-		one_pair(cl, false);
-	pthread_barrier_wait(&warm);
-	while (!atomic_load(&stop) && !cl->dead) {
-		if (cl->o->count != 0 && atomic_fetch_add(&started, 1) >= cl->o->count)
-			break;
-		if (!one_pair(cl, true))
-			break;
-	}
-	return NULL;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -343,7 +48,7 @@ struct dist {
 };
 
 /* Nearest-rank percentile p of sorted samples. */
-static uint64_t rank(const struct samples *s, double p)
+static uint64_t rank(const struct ctlbench_samples *s, double p)
 {
 	size_t r = (size_t)(p * (double)s->n);
 
@@ -353,7 +58,7 @@ static uint64_t rank(const struct samples *s, double p)
 }
 
 /* Percentiles of the merged samples, in milliseconds. */
-static struct dist distribution(struct samples *s)
+static struct dist distribution(struct ctlbench_samples *s)
 {
 	struct dist d = {.n = s->n};
 	double sum = 0;
@@ -372,7 +77,7 @@ static struct dist distribution(struct samples *s)
 	return d;
 }
 
-static void merge(struct samples *dst, const struct samples *src)
+static void merge(struct ctlbench_samples *dst, const struct ctlbench_samples *src)
 {
 	uint64_t *n;
 
@@ -399,17 +104,21 @@ static void usage(FILE *f)
 		"Usage: rtpanchor-bench-ctl [OPTIONS]\n"
 		"\n"
 		"Offer+answer pairs per second and their latency through Redis and a running\n"
-		"rtpanchor-control. Each client thread has its own Redis connection and does\n"
+		"rtpanchor-control. Each client has its own Redis connection and does\n"
 		"offer -> BLPOP -> answer -> BLPOP (-> delete -> BLPOP) in a loop, exactly as a\n"
-		"SIP proxy would. A pair's latency runs from the offer's XADD to the answer's\n"
-		"reply.\n"
+		"SIP proxy would, each XADD written together with its BLPOP. A pair's latency\n"
+		"runs from the offer's XADD to the answer's reply. The clients share one event\n"
+		"loop (non-blocking sockets) per thread.\n"
 		"\n"
 		"Options:\n"
 		"  --redis HOST:PORT|PATH  Redis (default 127.0.0.1:6379); credentials from\n"
 		"                          $RTPANCHOR_REDIS_USER / $RTPANCHOR_REDIS_PASSWORD\n"
 		"  --redis-db N            database (default 0)\n"
 		"  --key-prefix P          key prefix (default rtpanchor:)\n"
-		"  --clients N             client threads (default 4, at most %d)\n"
+		"  --clients N             clients, each with its own connection (default 4, at\n"
+		"                          most %d)\n"
+		"  --threads T             event-loop threads the clients are spread over\n"
+		"                          (default 1, at most %d and no more than the clients)\n"
 		"  --duration S            measure for S seconds (default 10)\n"
 		"  --count N               measure N pairs in all instead of a duration\n"
 		"  --warmup N              unmeasured pairs per client first (default 20)\n"
@@ -423,7 +132,7 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 no errors; 1 some command failed (counted and the first one\n"
 		"shown); 2 usage; 3 Redis unreachable or rtpanchor-control does not answer ping.\n",
-		MAX_CLIENTS);
+		CTLBENCH_MAX_CLIENTS, CTLBENCH_MAX_THREADS);
 }
 
 static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
@@ -442,13 +151,14 @@ static int parse_u64_arg(const char *opt, const char *s, uint64_t min, uint64_t 
 	return 0;
 }
 
-static int parse_opts(int argc, char **argv, struct bench_opts *o)
+static int parse_opts(int argc, char **argv, struct ctlbench_opts *o)
 {
 	static const struct option lo[] = {
 	    {"redis", required_argument, NULL, 'r'},
 	    {"redis-db", required_argument, NULL, 'b'},
 	    {"key-prefix", required_argument, NULL, 'p'},
 	    {"clients", required_argument, NULL, 'c'},
+	    {"threads", required_argument, NULL, 'T'},
 	    {"duration", required_argument, NULL, 'd'},
 	    {"count", required_argument, NULL, 'n'},
 	    {"warmup", required_argument, NULL, 'w'},
@@ -464,12 +174,13 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 	char *end;
 	int c;
 
-	*o = (struct bench_opts){.prefix = CTLREQ_DEFAULT_PREFIX,
-				 .clients = 4,
-				 .duration_s = 10,
-				 .warmup = 20,
-				 .delete = true,
-				 .timeout_ms = 5000};
+	*o = (struct ctlbench_opts){.prefix = CTLREQ_DEFAULT_PREFIX,
+				    .clients = 4,
+				    .threads = 1,
+				    .duration_s = 10,
+				    .warmup = 20,
+				    .delete = true,
+				    .timeout_ms = 5000};
 	ctlreq_endpoint_parse(CTLREQ_DEFAULT_REDIS, &o->redis);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -497,9 +208,14 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 			o->prefix = optarg;
 			break;
 		case 'c':
-			if (parse_u64_arg("clients", optarg, 1, MAX_CLIENTS, &v) < 0)
+			if (parse_u64_arg("clients", optarg, 1, CTLBENCH_MAX_CLIENTS, &v) < 0)
 				return EXIT_USAGE;
 			o->clients = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_u64_arg("threads", optarg, 1, CTLBENCH_MAX_THREADS, &v) < 0)
+				return EXIT_USAGE;
+			o->threads = (unsigned)v;
 			break;
 		case 'd':
 			errno = 0;
@@ -552,11 +268,13 @@ static int parse_opts(int argc, char **argv, struct bench_opts *o)
 		fprintf(stderr, "rtpanchor-bench-ctl: unexpected argument '%s'\n", argv[optind]);
 		return EXIT_USAGE;
 	}
+	if (o->threads > o->clients)
+		o->threads = o->clients; /* a loop without clients would only wait */
 	return 0;
 }
 
 /* ping first: a missing control is reported as such, not as a run of timeouts. */
-static int check_control(const struct bench_opts *o)
+static int check_control(const struct ctlbench_opts *o)
 {
 	struct ctlreq r = {.op = "ping"};
 	char key[CTLREQ_KEY_MAX], id[64], err[512], *reply = NULL;
@@ -592,12 +310,14 @@ static int check_control(const struct bench_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct samples pair = {0}, cmds[CMD_N] = {{0}};
+	struct ctlbench_samples pair = {0}, cmds[CTLBENCH_CMD_N] = {{0}};
 	uint64_t err_reply = 0, timeouts = 0, bad = 0, io = 0, warnings = 0, t_start, t_end = 0;
 	const char *first_error = "", *first_warning = "";
-	struct client *cls;
-	struct bench_opts o;
-	struct dist pd, cd[CMD_N];
+	struct ctlbench_loop *loops[CTLBENCH_MAX_THREADS] = {NULL};
+	pthread_t th[CTLBENCH_MAX_THREADS];
+	static struct ctlbench_shared sh;
+	struct ctlbench_opts o;
+	struct dist pd, cd[CTLBENCH_CMD_N];
 	char err[512], where[300];
 	double elapsed, rate, cpu0, cpu1;
 	size_t ncmds;
@@ -612,29 +332,26 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 
-	cls = calloc(o.clients, sizeof(*cls));
-	if (cls == NULL || pthread_barrier_init(&warm, NULL, o.clients + 1) != 0) {
+	sh.o = &o;
+	if (pthread_barrier_init(&sh.warm, NULL, o.threads + 1) != 0) {
 		fprintf(stderr, "rtpanchor-bench-ctl: out of memory\n");
 		return EXIT_ERRORS;
 	}
-	for (i = 0; i < o.clients; i++) {
-		cls[i].idx = i;
-		cls[i].o = &o;
-		ctlreq_reply_key(o.prefix, "bench", cls[i].key, sizeof(cls[i].key));
-		cls[i].c = ctlreq_connect(&o.redis, o.timeout_ms, err, sizeof(err));
-		if (cls[i].c == NULL) {
-			fprintf(stderr, "rtpanchor-bench-ctl: client %u: %s\n", i, err);
-			return EXIT_UNREACHABLE;
+	/* Client i runs on loop i % threads. */
+	for (i = 0; i < o.threads; i++) {
+		rc = ctlbench_loop_create(&sh, i, o.threads, &loops[i], err, sizeof(err));
+		if (rc < 0) {
+			fprintf(stderr, "rtpanchor-bench-ctl: %s\n", err);
+			return rc == -ENOTCONN ? EXIT_UNREACHABLE : EXIT_ERRORS;
 		}
-		ctlreq_call_prepare(cls[i].c, o.timeout_ms);
 	}
-	for (i = 0; i < o.clients; i++)
-		if (pthread_create(&cls[i].th, NULL, client_run, &cls[i]) != 0) {
-			fprintf(stderr, "rtpanchor-bench-ctl: cannot start client %u\n", i);
+	for (i = 0; i < o.threads; i++)
+		if (pthread_create(&th[i], NULL, ctlbench_loop_run, loops[i]) != 0) {
+			fprintf(stderr, "rtpanchor-bench-ctl: cannot start loop thread %u\n", i);
 			return EXIT_ERRORS;
 		}
-	pthread_barrier_wait(&warm);
-	t_start = now_ns();
+	pthread_barrier_wait(&sh.warm);
+	t_start = ctlbench_now_ns();
 	cpu0 = cpu_s();
 	if (o.count == 0) {
 		struct timespec ts = {
@@ -643,35 +360,37 @@ int main(int argc, char **argv)
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		atomic_store(&stop, true);
+		atomic_store(&sh.stop, true);
 	}
-	for (i = 0; i < o.clients; i++) {
-		pthread_join(cls[i].th, NULL);
-		if (cls[i].last_done_ns > t_end)
-			t_end = cls[i].last_done_ns;
-		merge(&pair, &cls[i].pair);
-		for (k = 0; k < CMD_N; k++)
-			merge(&cmds[k], &cls[i].cmd[k]);
-		err_reply += cls[i].err_reply;
-		timeouts += cls[i].timeouts;
-		bad += cls[i].bad_reply;
-		io += cls[i].io;
-		warnings += cls[i].warnings;
-		ndead += cls[i].dead;
+	for (i = 0; i < o.threads; i++) {
+		struct ctlbench_stats *st = ctlbench_loop_stats(loops[i]);
+
+		pthread_join(th[i], NULL);
+		if (st->last_done_ns > t_end)
+			t_end = st->last_done_ns;
+		merge(&pair, &st->pair);
+		for (k = 0; k < CTLBENCH_CMD_N; k++)
+			merge(&cmds[k], &st->cmd[k]);
+		err_reply += st->err_reply;
+		timeouts += st->timeouts;
+		bad += st->bad_reply;
+		io += st->io;
+		warnings += st->warnings;
+		ndead += st->dead;
 		if (first_error[0] == '\0')
-			first_error = cls[i].first_error;
+			first_error = st->first_error;
 		if (first_warning[0] == '\0')
-			first_warning = cls[i].first_warning;
+			first_warning = st->first_warning;
 	}
 	cpu1 = cpu_s();
 	/* The rate counts completed pairs over the time until the last one completed. */
 	if (t_end <= t_start)
-		t_end = now_ns();
+		t_end = ctlbench_now_ns();
 	elapsed = (double)(t_end - t_start) / 1e9;
 	rate = pair.n > 0 ? (double)pair.n / elapsed : 0;
-	ncmds = cmds[CMD_OFFER].n + cmds[CMD_ANSWER].n + cmds[CMD_DELETE].n;
+	ncmds = cmds[CTLBENCH_OFFER].n + cmds[CTLBENCH_ANSWER].n + cmds[CTLBENCH_DELETE].n;
 	pd = distribution(&pair);
-	for (k = 0; k < CMD_N; k++)
+	for (k = 0; k < CTLBENCH_CMD_N; k++)
 		cd[k] = distribution(&cmds[k]);
 	ctlreq_endpoint_format(&o.redis, where, sizeof(where));
 
@@ -679,22 +398,22 @@ int main(int argc, char **argv)
 		json_t *j, *c = json_object();
 		char *s;
 
-		for (k = 0; k < CMD_N; k++)
+		for (k = 0; k < CTLBENCH_CMD_N; k++)
 			if (cd[k].n > 0)
 				json_object_set_new(c, cmd_names[k], dist_json(&cd[k]));
-		j = json_pack("{s:s, s:s, s:i, s:f, s:b, s:I, s:I, s:f, s:f, s:f, s:o, s:o, "
-			      "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
-			      "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients,
-			      "seconds", elapsed, "delete", o.delete, "pairs", (json_int_t)pair.n,
-			      "commands", (json_int_t)ncmds, "pairs_per_s", rate, "commands_per_s", (double)ncmds / elapsed,
-			      "client_cpu_us_per_command",
-			      ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0,
-			      "pair_latency_ms", dist_json(&pd), "command_latency_ms", c, "errors",
-			      "total", (json_int_t)(err_reply + timeouts + bad + io),
-			      "error_replies", (json_int_t)err_reply, "timeouts",
-			      (json_int_t)timeouts, "bad_replies", (json_int_t)bad, "io",
-			      (json_int_t)io, "warnings", (json_int_t)warnings, "first_error",
-			      first_error, "first_warning", first_warning);
+		j = json_pack(
+		    "{s:s, s:s, s:i, s:i, s:f, s:b, s:I, s:I, s:f, s:f, s:f, s:o, s:o, "
+		    "s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:s, s:s}",
+		    "redis", where, "key_prefix", o.prefix, "clients", (int)o.clients, "threads",
+		    (int)o.threads, "seconds", elapsed, "delete", o.delete, "pairs",
+		    (json_int_t)pair.n, "commands", (json_int_t)ncmds, "pairs_per_s", rate,
+		    "commands_per_s", (double)ncmds / elapsed, "client_cpu_us_per_command",
+		    ncmds > 0 ? (cpu1 - cpu0) * 1e6 / (double)ncmds : 0.0, "pair_latency_ms",
+		    dist_json(&pd), "command_latency_ms", c, "errors", "total",
+		    (json_int_t)(err_reply + timeouts + bad + io), "error_replies",
+		    (json_int_t)err_reply, "timeouts", (json_int_t)timeouts, "bad_replies",
+		    (json_int_t)bad, "io", (json_int_t)io, "warnings", (json_int_t)warnings,
+		    "first_error", first_error, "first_warning", first_warning);
 		s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 		if (s == NULL) {
 			fprintf(stderr, "rtpanchor-bench-ctl: out of memory\n");
@@ -704,15 +423,16 @@ int main(int argc, char **argv)
 		free(s);
 		json_decref(j);
 	} else {
-		printf("rtpanchor-bench-ctl: %u client%s, Redis %s, prefix %s, delete %s\n",
-		       o.clients, o.clients == 1 ? "" : "s", where, o.prefix,
-		       o.delete ? "on" : "off");
+		printf("rtpanchor-bench-ctl: %u client%s on %u loop thread%s, Redis %s, prefix %s, "
+		       "delete %s\n",
+		       o.clients, o.clients == 1 ? "" : "s", o.threads, o.threads == 1 ? "" : "s",
+		       where, o.prefix, o.delete ? "on" : "off");
 		printf("pairs:          %zu in %.2f s = %.1f pairs/s (%.1f commands/s)\n", pair.n,
 		       elapsed, rate, (double)ncmds / elapsed);
 		printf("pair latency:   p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean %.3f ms "
 		       "(offer XADD -> answer reply)\n",
 		       pd.p50, pd.p90, pd.p99, pd.max, pd.mean);
-		for (k = 0; k < CMD_N; k++)
+		for (k = 0; k < CTLBENCH_CMD_N; k++)
 			if (cd[k].n > 0)
 				printf("%-7s         p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  mean "
 				       "%.3f ms (%zu)\n",
@@ -730,15 +450,10 @@ int main(int argc, char **argv)
 	if (ndead > 0)
 		fprintf(stderr, "rtpanchor-bench-ctl: %u client%s lost Redis and stopped early\n",
 			ndead, ndead == 1 ? "" : "s");
-	for (i = 0; i < o.clients; i++) {
-		redisFree(cls[i].c);
-		free(cls[i].pair.v);
-		for (k = 0; k < CMD_N; k++)
-			free(cls[i].cmd[k].v);
-	}
-	free(cls);
+	for (i = 0; i < o.threads; i++)
+		ctlbench_loop_destroy(loops[i]);
 	free(pair.v);
-	for (k = 0; k < CMD_N; k++)
+	for (k = 0; k < CTLBENCH_CMD_N; k++)
 		free(cmds[k].v);
 	return err_reply + timeouts + bad + io > 0 || ndead > 0 ? EXIT_ERRORS : EXIT_OK;
 }
