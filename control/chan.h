@@ -99,7 +99,8 @@ unsigned chan_commit(struct chan *ch, struct txn *const *txns, unsigned n);
 /* Trim the command stream: remove every entry already delivered to the group and no
  * longer pending anywhere (XTRIM MINID: the oldest pending entry, else the one after the
  * group's last delivered ID). Entries are not deleted one by one as they are
- * acknowledged; this runs about once a second. Returns entries removed, or -EIO. */
+ * acknowledged; the main loop trims ten times a second, because one long trim stalls
+ * Redis. Returns entries removed, or -EIO. */
 long chan_trim(struct chan *ch);
 
 #endif
