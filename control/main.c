@@ -1,8 +1,8 @@
 /* rtpanchor-control: the main thread's loop. It reads commands from Redis, applies them
  * (command.c), commits their transactions (outbox.c), keeps the dataplane in step
  * (dpsync.c), and once a second runs the timers (delete-delay, timeouts), the heartbeat
- * and the metrics gauges; it trims the command stream ten times a second. The metrics HTTP server
- * is the only other thread. */
+ * and the metrics gauges; it trims the command stream ten times a second. The metrics
+ * HTTP server is the only other thread. */
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
