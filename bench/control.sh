@@ -10,7 +10,7 @@ usage() {
 	cat <<EOF
 usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duration S]
                         [--no-dataplane] [--no-aof] [--video] [--dp-nap-us US]
-                        [--redis-stats] [--keep-log] [--json] [--bench PATH]
+                        [--pin] [--redis-stats] [--keep-log] [--json] [--bench PATH]
                         [--bench-args "ARGS"]
   --clients       client counts to measure (default 1,4,16)
   --runs          runs per client count; medians are reported (default 3)
@@ -21,6 +21,9 @@ usage: bench/control.sh [--build DIR] [--clients N[,N...]] [--runs N] [--duratio
                   appendfsync everysec, as a deployment that must not lose calls runs it)
   --video         audio and video m= lines in every SDP (default audio only)
   --dp-nap-us     the dataplane worker's nap when idle, in us (default 1000)
+  --pin           Redis on the last CPU, control and the clients on the others (the
+                  dataplane's lcores are pinned by its -l 0,1 as always), as a small box
+                  is deployed; default: the scheduler places every process
   --redis-stats   after each client count, Redis's INFO commandstats for its runs (calls
                   and usec_per_call of every command)
   --keep-log      keep the logs in /tmp/rpabench-ctl-*.log (kept on failure)
@@ -46,6 +49,7 @@ RSTATS=0
 DP_NAP_US=1000
 BENCH=
 BENCH_ARGS=
+PIN=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--build) BUILD=$2; shift ;;
@@ -58,6 +62,7 @@ while [ $# -gt 0 ]; do
 	--no-aof) AOF=0 ;;
 	--video) VIDEO=--video ;;
 	--redis-stats) RSTATS=1 ;;
+	--pin) PIN=1 ;;
 	--dp-nap-us) DP_NAP_US=$2; shift ;;
 	--keep-log) KEEP_LOG=1 ;;
 	--json) JSON=1 ;;
@@ -71,6 +76,15 @@ done
 [[ $DP_NAP_US =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --dp-nap-us '$DP_NAP_US' is not a positive number" >&2; exit 2; }
 [[ $DURATION =~ ^[1-9][0-9]*$ ]] || { echo "control.sh: --duration '$DURATION' is not a positive number" >&2; exit 2; }
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+# --pin: taskset prefixes (empty arrays when not pinning).
+PIN_REDIS=() PIN_REST=()
+if [ "$PIN" = 1 ]; then
+	NCPU=$(nproc)
+	[ "$NCPU" -ge 2 ] || { echo "control.sh: --pin needs at least 2 CPUs, this machine has $NCPU" >&2; exit 2; }
+	PIN_REDIS=(taskset -c $((NCPU - 1)))
+	PIN_REST=(taskset -c "0-$((NCPU - 2))")
+	[ "$NCPU" -gt 2 ] || PIN_REST=(taskset -c 0)
+fi
 DP=$BUILD/dataplane/rtpanchor-dataplane
 CONTROL=$BUILD/control/rtpanchor-control
 CLI=$BUILD/tools/rtpanchor
@@ -140,7 +154,7 @@ if [ "$AOF" = 1 ]; then
 else
 	PERSIST=(--appendonly no)
 fi
-redis-server --port "$PORT" --bind 127.0.0.1 --save '' "${PERSIST[@]}" --dir "$TMP" \
+"${PIN_REDIS[@]}" redis-server --port "$PORT" --bind 127.0.0.1 --save '' "${PERSIST[@]}" --dir "$TMP" \
 	--daemonize no --logfile "$TMP/redis.log" &
 PIDS+=($!)
 REDIS=127.0.0.1:$PORT
@@ -178,7 +192,7 @@ fi
 # Control: the whole port range, and a quarantine short enough that the deleted calls'
 # ports come back within a run (at 5,000 calls/s and two pairs per call, the default
 # 5 s quarantine would need 50,000 pairs; 1024-65535 holds 32,256).
-"$CONTROL" --redis "$REDIS" --node bench --dataplane-socket "$SOCK" \
+"${PIN_REST[@]}" "$CONTROL" --redis "$REDIS" --node bench --dataplane-socket "$SOCK" \
 	--interface "pub=$MEDIA" --port-min 1024 --port-max 65535 --port-quarantine-ms 1000 \
 	--metrics-listen off --log-level warning >"$TMP/control.log" 2>&1 &
 PIDS+=($!)
@@ -197,6 +211,7 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 		"($([ "$AOF" = 1 ] && echo 'appendonly everysec' || echo 'no persistence'))," \
 		"dataplane $([ "$DATAPLANE" = 1 ] && echo 'net_null' || echo 'none')," \
 		"$RUNS runs x ${DURATION}s per client count; medians"
+	[ "$PIN" = 0 ] || echo "pinned: redis-server on CPU ${PIN_REDIS[2]}, control and clients on CPU ${PIN_REST[2]}"
 }
 
 IFS=, read -r -a COUNTS <<<"$CLIENTS"
@@ -209,7 +224,8 @@ for c in "${COUNTS[@]}"; do
 		r0=$(ticks "$REDIS_PID") c0=$(ticks "$CTL_PID") d0=0
 		[ -z "$DP_PID" ] || d0=$(ticks "$DP_PID")
 		# shellcheck disable=SC2086 # the extra options are split on purpose
-		"$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO $BENCH_ARGS --json \
+		"${PIN_REST[@]}" "$BENCH" --redis "$REDIS" --clients "$c" --duration "$DURATION" $VIDEO \
+			$BENCH_ARGS --json \
 			>>"$TMP/runs-$c" 2>"$TMP/bench.err" || rc=$?
 		r1=$(ticks "$REDIS_PID") c1=$(ticks "$CTL_PID") d1=0
 		[ -z "$DP_PID" ] || d1=$(ticks "$DP_PID")
