@@ -17,6 +17,8 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "csum.h"
+
 /* What a stream writes into each packet's IP and UDP headers; precomputed when the rule is
  * installed. The Ethernet addresses come from the egress port and the next hop. */
 struct rewrite_hdr {
@@ -120,7 +122,7 @@ static inline void rewrite_ipv4_udp_offload(struct rte_mbuf *m, uint8_t *eth,
 
 /* Rewrite after the payload changed (SRTP protect/unprotect): the caller has set the IP
  * total length and the UDP length; the IP checksum and the UDP checksum are computed in
- * full (a UDP checksum that was absent stays absent, as IPv4 allows). */
+ * full by csum.h (a UDP checksum that was absent stays absent, as IPv4 allows). */
 static inline void rewrite_ipv4_udp_full(uint8_t *eth, const struct rewrite_hdr *rh,
 					 const struct rte_ether_addr *src_mac,
 					 const struct rte_ether_addr *dst_mac)
@@ -136,12 +138,12 @@ static inline void rewrite_ipv4_udp_full(uint8_t *eth, const struct rewrite_hdr 
 	ip->src_addr = rh->saddr;
 	ip->dst_addr = rh->daddr;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = csum_ipv4_hdr(ip);
 	udp->src_port = rh->sport;
 	udp->dst_port = rh->dport;
 	if (csum) {
 		udp->dgram_cksum = 0;
-		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp); /* never 0 for UDP */
+		udp->dgram_cksum = csum_ipv4_udp(ip, udp); /* never 0 */
 	}
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests for dataplane/rewrite.h: every rewritten frame is compared byte for byte with
- * the same frame built from scratch (checksums by RFC 1071 in tests/unit/frames.h). */
+ * the same frame built from scratch (checksums by RFC 1071 in tests/unit/frames.h), also
+ * after a payload change (rewrite_ipv4_udp_full, the SRTP path). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -306,12 +307,62 @@ static void test_offload(void **state)
 	}
 }
 
+/* rewrite_ipv4_udp_full after SRTP changed the payload and its length: the frame must be
+ * the one built from scratch with the new payload (checksums by frames.h), with or without
+ * a UDP checksum, at every payload length up to the maximum. */
+static void test_full(void **state)
+{
+	_Alignas(64) uint8_t frame[FRAMES_MAX];
+	_Alignas(64) uint8_t want[FRAMES_MAX];
+	uint8_t payload[PAYLOAD_MAX], changed[PAYLOAD_MAX];
+	struct frames_udp4 orig, after;
+	struct rewrite_hdr rh;
+	struct rte_ether_addr dst;
+
+	rng_state = 2718;
+	for (uint32_t len = 0; len <= PAYLOAD_MAX; len++) {
+		uint32_t old_len = (uint32_t)(rng() % (PAYLOAD_MAX + 1));
+		uint8_t *ip = frame + 14;
+		uint32_t n;
+
+		random_spec(&orig, payload, old_len);
+		orig.udp_csum = len % 5 != 0;
+		random_rewrite(&rh, &dst);
+		memset(frame, 0, sizeof(frame));
+		frames_build_udp4(frame, &orig);
+
+		/* What the worker does: new payload in place, then crypto_set_lengths. */
+		rng_bytes(changed, len);
+		memcpy(frame + FRAMES_HDRS, changed, len);
+		frames_put16(frame + FRAMES_OFF_TOTLEN, (uint16_t)(FRAMES_IP_LEN + 8 + len));
+		frames_put16(frame + FRAMES_OFF_ULEN, (uint16_t)(8 + len));
+		rewrite_ipv4_udp_full(frame, &rh, &src_mac, &dst);
+
+		after = orig;
+		after.payload = changed;
+		after.payload_len = len;
+		memset(want, 0, sizeof(want));
+		n = expected_frame(want, &after, &rh, &dst);
+		assert_int_equal(n, FRAMES_HDRS + len);
+		if (memcmp(frame, want, n) != 0)
+			for (uint32_t i = 0; i < n; i++)
+				if (frame[i] != want[i])
+					fail_msg("payload %u -> %u, udp csum %d: byte %u is %02x, "
+						 "want %02x",
+						 old_len, len, orig.udp_csum, i, frame[i], want[i]);
+		assert_int_equal(frames_fold(frames_sum(ip, 20, 0)), 0xffff);
+		if (!orig.udp_csum)
+			assert_int_equal(frames_get16(frame + FRAMES_OFF_UCSUM), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random),	cmocka_unit_test(test_fields),
 	    cmocka_unit_test(test_no_udp_csum), cmocka_unit_test(test_zero_result_is_ffff),
 	    cmocka_unit_test(test_ffff_input),	cmocka_unit_test(test_offload),
+	    cmocka_unit_test(test_full),
 	};
 
 	return cmocka_run_group_tests_name("rewrite", tests, NULL, NULL);
