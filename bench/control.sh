@@ -101,12 +101,13 @@ TMP=$(mktemp -d /tmp/rpabench-ctl.XXXXXX)
 PIDS=()
 
 cleanup() {
-	local rc=$? p f
+	local rc=$? p f i
 	trap - EXIT INT TERM
-	for p in "${PIDS[@]}"; do
+	# In reverse order of starting (control, dataplane, Redis), each gone before the
+	# next: control then finishes its last transaction while Redis is still there.
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		p=${PIDS[i]}
 		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]}"; do
 		for _ in $(seq 50); do
 			kill -0 "$p" 2>/dev/null || break
 			sleep 0.1
