@@ -91,7 +91,7 @@ void options_usage(FILE *f, const char *prog)
 	    "  --key-prefix STR           prefix of every key (default \"rtpanchor:\")\n"
 	    "  --reply-ttl S              EXPIRE of a reply list (default 60)\n"
 	    "  --stored-reply-ttl S       keep the stored reply proving each batch committed\n"
-	    "                             (default 300)\n"
+	    "                             (default 60)\n"
 	    "Node:\n"
 	    "  --node NAME                consumer and owner name (default: the host name)\n"
 	    "  --dataplane-socket PATH    dataplane control socket (default %s)\n"
@@ -128,7 +128,7 @@ static void defaults(struct options *o)
 	o->redis_port = 6379;
 	snprintf(o->key_prefix, sizeof(o->key_prefix), "rtpanchor:");
 	o->reply_ttl_s = 60;
-	o->stored_reply_ttl_s = 300;
+	o->stored_reply_ttl_s = 60;
 	snprintf(o->dp_socket, sizeof(o->dp_socket), "%s", RPA_DP_DEFAULT_SOCKET);
 	o->dp_timeout_ms = 1000;
 	o->port_min = 30000;

@@ -55,6 +55,7 @@ static void test_defaults(void **state)
 	assert_string_equal(o.redis_password, "");
 	assert_string_equal(o.key_prefix, "rtpanchor:");
 	assert_int_equal(o.reply_ttl_s, 60);
+	assert_int_equal(o.stored_reply_ttl_s, 60); /* not below --reply-ttl */
 	assert_int_equal(o.port_min, 30000);
 	assert_int_equal(o.port_max, 39999);
 	assert_int_equal(o.media_timeout_s, 60);
